@@ -1,0 +1,253 @@
+/**
+ * The Redis connection layer: one object per process that owns the connections for the configured
+ * topology and gives every Plexus module a `Store`, the key builder, and the layer's state.
+ *
+ * States: `memory` (no Redis configured; nothing connects), `connecting`, `ready`, `degraded`.
+ * The layer is degraded while the circuit breaker is open: Redis unreachable at startup, a lost
+ * connection, a failed health check, or too many failed calls. Each change emits a `state` event
+ * and is logged once (warn when degrading, info when recovering). While degraded, calls fail fast
+ * with REDIS_UNAVAILABLE and modules switch to their in-process implementations. A health check
+ * (PING) runs every REDIS_HEALTH_INTERVAL_MS while ready and every REDIS_BREAKER_RESET_MS while
+ * degraded; the first one that succeeds closes the breaker and the layer is ready again.
+ */
+import { EventEmitter } from 'node:events';
+import type { RedisConfig, RedisMode } from '../config/redis.js';
+import type { Logger } from '../logger.js';
+import { silentLogger } from '../logger.js';
+import { type BreakerState, CircuitBreaker } from './breaker.js';
+import { DeadlineQueue } from './deadlines.js';
+import { Executor } from './executor.js';
+import { Keys } from './keys.js';
+import { MemoryStore } from './memory/memory-store.js';
+import { RedisStore } from './redis-store.js';
+import { type NodeStats, type OperationStats, Stats } from './stats.js';
+import type { Store } from './store.js';
+import { Subscriptions } from './subscriptions.js';
+import { errorMessage, withTimeout } from './topology/client-options.js';
+import { ClusterTopology } from './topology/cluster.js';
+import { SentinelTopology } from './topology/sentinel.js';
+import { SingleTopology } from './topology/single.js';
+import type { NodeStatus, Topology, TopologyEvents } from './topology/topology.js';
+
+export type LayerState = 'memory' | 'connecting' | 'ready' | 'degraded';
+
+export interface StateChange {
+  state: LayerState;
+  previous: LayerState;
+  /** Why the layer is degraded; empty otherwise. */
+  reason: string;
+}
+
+export interface RedisHealth {
+  topology: RedisMode;
+  state: LayerState;
+  connected: boolean;
+  degraded: boolean;
+  reason: string | null;
+  breaker: BreakerState | 'none';
+  nodes: NodeStatus[];
+  stats: OperationStats & { nodes: Record<string, NodeStats> };
+  subscriptions: number;
+}
+
+export interface RedisLayerOptions {
+  logger?: Logger;
+}
+
+export interface RedisLayerEvents {
+  state: [StateChange];
+}
+
+export class RedisLayer extends EventEmitter<RedisLayerEvents> {
+  readonly mode: RedisMode;
+  readonly keys: Keys;
+  readonly store: Store;
+  readonly config: RedisConfig;
+
+  #state: LayerState;
+  #reason = '';
+  readonly #logger: Logger;
+  readonly #topology: Topology | undefined;
+  readonly #breaker: CircuitBreaker | undefined;
+  readonly #stats = new Stats();
+  readonly #deadlines: DeadlineQueue;
+  readonly #subscriptions: Subscriptions | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #probing = false;
+  #connected = false;
+  #closed = false;
+
+  constructor(config: RedisConfig, options: RedisLayerOptions = {}) {
+    super();
+    this.config = config;
+    this.mode = config.mode;
+    this.keys = new Keys(config.keyPrefix);
+    this.#logger = options.logger ?? silentLogger;
+    this.#deadlines = new DeadlineQueue(config.commandTimeoutMs);
+
+    if (config.mode === 'memory') {
+      this.#state = 'memory';
+      this.store = new MemoryStore();
+      return;
+    }
+    this.#state = 'connecting';
+    const events: TopologyEvents = { lost: (reason) => this.#breaker?.trip(reason) };
+    this.#topology = createTopology(config, events);
+    this.#breaker = new CircuitBreaker(
+      {
+        windowMs: config.breakerWindowMs,
+        volumeThreshold: config.breakerVolumeThreshold,
+        errorRatePercent: config.breakerErrorRate,
+        resetMs: config.breakerResetMs,
+      },
+      (state, reason) => this.#onBreaker(state, reason),
+    );
+    this.#subscriptions = new Subscriptions(this.#topology, config.commandTimeoutMs, this.#logger);
+    const executor = new Executor(this.#breaker, this.#deadlines, this.#stats);
+    this.store = new RedisStore(this.#topology, executor, this.#subscriptions);
+  }
+
+  get state(): LayerState {
+    return this.#state;
+  }
+
+  /** Why the layer is degraded; empty when it is not. */
+  get reason(): string {
+    return this.#reason;
+  }
+
+  /** True when calls go to Redis (state `ready`). */
+  get usingRedis(): boolean {
+    return this.#state === 'ready';
+  }
+
+  /**
+   * Connects and waits for the first health check, at most REDIS_CONNECT_TIMEOUT_MS. Never throws
+   * because Redis is unreachable: the layer then starts degraded and keeps trying in the background.
+   */
+  async connect(): Promise<void> {
+    const topology = this.#topology;
+    if (topology === undefined || this.#closed) return;
+    const connecting = topology.connect().then(
+      () => {
+        this.#connected = true;
+        return this.#probe();
+      },
+      (error: unknown) => this.#breaker?.trip(`cannot connect: ${errorMessage(error)}`),
+    );
+    // Return as soon as the outcome is known: ready, or degraded (e.g. connection refused).
+    const settled = new Promise<void>((resolve) => {
+      const onState = () => resolve();
+      this.once('state', onState);
+      void connecting.finally(() => {
+        this.off('state', onState);
+        resolve();
+      });
+    });
+    await withTimeout(settled, this.config.connectTimeoutMs, 'connect').catch(() => {
+      if (this.#state === 'connecting') this.#breaker?.trip('unreachable at startup');
+    });
+    this.#schedule();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#deadlines.expireAll();
+    if (this.store instanceof MemoryStore) this.store.close();
+    await this.#topology?.close();
+  }
+
+  stats(): OperationStats & { nodes: Record<string, NodeStats> } {
+    return { ...this.#stats.snapshot(), nodes: this.#stats.nodes() };
+  }
+
+  async health(): Promise<RedisHealth> {
+    const nodes = this.#topology
+      ? await this.#topology.nodes(this.config.commandTimeoutMs).catch((): NodeStatus[] => [])
+      : [];
+    return {
+      topology: this.mode,
+      state: this.#state,
+      connected: this.#state === 'ready',
+      degraded: this.#state === 'degraded',
+      reason: this.#reason === '' ? null : this.#reason,
+      breaker: this.#breaker?.state ?? 'none',
+      nodes,
+      stats: this.stats(),
+      subscriptions: this.#subscriptions?.size ?? 0,
+    };
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    const delay = this.#breaker?.allows() ? this.config.healthCheckIntervalMs : this.config.breakerResetMs;
+    this.#timer = setTimeout(() => {
+      void this.#probe().finally(() => this.#schedule());
+    }, delay);
+    this.#timer.unref();
+  }
+
+  /** One health check. While degraded it is the breaker's half-open probe. */
+  async #probe(): Promise<void> {
+    const topology = this.#topology;
+    const breaker = this.#breaker;
+    if (topology === undefined || breaker === undefined || this.#probing || this.#closed) return;
+    this.#probing = true;
+    try {
+      if (!this.#connected) {
+        // The first connection attempt failed outright; node-redis does not retry that on its own.
+        await withTimeout(topology.connect(), this.config.connectTimeoutMs, 'connect');
+        this.#connected = true;
+      }
+      await withTimeout(topology.probe(), this.config.commandTimeoutMs, 'PING');
+      if (breaker.state !== 'closed' || this.#state === 'connecting') {
+        breaker.close();
+        this.#setState('ready', '');
+      }
+    } catch (error) {
+      breaker.trip(`health check failed: ${errorMessage(error)}`);
+    } finally {
+      this.#probing = false;
+    }
+  }
+
+  #onBreaker(state: BreakerState, reason: string): void {
+    if (state === 'open') this.#setState('degraded', reason);
+  }
+
+  #setState(state: LayerState, reason: string): void {
+    const previous = this.#state;
+    if (previous === state) {
+      this.#reason = reason;
+      return;
+    }
+    this.#state = state;
+    this.#reason = reason;
+    if (state === 'degraded') {
+      this.#logger.warn(
+        { topology: this.mode, reason },
+        'Redis unavailable: running degraded on in-process fallbacks',
+      );
+    } else if (state === 'ready') {
+      this.#logger.info({ topology: this.mode, after: previous }, 'Redis available');
+      void this.#subscriptions?.restore();
+    }
+    this.emit('state', { state, previous, reason });
+  }
+}
+
+function createTopology(config: RedisConfig, events: TopologyEvents): Topology {
+  switch (config.mode) {
+    case 'single':
+      return new SingleTopology(config, events);
+    case 'sentinel':
+      return new SentinelTopology(config, events);
+    case 'cluster':
+      return new ClusterTopology(config);
+    case 'memory':
+      throw new Error('memory mode has no topology');
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Single node: one command connection and one subscriber connection (created on first subscribe),
+ * both reconnecting with back-off. node-redis restores subscriptions after a reconnection.
+ */
+import { createClient, RESP_TYPES } from 'redis';
+import type { RedisConfig } from '../../config/redis.js';
+import type { MessageListener } from '../store.js';
+import { errorMessage, nodeClientOptions, withTimeout } from './client-options.js';
+import type { NodeStatus, NodeTarget, RedisArg, SendOptions, Topology, TopologyEvents } from './topology.js';
+
+type Client = ReturnType<typeof createClient>;
+
+export const BUFFER_REPLIES = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } as const;
+
+export class SingleTopology implements Topology {
+  readonly name = 'single' as const;
+  readonly #client: Client;
+  #subscriber: Client | undefined;
+  readonly #address: string;
+
+  constructor(
+    config: RedisConfig,
+    private readonly events: TopologyEvents,
+  ) {
+    const url = config.url ?? 'redis://127.0.0.1:6379';
+    this.#client = createClient({
+      ...nodeClientOptions(config, config.tls || url.startsWith('rediss:')),
+      url,
+      ...(config.db === 0 ? {} : { database: config.db }),
+    });
+    const parsed = new URL(url);
+    this.#address = `${parsed.hostname}:${parsed.port || '6379'}`;
+    this.#watch(this.#client, 'command connection');
+  }
+
+  #watch(client: Client, role: string): void {
+    client.on('error', (error: unknown) => this.events.lost(`${role}: ${errorMessage(error)}`));
+  }
+
+  async connect(): Promise<void> {
+    await this.#client.connect();
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([closeClient(this.#client), this.#subscriber && closeClient(this.#subscriber)]);
+  }
+
+  send(args: RedisArg[], options: SendOptions): Promise<unknown> {
+    return options.buffers ? this.#client.sendCommand(args, BUFFER_REPLIES) : this.#client.sendCommand(args);
+  }
+
+  nodeFor(): string {
+    return this.#address;
+  }
+
+  masters(): NodeTarget[] {
+    return [{ address: this.#address, send: (args) => this.#client.sendCommand(args) }];
+  }
+
+  async publish(channel: string, message: string): Promise<number> {
+    return this.#client.publish(channel, message);
+  }
+
+  async subscribe(channel: string, listener: MessageListener, pattern: boolean): Promise<void> {
+    const subscriber = await this.#subscriberClient();
+    await (pattern ? subscriber.pSubscribe(channel, listener) : subscriber.subscribe(channel, listener));
+  }
+
+  async unsubscribe(channel: string, listener: MessageListener, pattern: boolean): Promise<void> {
+    const subscriber = this.#subscriber;
+    if (subscriber === undefined || !subscriber.isReady) return;
+    await (pattern ? subscriber.pUnsubscribe(channel, listener) : subscriber.unsubscribe(channel, listener));
+  }
+
+  async probe(): Promise<void> {
+    await this.#client.sendCommand(['PING']);
+  }
+
+  async nodes(timeoutMs: number): Promise<NodeStatus[]> {
+    return [await pingNode(this.#address, 'master', () => this.#client.sendCommand(['PING']), timeoutMs)];
+  }
+
+  async #subscriberClient(): Promise<Client> {
+    if (this.#subscriber === undefined) {
+      this.#subscriber = this.#client.duplicate();
+      this.#watch(this.#subscriber, 'subscriber connection');
+      await this.#subscriber.connect();
+    }
+    return this.#subscriber;
+  }
+}
+
+export async function closeClient(client: { isOpen: boolean; close(): Promise<unknown>; destroy(): void }) {
+  if (!client.isOpen) return;
+  try {
+    await withTimeout(client.close(), 1000, 'close');
+  } catch {
+    client.destroy();
+  }
+}
+
+export async function pingNode(
+  address: string,
+  role: NodeStatus['role'],
+  ping: () => Promise<unknown>,
+  timeoutMs: number,
+): Promise<NodeStatus> {
+  const start = performance.now();
+  try {
+    await withTimeout(ping(), timeoutMs, 'PING');
+    return {
+      address,
+      role,
+      reachable: true,
+      latencyMs: Math.round((performance.now() - start) * 1000) / 1000,
+    };
+  } catch (error) {
+    return { address, role, reachable: false, latencyMs: null, error: errorMessage(error) };
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * A topology adapts one node-redis client kind (single node, Sentinel, Cluster) to the few
+ * operations the connection layer needs. Everything above it (timeouts, breaker, stats, the
+ * Store API) is written once, in executor.ts and redis-store.ts.
+ */
+import type { MessageListener } from '../store.js';
+
+export type RedisArg = string | Buffer;
+
+export interface SendOptions {
+  /** The first key, which picks the node on Cluster. */
+  key: string | undefined;
+  readonly: boolean;
+  /** Return bulk strings as Buffers. */
+  buffers: boolean;
+}
+
+/** One node that can be sent commands directly (SCAN runs on each master). */
+export interface NodeTarget {
+  address: string;
+  send(args: RedisArg[]): Promise<unknown>;
+}
+
+export interface NodeStatus {
+  address: string;
+  role: 'master' | 'replica' | 'sentinel';
+  reachable: boolean;
+  latencyMs: number | null;
+  error?: string;
+}
+
+export interface TopologyEvents {
+  /** A connection the layer depends on was lost; the breaker opens at once. */
+  lost(reason: string): void;
+}
+
+export interface Topology {
+  readonly name: 'single' | 'sentinel' | 'cluster';
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  send(args: RedisArg[], options: SendOptions): Promise<unknown>;
+  /** Address of the node that serves `key`, for per-node statistics. */
+  nodeFor(key: string | undefined): string;
+  /** The current masters, each addressable directly. */
+  masters(): NodeTarget[];
+  publish(channel: string, message: string): Promise<number>;
+  /** Subscribes on the dedicated subscriber connection(s); resolves when the server confirmed. */
+  subscribe(channel: string, listener: MessageListener, pattern: boolean): Promise<void>;
+  unsubscribe(channel: string, listener: MessageListener, pattern: boolean): Promise<void>;
+  /** PINGs what must be reachable for the layer to be usable; throws if it is not. */
+  probe(): Promise<void>;
+  /** Every known node with its role, reachability and latency. */
+  nodes(timeoutMs: number): Promise<NodeStatus[]>;
+}
