@@ -44,4 +44,61 @@ export class Keys {
     /** A key written by `health()` round-trips; never holds user data. */
     probe: (instanceId: string) => this.key('redis', 'probe', instanceId),
   };
+
+  /** Broadcast bus: one channel per `app:area` family, so sharded pub/sub spreads families over shards. */
+  readonly bus = {
+    family: (app: string, area: string) => this.channel('bus', app, area),
+  };
+
+  /** Scheduled jobs: a job's lease, fencing counter and state share the tag `jobs:<name>` (one script). */
+  readonly jobs = {
+    lease: (job: string) => this.tagged(`jobs:${job}`, 'lease'),
+    fence: (job: string) => this.tagged(`jobs:${job}`, 'fence'),
+    state: (job: string) => this.tagged(`jobs:${job}`, 'state'),
+    /** Set of every job name ever scheduled, so any instance can list the cluster's jobs. */
+    index: () => this.key('jobs', 'index'),
+  };
+
+  /** Instance reports and their expiry index share `{instances}` (written together, read by one MGET). */
+  readonly instances = {
+    report: (id: string) => this.tagged('instances', 'report', id),
+    index: () => this.tagged('instances', 'index'),
+    /** Per-minute request counts, one hash per minute (epoch minute number). */
+    requests: (minute: number) => this.key('metrics', 'requests', minute),
+    errors: () => this.key('metrics', 'errors'),
+    counters: () => this.key('metrics', 'counters'),
+  };
+
+  /**
+   * Shared cache (src/cache/). Entries, tag sets and locks hash on their whole name, so they spread
+   * over the Cluster; `<ns>` is a validated namespace path (`a` or `a/b`: letters, digits, `_.-/`, no
+   * glob characters) and ends at the next `:`, so no user key can reach into another namespace.
+   * The two statistics hashes are written by one script and share `{cache-stats}`.
+   */
+  readonly cache = {
+    entry: (ns: string, key: string) => this.key('cache', 'e', ns, key),
+    tag: (ns: string, tag: string) => this.key('cache', 't', ns, tag),
+    lock: (ns: string, key: string) => this.key('cache', 'l', ns, key),
+    /** Glob for SCAN over the entries and tag sets of `ns` and its children (every namespace if omitted). */
+    clearPattern: (ns?: string) =>
+      ns === undefined
+        ? `${this.pattern('cache').slice(0, -1)}[et]:*`
+        : `${this.pattern('cache').slice(0, -1)}[et]:${ns}[:/]*`,
+    counters: () => this.tagged('cache-stats', 'counters'),
+    instances: () => this.tagged('cache-stats', 'instances'),
+    channel: () => this.channel('cache', 'invalidate'),
+  };
+
+  /** Sessions and login limits (src/sessions/). Every script touches one key: no hash tags needed. */
+  readonly sessions = {
+    /** One hash per session: `sess:<id>`. */
+    session: (id: string) => this.key('sess', id),
+    /** Glob for SCAN over every session hash. */
+    allSessions: () => this.pattern('sess'),
+    /** Sorted set of one user's session ids (logout-all, the session list). */
+    userIndex: (userId: string) => this.key('sess-user', userId),
+    /** Fixed-window login attempt counters. */
+    loginAccount: (login: string) => this.key('login-limit', 'account', login),
+    loginAddress: (address: string) => this.key('login-limit', 'ip', address),
+  };
 }

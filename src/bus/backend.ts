@@ -1,0 +1,24 @@
+/**
+ * What the coordination modules (bus, jobs, instances) need from the connection layer: the Store,
+ * the key builder, and the layer's state with its change events. `RedisLayer` satisfies it; tests
+ * build several views over one shared `MemoryStore` to run many "instances" in one process.
+ */
+import type { Keys } from '../redis/keys.js';
+import type { LayerState, StateChange } from '../redis/layer.js';
+import type { Store } from '../redis/store.js';
+
+export interface LayerView {
+  readonly store: Store;
+  readonly keys: Keys;
+  readonly state: LayerState;
+  on(event: 'state', listener: (change: StateChange) => void): unknown;
+  off(event: 'state', listener: (change: StateChange) => void): unknown;
+}
+
+/**
+ * Whether other instances can be reached through the Store right now. In memory mode the process
+ * is alone by configuration, so the Store (a MemoryStore) is the whole cluster.
+ */
+export function clusterReachable(layer: LayerView): boolean {
+  return layer.state === 'ready' || layer.state === 'memory';
+}

@@ -1,0 +1,12 @@
+export type { LayerView } from './backend.js';
+export type {
+  BusHandler,
+  BusMessage,
+  BusOptions,
+  BusStats,
+  BusSubscribeOptions,
+  PublishResult,
+} from './bus.js';
+export { Bus } from './bus.js';
+export { parseChannel, parsePattern, RESERVED_APP } from './channel.js';
+export { BusError, type BusErrorCode } from './errors.js';
