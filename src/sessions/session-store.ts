@@ -1,0 +1,333 @@
+/**
+ * `SessionStore`: sessions and the user → sessions index over one `Store` — a `RedisStore` (shared
+ * by every instance) or a `MemoryStore` (this process only). The same code and scripts run on
+ * both; test/conformance/sessions-store.test.ts runs one suite against each.
+ *
+ * Keys (src/redis/keys.ts, `sessions`):
+ *   sess:<id>        hash, the session (fields in record.ts), expires with the session (rolling)
+ *   sess-user:<uid>  sorted set of the user's session ids, each scored by the latest time that
+ *                    session can still exist; expires with its last entry
+ *
+ * Guarantees:
+ * - A session is renewed on read (one script call: read + rolling expiry + last seen).
+ * - The index covers every live session of a user: a session is added to it before it gets the
+ *   user, and is never renewed past its entry's score (refreshed every ttl/4 while in use), so
+ *   logout-all finds every session of the user, on every instance.
+ * - A save of a session that has ended is dropped: logout is never undone by a late write.
+ * - Saves merge per data field (see session_save.lua); `replace` overwrites all data.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Keys } from '../redis/keys.js';
+import type { Store } from '../redis/store.js';
+import { SessionError } from './errors.js';
+import {
+  decodeSession,
+  encodeClaims,
+  encodeValue,
+  fieldsFromFlat,
+  type SessionRecord,
+  type SessionUser,
+} from './record.js';
+import { sessionDestroy, sessionIndex, sessionLoad, sessionMark, sessionSave } from './scripts.js';
+
+/** 32 random bytes, base64url: 256 bits, unguessable. */
+export function newSessionId(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export interface NewSession {
+  /** Chosen by express-session; generated otherwise. */
+  id?: string;
+  user: SessionUser | null;
+  ttlMs: number;
+  data?: Record<string, unknown>;
+  device?: string;
+  ip?: string;
+  cookie?: Record<string, unknown>;
+}
+
+export interface SessionChanges {
+  /** Data fields to write (top-level names; values must serialize to JSON). */
+  set?: Record<string, unknown>;
+  /** Data fields to remove. */
+  unset?: readonly string[];
+  /** New owner; `null` makes the session anonymous; omitted keeps it. Needs `ttlMs`. */
+  user?: SessionUser | null;
+  ttlMs?: number;
+  cookie?: Record<string, unknown>;
+}
+
+export interface LoadOptions {
+  /** Renew the rolling expiry and record the visit (default true). */
+  touch?: boolean;
+  /** Client address recorded as last seen. */
+  ip?: string;
+}
+
+export interface SaveResult {
+  version: number;
+  /** The user the session had before this save. */
+  previousUserId: string | null;
+}
+
+export class SessionStore {
+  constructor(
+    readonly store: Store,
+    readonly keys: Keys,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Creates a session; the id must be new (a fresh random one unless given). */
+  async create(input: NewSession): Promise<SessionRecord> {
+    const id = input.id ?? newSessionId();
+    const now = this.now();
+    const due = input.user === null ? undefined : now + indexInterval(input.ttlMs);
+    if (input.user !== null) await this.#index(input.user.id, 'add', [id], due! + input.ttlMs);
+    const reply = await this.#save(id, now, 'create', {
+      ttlMs: input.ttlMs,
+      user: input.user,
+      due,
+      device: input.device,
+      ip: input.ip,
+      cookie: input.cookie,
+      set: input.data ?? {},
+      unset: [],
+    });
+    if (reply.version === -1)
+      throw new SessionError('SESSION_ID_TAKEN', 'The new session id is already in use');
+    return {
+      id,
+      user: input.user,
+      data: { ...(input.data ?? {}) },
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: now + input.ttlMs,
+      ttlMs: input.ttlMs,
+      version: reply.version,
+      device: input.device ?? '',
+      ip: input.ip ?? '',
+      indexDueAt: due ?? 0,
+      cookie: input.cookie ?? null,
+    };
+  }
+
+  /**
+   * Applies changes to an existing session (`update`, per-field merge), or writes the whole
+   * session whether or not it exists (`replace`). Returns null when an `update` finds no session.
+   */
+  async write(
+    id: string,
+    changes: SessionChanges,
+    mode: 'update' | 'replace' = 'update',
+  ): Promise<SaveResult | null> {
+    const now = this.now();
+    const userChanges = changes.user !== undefined;
+    if (userChanges && changes.ttlMs === undefined) throw new TypeError('changing the user needs ttlMs');
+    const due = changes.user ? now + indexInterval(changes.ttlMs!) : undefined;
+    if (changes.user) await this.#index(changes.user.id, 'add', [id], due! + changes.ttlMs!);
+    const reply = await this.#save(id, now, mode, {
+      ttlMs: changes.ttlMs,
+      user: changes.user,
+      due,
+      cookie: changes.cookie,
+      set: changes.set ?? {},
+      unset: changes.unset ?? [],
+    });
+    if (reply.version <= 0) return null;
+    const previousUserId = reply.previous === '' ? null : reply.previous;
+    if (previousUserId !== null && userChanges && previousUserId !== changes.user?.id) {
+      await this.#index(previousUserId, 'remove', [id]);
+    }
+    return { version: reply.version, previousUserId };
+  }
+
+  /** Reads a session (renewing it unless `touch: false`); null when it does not exist. */
+  async load(id: string, options: LoadOptions = {}): Promise<SessionRecord | null> {
+    const now = this.now();
+    const touch = options.touch !== false;
+    const reply = await this.store.runScript(
+      sessionLoad,
+      [this.keys.sessions.session(id)],
+      [now, touch ? '1' : '0', options.ip ?? ''],
+    );
+    if (!Array.isArray(reply)) return null;
+    const record = decodeSession(id, fieldsFromFlat(reply));
+    if (touch) {
+      record.lastSeenAt = now;
+      record.expiresAt = cappedExpiry(now, record);
+      if (options.ip) record.ip = options.ip;
+      if (record.user !== null && record.indexDueAt <= now) await this.#refreshIndex(record, now);
+    }
+    return record;
+  }
+
+  /** Renews a session without reading it; false when it does not exist. */
+  async touch(id: string, ttlMs?: number, cookie?: Record<string, unknown>): Promise<boolean> {
+    if (ttlMs === undefined && cookie === undefined) return (await this.load(id)) !== null;
+    return (await this.write(id, { ttlMs, cookie })) !== null;
+  }
+
+  /** Ends a session; with `onlyUserId`, only if it belongs to that user. Returns its user id. */
+  async destroy(id: string, onlyUserId?: string): Promise<{ userId: string | null } | null> {
+    const reply = await this.store.runScript(
+      sessionDestroy,
+      [this.keys.sessions.session(id)],
+      [onlyUserId ?? ''],
+    );
+    if (typeof reply !== 'string') return null;
+    if (reply !== '') await this.#index(reply, 'remove', [id]);
+    return { userId: reply === '' ? null : reply };
+  }
+
+  /** The live sessions of a user, most recently seen first. Prunes entries of ended sessions. */
+  async listUser(userId: string): Promise<SessionRecord[]> {
+    const ids = await this.store.zRangeByScore(
+      this.keys.sessions.userIndex(userId),
+      this.now(),
+      Number.POSITIVE_INFINITY,
+    );
+    const records = await Promise.all(ids.map((id) => this.load(id, { touch: false })));
+    const live = records.filter((r): r is SessionRecord => r !== null && r.user?.id === userId);
+    const gone = ids.filter((id) => !live.some((r) => r.id === id));
+    if (gone.length > 0) await this.#index(userId, 'remove', gone);
+    return live.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+  }
+
+  /**
+   * Ends every session of a user (except `exceptId`), wherever it is used. Sessions created after
+   * `createdBefore` are kept (used when replaying a logout-all made while Redis was down).
+   * Returns the ids ended.
+   */
+  async destroyUser(
+    userId: string,
+    options: { exceptId?: string; createdBefore?: number } = {},
+  ): Promise<string[]> {
+    const index = this.keys.sessions.userIndex(userId);
+    const ids = (
+      await this.store.zRangeByScore(index, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)
+    ).filter((id) => id !== options.exceptId);
+    const ended: string[] = [];
+    const kept = new Set<string>();
+    await Promise.all(
+      ids.map(async (id) => {
+        if (options.createdBefore !== undefined) {
+          const record = await this.load(id, { touch: false });
+          if (record !== null && record.createdAt >= options.createdBefore) {
+            kept.add(id);
+            return;
+          }
+        }
+        const reply = await this.store.runScript(sessionDestroy, [this.keys.sessions.session(id)], [userId]);
+        if (typeof reply === 'string') ended.push(id);
+      }),
+    );
+    // Entries of sessions that were already gone, or now belong to someone else, go too.
+    await this.#index(
+      userId,
+      'remove',
+      ids.filter((id) => !kept.has(id)),
+    );
+    return ended;
+  }
+
+  /** Every session id, in batches (SCAN; every master on Cluster). */
+  async *ids(): AsyncIterable<string[]> {
+    const prefixLength = this.keys.sessions.session('').length;
+    for await (const batch of this.store.scan(this.keys.sessions.allSessions())) {
+      yield batch.map((key) => key.slice(prefixLength));
+    }
+  }
+
+  async count(): Promise<number> {
+    let count = 0;
+    for await (const batch of this.ids()) count += batch.length;
+    return count;
+  }
+
+  /** Ends every session (and empties the indexes through their owners). */
+  async clear(): Promise<number> {
+    let ended = 0;
+    for await (const batch of this.ids()) {
+      const results = await Promise.all(batch.map((id) => this.destroy(id)));
+      ended += results.filter((r) => r !== null).length;
+    }
+    return ended;
+  }
+
+  async #refreshIndex(record: SessionRecord, now: number): Promise<void> {
+    const due = now + indexInterval(record.ttlMs);
+    await this.#index(record.user!.id, 'add', [record.id], due + record.ttlMs);
+    await this.store.runScript(sessionMark, [this.keys.sessions.session(record.id)], ['x', due]);
+    record.indexDueAt = due;
+  }
+
+  async #index(userId: string, op: 'add' | 'remove', ids: readonly string[], score = 0): Promise<void> {
+    if (ids.length === 0) return;
+    await this.store.runScript(
+      sessionIndex,
+      [this.keys.sessions.userIndex(userId)],
+      [this.now(), op, score, ...ids],
+    );
+  }
+
+  async #save(
+    id: string,
+    now: number,
+    mode: 'create' | 'update' | 'replace',
+    fields: {
+      ttlMs: number | undefined;
+      user: SessionUser | null | undefined;
+      due: number | undefined;
+      device?: string | undefined;
+      ip?: string | undefined;
+      cookie: Record<string, unknown> | undefined;
+      set: Record<string, unknown>;
+      unset: readonly string[];
+    },
+  ): Promise<{ version: number; previous: string }> {
+    const set = Object.entries(fields.set).filter(([, value]) => value !== undefined);
+    const unset = [
+      ...fields.unset,
+      ...Object.entries(fields.set)
+        .filter(([, value]) => value === undefined)
+        .map(([name]) => name),
+    ];
+    const user = fields.user === undefined ? '' : fields.user === null ? '-' : `=${fields.user.id}`;
+    const reply = await this.store.runScript(
+      sessionSave,
+      [this.keys.sessions.session(id)],
+      [
+        now,
+        mode,
+        fields.ttlMs ?? '',
+        user,
+        fields.user ? encodeClaims(fields.user) : '',
+        truncate(fields.device ?? '', 256),
+        fields.ip ?? '',
+        fields.cookie === undefined ? '' : JSON.stringify(fields.cookie),
+        fields.due ?? '',
+        set.length,
+        ...set.flatMap(([name, value]) => [name, encodeValue(value)]),
+        ...unset,
+      ],
+    );
+    const [version, previous] = Array.isArray(reply) ? reply : [0, ''];
+    return { version: Number(version), previous: String(previous ?? '') };
+  }
+}
+
+/** How often a session in use refreshes its index entry: a quarter of its lifetime. */
+export function indexInterval(ttlMs: number): number {
+  return Math.max(1000, Math.floor(ttlMs / 4));
+}
+
+function cappedExpiry(now: number, record: SessionRecord): number {
+  const expires = now + record.ttlMs;
+  return record.user !== null && expires > record.indexDueAt + record.ttlMs
+    ? record.indexDueAt + record.ttlMs
+    : expires;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max) : text;
+}
