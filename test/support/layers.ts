@@ -1,0 +1,92 @@
+/**
+ * One `RedisLayer` factory per topology, for suites that must pass on every one of them:
+ *
+ *   describe.each(layerTargets())('%s', (target) => {
+ *     beforeAll(() => target.setup(), 60_000);
+ *     afterAll(() => target.teardown());
+ *     it('...', async () => { const layer = await target.layer(); ... });
+ *   });
+ *
+ * `memory` needs no server; `single`, `sentinel` and `cluster` start their own deployment from
+ * the harness in setup() (so chaos such as SCRIPT FLUSH never touches a server other tests share)
+ * and stop it in teardown(). Every layer gets a unique key prefix and is closed at teardown.
+ */
+import { loadRedisConfig } from '../../src/config/redis.js';
+import { RedisLayer } from '../../src/redis/layer.js';
+import { uniquePrefix } from './redis.js';
+import type { RedisProcess } from './redis-process.js';
+import {
+  type RedisClusterHandle,
+  type RedisSentinelHandle,
+  type RedisSingleHandle,
+  startCluster,
+  startSentinel,
+  startSingle,
+} from './topology.js';
+
+export type TargetName = 'memory' | 'single' | 'sentinel' | 'cluster';
+
+export interface LayerTarget {
+  readonly name: TargetName;
+  setup(): Promise<void>;
+  teardown(): Promise<void>;
+  /** A connected layer (state `ready`, or `memory`); `env` overrides settings. */
+  layer(env?: Record<string, string>): Promise<RedisLayer>;
+  /** The data nodes that currently are masters (none for memory). */
+  masters(): Promise<RedisProcess[]>;
+  readonly cluster?: RedisClusterHandle;
+}
+
+type Deployment = RedisSingleHandle | RedisSentinelHandle | RedisClusterHandle;
+
+class Target implements LayerTarget {
+  #deployment: Deployment | undefined;
+  readonly #layers: RedisLayer[] = [];
+
+  constructor(readonly name: TargetName) {}
+
+  get cluster(): RedisClusterHandle | undefined {
+    return this.name === 'cluster' ? (this.#deployment as RedisClusterHandle) : undefined;
+  }
+
+  async setup(): Promise<void> {
+    if (this.name === 'single') this.#deployment = await startSingle();
+    if (this.name === 'sentinel') this.#deployment = await startSentinel();
+    if (this.name === 'cluster') this.#deployment = await startCluster();
+  }
+
+  async teardown(): Promise<void> {
+    await Promise.all(this.#layers.splice(0).map((layer) => layer.close()));
+    await this.#deployment?.stop();
+    this.#deployment = undefined;
+  }
+
+  async layer(env: Record<string, string> = {}): Promise<RedisLayer> {
+    const config =
+      this.#deployment === undefined
+        ? loadRedisConfig({ REDIS_MODE: 'memory', REDIS_KEY_PREFIX: uniquePrefix(), ...env })
+        : this.#deployment.config(env);
+    const layer = new RedisLayer(config);
+    this.#layers.push(layer);
+    await layer.connect();
+    if (layer.state !== 'ready' && layer.state !== 'memory') {
+      throw new Error(`${this.name} layer did not become ready: ${layer.state} (${layer.reason})`);
+    }
+    return layer;
+  }
+
+  async masters(): Promise<RedisProcess[]> {
+    const deployment = this.#deployment;
+    if (deployment === undefined) return [];
+    if ('node' in deployment) return [deployment.node];
+    if ('sentinels' in deployment) return [await deployment.master()];
+    return deployment.masters();
+  }
+}
+
+/** Fresh targets for the given topologies (default: all four). */
+export function layerTargets(
+  names: TargetName[] = ['memory', 'single', 'sentinel', 'cluster'],
+): LayerTarget[] {
+  return names.map((name) => new Target(name));
+}
