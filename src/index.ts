@@ -4,7 +4,10 @@
  * `createPlexus(config)` builds every module over one Redis connection layer and returns them
  * together; `start()` connects, `close()` releases everything in reverse order.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { type ConfigOverrides, loadConfig, type PlexusConfig } from './config/index.js';
+import { Database } from './db/database.js';
 import { type Logger, silentLogger } from './logger.js';
 import { RedisLayer } from './redis/layer.js';
 
@@ -14,12 +17,17 @@ export interface PlexusOptions {
   /** Environment to read settings from (default: process.env). */
   env?: Record<string, string | undefined>;
   logger?: Logger;
+  /** Identifies this process in the deployment (default: `<hostname>-<pid>-<random>`). */
+  instanceId?: string;
 }
 
 export interface Plexus {
   readonly config: PlexusConfig;
   readonly logger: Logger;
   readonly redis: RedisLayer;
+  /** Unique per process and per start: `<hostname>-<pid>-<random>`. */
+  readonly instanceId: string;
+  readonly db: Database;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -28,21 +36,27 @@ export function createPlexus(options: PlexusOptions = {}): Plexus {
   const config = loadConfig(options.env ?? process.env, options.config);
   const logger = options.logger ?? silentLogger;
   const redis = new RedisLayer(config.redis, { logger });
+  const db = new Database(config.db, { logger });
+  const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   return {
     config,
     logger,
     redis,
+    instanceId,
+    db,
     async start() {
-      await redis.connect();
+      await Promise.all([redis.connect(), db.open()]);
     },
     async close() {
       await redis.close();
+      await db.close();
     },
   };
 }
 
 export type { ConfigOverrides, PlexusConfig } from './config/index.js';
 export { loadConfig } from './config/index.js';
+export * from './db/index.js';
 export * from './errors.js';
 export type { Logger } from './logger.js';
 export { Keys } from './redis/keys.js';

@@ -7,20 +7,28 @@
  * variables (including a .env file loaded by the CLI), defaults.
  */
 import { ConfigError } from '../errors.js';
+import { type DbConfig, type DbSettings, dbOptions, loadDbConfig } from './db.js';
 import type { SectionSpec } from './option.js';
 import { loadRedisConfig, type RedisConfig, type RedisSettings, redisOptions } from './redis.js';
+import { loadServerConfig, type ServerConfig, serverOptions } from './server.js';
 
 /** Every section, for documentation and unknown-section checks. */
 export const SECTIONS: Record<string, SectionSpec> = {
   redis: redisOptions,
+  server: serverOptions,
+  db: dbOptions,
 };
 
 export interface PlexusConfig {
   redis: RedisConfig;
+  server: ServerConfig;
+  db: DbConfig;
 }
 
 export interface ConfigOverrides {
   redis?: Partial<RedisSettings>;
+  server?: Partial<ServerConfig>;
+  db?: Partial<DbSettings>;
 }
 
 export function loadConfig(
@@ -32,5 +40,7 @@ export function loadConfig(
   }
   return {
     redis: loadRedisConfig(env, overrides.redis),
+    server: loadServerConfig(env, overrides.server),
+    db: loadDbConfig(env, overrides.db),
   };
 }

@@ -1,0 +1,11 @@
+/**
+ * Every `plexus` subcommand. A module adds its command as one file in this folder exporting a
+ * `CommandModule` (see start.ts; use `withConfigOptions` and `loadCliConfig` from ../config.js so
+ * it reads configuration like every other command), and one line in this list.
+ */
+import { startCommand } from './start.js';
+import type { CommandModule } from './types.js';
+
+export type { CommandModule } from './types.js';
+
+export const commands: readonly CommandModule[] = [startCommand];

@@ -1,0 +1,39 @@
+/** The `plexus` command-line program, built from the command registry. */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { commands } from './commands/index.js';
+
+export function buildProgram(): Command {
+  const program = new Command('plexus')
+    .description(
+      'Plexus: run a Node.js service as many instances sharing state through Redis, degrading to one process without it.',
+    )
+    .version(packageVersion(), '-v, --version')
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      '\nEvery setting can also come from the environment or a .env file; see docs/configuration.md.',
+    );
+  for (const register of commands) register(program);
+  return program;
+}
+
+/** The version in package.json, found upward from this file (src/ when run from source, dist/src/ when built). */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'plexus' && pkg.version !== undefined) return pkg.version;
+    } catch {
+      // Not here: look one level up.
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}

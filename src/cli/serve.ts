@@ -1,0 +1,68 @@
+/**
+ * Runs the reference server in this process (alone, or as one cluster worker) until SIGTERM or
+ * SIGINT, then shuts down gracefully and exits 0 (1 when something had to be cut short). A second
+ * signal exits at once. A worker whose primary disappears shuts down as well.
+ */
+import cluster from 'node:cluster';
+import type { Logger } from 'pino';
+import type { ConfigOverrides, PlexusConfig } from '../config/index.js';
+import { ConfigError } from '../errors.js';
+import { createPlexus, type Plexus } from '../index.js';
+import { createServer } from '../server/index.js';
+import { describeBackends } from './describe.js';
+import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
+
+export async function serve(
+  overrides: ConfigOverrides,
+  config: PlexusConfig,
+  logger: Logger,
+): Promise<number> {
+  let plexus: Plexus;
+  let server: ReturnType<typeof createServer>;
+  try {
+    plexus = createPlexus({ config: overrides, logger });
+    server = createServer(plexus, { logger });
+  } catch (error) {
+    logger.fatal({ err: error }, messageOf(error));
+    return EXIT_CONFIG;
+  }
+
+  const stopped = new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (why: string) => {
+      if (stopping) {
+        logger.warn({ why }, 'second signal: exiting without waiting');
+        resolve(EXIT_FAILURE);
+        return;
+      }
+      stopping = true;
+      logger.info({ why }, 'shutting down');
+      void server.stop().then((clean) => resolve(clean ? EXIT_OK : EXIT_FAILURE));
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    if (cluster.isWorker) process.on('disconnect', () => stop('primary went away'));
+  });
+
+  try {
+    await plexus.start();
+    const url = await server.listen();
+    logger.info(`Plexus ready on ${url}; ${describeBackends(config, plexus.db.describe())}`);
+  } catch (error) {
+    const bindFailed = hasErrno(error, 'EADDRINUSE') || hasErrno(error, 'EACCES');
+    logger.fatal({ err: error }, `cannot start: ${messageOf(error)}`);
+    await server.stop();
+    return bindFailed || error instanceof ConfigError ? EXIT_CONFIG : EXIT_FAILURE;
+  }
+  // PM2 (wait_ready) and the cluster primary both wait for this message.
+  process.send?.('ready');
+  return stopped;
+}
+
+function hasErrno(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

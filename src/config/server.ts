@@ -1,0 +1,106 @@
+/**
+ * Settings of the reference server (src/server/) and of `plexus start` (src/cli/).
+ *
+ * `workers` only matters to the CLI: unset means one process that serves requests itself; a number
+ * or `max` (one per CPU) makes the process a cluster primary that forks that many workers.
+ */
+import { ConfigError } from '../errors.js';
+import { loadSection, option, parse, type SectionOf } from './option.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type WorkerCount = number | 'max';
+
+/** Admin tokens shorter than this are refused: they could be guessed. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+export const serverOptions = {
+  host: option({
+    env: 'HOST',
+    default: '0.0.0.0',
+    doc: 'Interface the HTTP server listens on (`0.0.0.0` for every IPv4 interface, `::` for IPv6 too).',
+    parse: parse.string(),
+  }),
+  port: option({
+    env: 'PORT',
+    default: 3000,
+    doc: 'TCP port the HTTP server listens on; 0 picks a free port.',
+    parse: parse.integer(0, 65535),
+  }),
+  workers: option({
+    env: 'PLEXUS_WORKERS',
+    default: undefined as WorkerCount | undefined,
+    doc: '`plexus start` forks this many cluster workers (a number, or `max` for one per CPU); unset serves from one process. More than one needs Redis.',
+    parse: parseWorkers,
+  }),
+  adminToken: option({
+    env: 'PLEXUS_ADMIN_TOKEN',
+    default: undefined as string | undefined,
+    doc: `Bearer token that admin routes (\`/api/1/admin/...\`) accept, at least ${MIN_ADMIN_TOKEN_LENGTH} characters. Unset: admin routes answer 401, and the server refuses to start when NODE_ENV=production.`,
+    parse: (raw, setting) => {
+      const token = parse.optionalString()(raw, setting);
+      if (token !== undefined && token.length < MIN_ADMIN_TOKEN_LENGTH) {
+        throw new ConfigError(setting, `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long`);
+      }
+      return token;
+    },
+  }),
+  environment: option({
+    env: 'NODE_ENV',
+    default: 'development',
+    doc: 'Deployment environment; `production` makes missing security settings fatal at startup.',
+    parse: parse.string(),
+  }),
+  bodyLimit: option({
+    env: 'PLEXUS_BODY_LIMIT',
+    default: 1_048_576,
+    doc: 'Largest request body accepted, in bytes; larger bodies get 413 BODY_TOO_LARGE.',
+    parse: parse.integer(1024, 1_073_741_824),
+  }),
+  shutdownTimeoutMs: option({
+    env: 'PLEXUS_SHUTDOWN_TIMEOUT_MS',
+    default: 10_000,
+    doc: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before connections are cut.',
+    parse: parse.integer(100, 600_000),
+  }),
+  logLevel: option({
+    env: 'LOG_LEVEL',
+    default: 'info' as LogLevel,
+    doc: 'Least severe level written to the JSON log on stdout.',
+    parse: parse.oneOf(LOG_LEVELS),
+  }),
+  logRequests: option({
+    env: 'PLEXUS_LOG_REQUESTS',
+    default: false,
+    doc: 'Log every request and response (off by default: it costs a fifth of the throughput). Errors are always logged.',
+    parse: parse.boolean(),
+  }),
+  trustProxy: option({
+    env: 'PLEXUS_TRUST_PROXY',
+    default: false,
+    doc: 'Trust X-Forwarded-* headers (set when the server runs behind a load balancer or reverse proxy).',
+    parse: parse.boolean(),
+  }),
+  healthRequiresRedis: option({
+    env: 'PLEXUS_HEALTH_REQUIRES_REDIS',
+    default: false,
+    doc: 'Make /api/1/health answer 503 while configured Redis is unreachable, instead of 200 with status `degraded`.',
+    parse: parse.boolean(),
+  }),
+};
+
+export type ServerConfig = SectionOf<typeof serverOptions>;
+
+export function loadServerConfig(
+  env: Record<string, string | undefined> = process.env,
+  explicit: Partial<ServerConfig> = {},
+): ServerConfig {
+  return loadSection('server', serverOptions, env, explicit);
+}
+
+function parseWorkers(raw: unknown, setting: string): WorkerCount | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw === 'string' && raw.trim().toLowerCase() === 'max') return 'max';
+  return parse.integer(1, 1024)(raw, setting);
+}

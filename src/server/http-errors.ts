@@ -1,0 +1,124 @@
+/**
+ * The one place where error codes become HTTP statuses, and the error handler that sends every
+ * failure as `{ "error": { "code", "message" } }`.
+ *
+ * Route handlers throw a `PlexusError` whose code is listed in `STATUS_BY_CODE` (a module adds one
+ * line per code it lets reach clients). Fastify's own failures (malformed JSON, schema validation,
+ * oversized or unsupported bodies) are translated to stable codes here. Anything else is a bug: the
+ * client gets 500 INTERNAL_ERROR without details, and the log gets the error with its stack.
+ */
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/errors.js';
+import { PlexusError } from '../errors.js';
+
+export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  // Request problems detected by the server itself.
+  BAD_REQUEST: 400,
+  INVALID_JSON: 400,
+  VALIDATION_FAILED: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  HEADERS_TOO_LARGE: 431,
+  REQUEST_TIMEOUT: 408,
+  INTERNAL_ERROR: 500,
+  // Foundation (src/errors.ts).
+  PLEXUS_INVALID_ARGUMENT: 400,
+  PLEXUS_UNSUPPORTED: 501,
+  REDIS_UNAVAILABLE: 503,
+  REDIS_TIMEOUT: 503,
+  // Database (src/db/errors.ts).
+  DB_UNAVAILABLE: 503,
+};
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/** Fastify's errors for unusable request bodies, by their code. */
+const FASTIFY_CODES: Readonly<Record<string, { status: number; code: string }>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'INVALID_JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'INVALID_JSON' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'BAD_REQUEST' },
+};
+
+export interface ResolvedError {
+  status: number;
+  body: ErrorBody;
+  /** Server-side faults are logged with their stack; client mistakes are not. */
+  fault: boolean;
+}
+
+export function resolveError(error: unknown): ResolvedError {
+  if (error instanceof PlexusError) {
+    const status = STATUS_BY_CODE[error.code];
+    if (status !== undefined) return reply(status, error.code, error.message);
+    return internal();
+  }
+  if (isDatabaseUnavailable(error))
+    return reply(503, 'DB_UNAVAILABLE', 'Database is unavailable, retry shortly');
+  const fastify = error as Partial<FastifyError>;
+  if (fastify.validation !== undefined) return reply(400, 'VALIDATION_FAILED', String(fastify.message));
+  const known = fastify.code === undefined ? undefined : FASTIFY_CODES[fastify.code];
+  if (known !== undefined) return reply(known.status, known.code, String(fastify.message));
+  // JSON.parse failures reach us as SyntaxError with statusCode 400.
+  if (error instanceof SyntaxError && fastify.statusCode === 400) {
+    return reply(400, 'INVALID_JSON', `Body is not valid JSON: ${error.message}`);
+  }
+  const status = fastify.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return reply(status, status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST', String(fastify.message));
+  }
+  return internal();
+}
+
+export function errorHandler(error: unknown, request: FastifyRequest, replyTo: FastifyReply): void {
+  const resolved = resolveError(error);
+  if (resolved.fault) {
+    request.log.error({ err: error }, 'request failed');
+  }
+  if (resolved.status === 401) replyTo.header('www-authenticate', 'Bearer realm="plexus"');
+  if (resolved.status === 503) replyTo.header('retry-after', '1');
+  void replyTo.code(resolved.status).send(resolved.body);
+}
+
+export function notFoundHandler(request: FastifyRequest, replyTo: FastifyReply): void {
+  const path = (request.url.split('?')[0] ?? '').slice(0, 200);
+  void replyTo.code(404).send(body('NOT_FOUND', `No route for ${request.method} ${path}`));
+}
+
+function reply(status: number, code: string, message: string): ResolvedError {
+  return { status, body: body(code, message), fault: status >= 500 && status !== 503 };
+}
+
+function internal(): ResolvedError {
+  return { status: 500, body: body('INTERNAL_ERROR', 'Internal server error'), fault: true };
+}
+
+function body(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+/** Malformed HTTP (bad request line, oversized headers) never reaches Fastify's router. */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', 'Request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'The request took too long to arrive']
+        : [400, 'BAD_REQUEST', 'Malformed HTTP request'];
+  const payload = JSON.stringify(body(code, message));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${code}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`,
+    );
+  }
+  socket.destroy(error);
+}

@@ -1,0 +1,47 @@
+/**
+ * The reference server: `createServer(plexus)` builds the Fastify application over a Plexus
+ * instance; `listen()` starts serving; `stop()` shuts down gracefully (see shutdown.ts), closing
+ * the Plexus instance too.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Plexus } from '../index.js';
+import { type AppOptions, buildApp } from './app.js';
+import { shutdown } from './shutdown.js';
+
+export interface PlexusServer {
+  readonly app: FastifyInstance;
+  /** Listens on HOST:PORT from the configuration; resolves to the URL actually bound. */
+  listen(): Promise<string>;
+  /** Graceful shutdown, bounded by PLEXUS_SHUTDOWN_TIMEOUT_MS; false when something had to be cut. */
+  stop(): Promise<boolean>;
+}
+
+export function createServer(plexus: Plexus, options: AppOptions = {}): PlexusServer {
+  const { app, lifecycle } = buildApp(plexus, options);
+  let stopping: Promise<boolean> | undefined;
+  return {
+    app,
+    async listen() {
+      const { host, port } = plexus.config.server;
+      await app.listen({ host, port });
+      const address = app.server.address();
+      const bound = typeof address === 'object' && address !== null ? address.port : port;
+      const shown = host.includes(':') ? `[${host}]` : host;
+      return `http://${shown}:${bound}`;
+    },
+    stop() {
+      stopping ??= shutdown(
+        { app, lifecycle, plexus, logger: plexus.logger },
+        plexus.config.server.shutdownTimeoutMs,
+      );
+      return stopping;
+    },
+  };
+}
+
+export { type AppOptions, buildApp } from './app.js';
+export * from './auth.js';
+export * from './context.js';
+export { resolveError, STATUS_BY_CODE } from './http-errors.js';
+export { type ProcessInfo, processInfo } from './process-info.js';
+export { routePlugins } from './routes/index.js';

@@ -1,0 +1,118 @@
+/**
+ * GET /api/1/health: can this instance serve? 200 with status `ok`, or `degraded` when configured
+ * Redis is unreachable and the instance serves from its in-process fallbacks; 503 with status
+ * `unavailable` when the database does not answer, when shutting down, or (with
+ * PLEXUS_HEALTH_REQUIRES_REDIS) when Redis is unreachable. Every reason is listed; each check
+ * reports its latency. Checks are bounded, so the route answers within about a second.
+ */
+import type { Plexus } from '../../index.js';
+import type { RoutePlugin } from '../context.js';
+import { apiPaths } from '../context.js';
+import { errorResponses, noQuery, strictObject } from './schemas.js';
+
+const CHECK_TIMEOUT_MS = 1000;
+
+type CheckStatus = 'ok' | 'fail';
+
+interface Check {
+  status: CheckStatus;
+  latencyMs: number | null;
+  error: string | null;
+}
+
+export interface HealthBody {
+  status: 'ok' | 'degraded' | 'unavailable';
+  reasons: string[];
+  instanceId: string;
+  uptimeSeconds: number;
+  checks: {
+    redis: Check & { topology: string; state: string };
+    database: Check & { engine: string };
+  };
+}
+
+const checkProperties = {
+  status: { type: 'string', enum: ['ok', 'fail'] },
+  latencyMs: { type: ['number', 'null'] },
+  error: { type: ['string', 'null'] },
+} as const;
+
+const healthSchema = strictObject({
+  status: { type: 'string', enum: ['ok', 'degraded', 'unavailable'] },
+  reasons: { type: 'array', items: { type: 'string' } },
+  instanceId: { type: 'string' },
+  uptimeSeconds: { type: 'number' },
+  checks: strictObject({
+    redis: strictObject({ ...checkProperties, topology: { type: 'string' }, state: { type: 'string' } }),
+    database: strictObject({ ...checkProperties, engine: { type: 'string' } }),
+  }),
+});
+
+export const healthRoutes: RoutePlugin = (app, { plexus, lifecycle }) => {
+  const requireRedis = plexus.config.server.healthRequiresRedis;
+  for (const url of apiPaths('/health')) {
+    app.get(
+      url,
+      {
+        schema: {
+          querystring: noQuery,
+          response: { 200: healthSchema, 503: healthSchema, ...errorResponses },
+        },
+      },
+      async (_request, reply): Promise<HealthBody> => {
+        const [redis, database] = await Promise.all([checkRedis(plexus), checkDatabase(plexus)]);
+        const reasons: string[] = [];
+        let unavailable = false;
+        if (lifecycle.draining) {
+          reasons.push('shutting down');
+          unavailable = true;
+        }
+        if (database.status === 'fail') {
+          reasons.push(`database: ${database.error}`);
+          unavailable = true;
+        }
+        if (redis.status === 'fail') {
+          reasons.push(`redis: ${redis.error}`);
+          unavailable ||= requireRedis;
+        }
+        const status = unavailable ? 'unavailable' : reasons.length > 0 ? 'degraded' : 'ok';
+        reply.code(unavailable ? 503 : 200);
+        if (unavailable) reply.header('retry-after', '1');
+        return {
+          status,
+          reasons,
+          instanceId: plexus.instanceId,
+          uptimeSeconds: Math.round(process.uptime() * 1000) / 1000,
+          checks: { redis, database },
+        };
+      },
+    );
+  }
+};
+
+async function checkRedis(plexus: Plexus): Promise<HealthBody['checks']['redis']> {
+  const layer = plexus.redis;
+  const base = { topology: layer.mode, state: layer.state };
+  if (layer.state === 'degraded' || layer.state === 'connecting') {
+    const why = layer.state === 'connecting' ? 'still connecting' : layer.reason || 'unavailable';
+    return { ...base, status: 'fail', latencyMs: null, error: `${why}; serving from in-process fallbacks` };
+  }
+  try {
+    return { ...base, status: 'ok', latencyMs: await layer.store.ping(), error: null };
+  } catch (error) {
+    return { ...base, status: 'fail', latencyMs: null, error: messageOf(error) };
+  }
+}
+
+async function checkDatabase(plexus: Plexus): Promise<HealthBody['checks']['database']> {
+  const engine = plexus.db.engine;
+  try {
+    return { engine, status: 'ok', latencyMs: await plexus.db.ping(CHECK_TIMEOUT_MS), error: null };
+  } catch (error) {
+    return { engine, status: 'fail', latencyMs: null, error: messageOf(error) };
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,10 @@
+/**
+ * Every route plugin of the reference server, in registration order. A module adds its routes as
+ * one file in this folder exporting a `RoutePlugin`, and one line in this list.
+ */
+import type { RoutePlugin } from '../context.js';
+import { cacheRoutes } from './cache.js';
+import { healthRoutes } from './health.js';
+import { statusRoutes } from './status.js';
+
+export const routePlugins: readonly RoutePlugin[] = [statusRoutes, healthRoutes, cacheRoutes];

@@ -1,0 +1,56 @@
+/**
+ * GET /api/1/status (alias /api/status): is this process up, which worker answered, and is it
+ * sharing state through Redis. Answered from memory, without any I/O, so load balancers and
+ * scripts may poll it freely. `redis.healthy` is true when the configured backend works as
+ * configured (Redis reachable, or memory mode); `fallbackMode` is true whenever state is not shared.
+ */
+import type { RoutePlugin } from '../context.js';
+import { apiPaths } from '../context.js';
+import { errorResponses, noQuery, strictObject } from './schemas.js';
+
+export interface StatusBody {
+  status: 'online';
+  cluster: { isWorker: boolean; workerId: string; instanceId: string; pid: number };
+  redis: { connected: boolean; fallbackMode: boolean; healthy: boolean; topology: string; state: string };
+}
+
+const statusSchema = strictObject({
+  status: { type: 'string', enum: ['online'] },
+  cluster: strictObject({
+    isWorker: { type: 'boolean' },
+    workerId: { type: 'string' },
+    instanceId: { type: 'string' },
+    pid: { type: 'integer' },
+  }),
+  redis: strictObject({
+    connected: { type: 'boolean' },
+    fallbackMode: { type: 'boolean' },
+    healthy: { type: 'boolean' },
+    topology: { type: 'string', enum: ['memory', 'single', 'sentinel', 'cluster'] },
+    state: { type: 'string', enum: ['memory', 'connecting', 'ready', 'degraded'] },
+  }),
+});
+
+export const statusRoutes: RoutePlugin = (app, { plexus, process }) => {
+  const redis = plexus.redis;
+  for (const url of apiPaths('/status', '/api/status')) {
+    app.get(
+      url,
+      { schema: { querystring: noQuery, response: { 200: statusSchema, ...errorResponses } } },
+      async (): Promise<StatusBody> => {
+        const state = redis.state;
+        return {
+          status: 'online',
+          cluster: process,
+          redis: {
+            connected: state === 'ready',
+            fallbackMode: state !== 'ready',
+            healthy: state === 'ready' || state === 'memory',
+            topology: redis.mode,
+            state,
+          },
+        };
+      },
+    );
+  }
+};
