@@ -2,8 +2,8 @@
  * Graceful, bounded shutdown of a serving process, in this order:
  * 1. mark the instance draining (health answers 503) and stop accepting connections;
  * 2. Fastify `preClose` hooks run: WebSocket hubs close their sockets there;
- * 3. in-flight requests finish; idle keep-alive connections are closed at once, and whatever is
- *    still open when `timeoutMs` has passed is cut;
+ * 3. in-flight requests finish; keep-alive connections are closed as soon as they are idle, and
+ *    whatever is still open when `timeoutMs` has passed is cut;
  * 4. `plexus.close()`: modules deregister this instance and stop, then Redis and the database close.
  * Every step is bounded, so shutdown never hangs; the result says whether it finished cleanly.
  */
@@ -14,6 +14,7 @@ import type { MutableLifecycle } from './app.js';
 
 /** Time left for `plexus.close()` after the HTTP side is done. */
 const CLOSE_MODULES_MS = 5000;
+const IDLE_SWEEP_MS = 50;
 
 export interface ShutdownTarget {
   app: FastifyInstance;
@@ -31,6 +32,9 @@ export async function shutdown(target: ShutdownTarget, timeoutMs: number): Promi
     logger.warn({ timeoutMs }, 'requests still running at the shutdown deadline; closing their connections');
     app.server.closeAllConnections();
   }, timeoutMs);
+  // A keep-alive connection whose last request finishes during the drain would otherwise stay
+  // open until the client closes it; closing idle ones as they appear lets the drain end at once.
+  const sweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS);
   try {
     await app.close();
   } catch (error) {
@@ -38,6 +42,7 @@ export async function shutdown(target: ShutdownTarget, timeoutMs: number): Promi
     logger.error({ err: error }, 'error while closing the HTTP server');
   } finally {
     clearTimeout(cut);
+    clearInterval(sweep);
   }
   const closed = await bounded(plexus.close(), CLOSE_MODULES_MS);
   if (closed !== true) {

@@ -1,0 +1,66 @@
+/**
+ * Starts the reference server on a free port over real HTTP, with an explicit environment (never
+ * process.env) so that tests cannot leak settings into each other.
+ */
+import { createPlexus, type Plexus } from '../../../src/index.js';
+import type { RoutePlugin } from '../../../src/server/context.js';
+import { createServer, type PlexusServer } from '../../../src/server/index.js';
+import { routePlugins } from '../../../src/server/routes/index.js';
+
+export interface Running {
+  url: string;
+  plexus: Plexus;
+  server: PlexusServer;
+  stop(): Promise<boolean>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  extraRoutes?: RoutePlugin[];
+  /** Skip plexus.start() (to test a database that cannot be opened). */
+  connect?: 'all' | 'redis-only';
+}
+
+export async function startServer(options: StartOptions = {}): Promise<Running> {
+  const env = { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: 'sqlite::memory:', ...options.env };
+  const plexus = createPlexus({ env });
+  const server = createServer(plexus, { routes: [...routePlugins, ...(options.extraRoutes ?? [])] });
+  if (options.connect === 'redis-only') await plexus.redis.connect();
+  else await plexus.start();
+  const url = await server.listen();
+  return { url, plexus, server, stop: () => server.stop() };
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+  text: string;
+}
+
+export async function request(url: string, init: RequestInit = {}): Promise<JsonResponse> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // Left empty: the test asserts on `text`.
+  }
+  return { status: response.status, headers: response.headers, body, text };
+}
+
+/** Asserts the error contract and returns the code. */
+export function errorCode(response: JsonResponse): string {
+  const error = response.body.error as { code?: unknown; message?: unknown } | undefined;
+  if (typeof error?.code !== 'string' || typeof error.message !== 'string') {
+    throw new Error(`not an error body: ${response.status} ${response.text}`);
+  }
+  if (Object.keys(response.body).length !== 1 || Object.keys(error).length !== 2) {
+    throw new Error(`error body has extra fields: ${response.text}`);
+  }
+  if (!(response.headers.get('content-type') ?? '').startsWith('application/json')) {
+    throw new Error(`error is not JSON: ${response.headers.get('content-type')}`);
+  }
+  return error.code;
+}
