@@ -1,7 +1,8 @@
 import { inflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
+import QRCode from 'qrcode';
 import { describe, expect, it } from 'vitest';
-import { buildMatrix } from '../../src/apps/qr/image/matrix.js';
+import { buildMatrix, segmentsFor } from '../../src/apps/qr/image/matrix.js';
 import { checkImageOptions, renderImage } from '../../src/apps/qr/image/render.js';
 import { Keyring, QRTokens } from '../../src/apps/qr/tokens/index.js';
 import { decodePng, decodeSvg } from '../support/qr-decode.js';
@@ -22,6 +23,29 @@ describe('QR images', () => {
     const matrix = buildMatrix(tokens[0]!, 'M');
     expect(matrix.version).toBeLessThanOrEqual(3);
     expect(buildMatrix(tokens[3]!, 'M').version).toBeGreaterThanOrEqual(7);
+  });
+
+  it('builds exactly the symbol the qrcode package builds, mask choice included', () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 400; i++) {
+      const format = i % 8 === 0 ? jwt : compact;
+      const token = format.issue({
+        type: i % 2 ? 'stall' : 'student',
+        id: String(i * 7919),
+        version: 1 + (i % 5),
+      });
+      for (const level of ['L', 'M', 'Q', 'H'] as const) {
+        const reference = QRCode.create(segmentsFor(token), { errorCorrectionLevel: level });
+        const mine = buildMatrix(token, level);
+        expect(mine.size).toBe(reference.modules.size);
+        expect(
+          Buffer.from(mine.modules).equals(Buffer.from(reference.modules.data)),
+          `${token} ${level}`,
+        ).toBe(true);
+        seen.add(reference.maskPattern ?? -1);
+      }
+    }
+    expect(seen.size).toBe(8);
   });
 
   for (const level of ['L', 'M', 'Q', 'H'] as const) {

@@ -1,11 +1,10 @@
 /**
- * Errors of the QR app. Codes are stable; the HTTP status each maps to is in `httpStatus`.
+ * Errors of the QR app, with stable codes: QR_NOT_FOUND (HTTP 404), QR_IMPORT_INVALID (HTTP 400).
  */
 import { PlexusError, type PlexusErrorOptions } from '../../errors.js';
 
 /** No student or stall with this id (HTTP 404). */
 export class QRNotFoundError extends PlexusError {
-  readonly httpStatus = 404;
   constructor(type: string, id: string) {
     super('QR_NOT_FOUND', `no ${type} with id ${JSON.stringify(id)}`, { details: { type, id } });
   }
@@ -13,7 +12,6 @@ export class QRNotFoundError extends PlexusError {
 
 /** A roster file cannot be imported at all: empty, or no usable header (HTTP 400). */
 export class QRImportError extends PlexusError {
-  readonly httpStatus = 400;
   constructor(message: string, options: PlexusErrorOptions = {}) {
     super('QR_IMPORT_INVALID', message, options);
   }

@@ -90,7 +90,7 @@ export function encodePng(matrix: QRMatrix, layout: RasterLayout): Buffer {
   return Buffer.concat([
     SIGNATURE,
     chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw, { level: 6 })),
+    chunk('IDAT', deflateSync(raw, { level: 3 })),
     IEND,
   ]);
 }
