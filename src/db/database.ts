@@ -4,7 +4,8 @@
  *
  * Nothing connects at construction. `open()` connects and runs the pending migrations; `ping()`
  * measures a round trip for health checks; `close()` releases the connections. Modules type their
- * own tables with `db.kysely.withTables<MyTables>()` and add their migrations to
+ * own tables with `db.kysely.withTables<MyTables>()` (declare `MyTables` with `type`, not
+ * `interface`: Kysely needs an index-signature-compatible type) and add their migrations to
  * src/db/migrations/index.ts.
  */
 import { type Dialect, Kysely, sql } from 'kysely';

@@ -48,10 +48,11 @@ export function postgresTarget(): EngineTarget {
   };
 }
 
-export interface ItemsTable {
+// A type alias, not an interface: `withTables` needs an index-signature-compatible type.
+export type ItemsTable = {
   items: { id: string; name: string; qty: number; meta: string | null; created_at: number };
   runs: { pid: number; at: number };
-}
+};
 
 export const testMigrations: Migration[] = [
   {
