@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { type Cache, createCache } from './cache/index.js';
 import { type ConfigOverrides, loadConfig, type PlexusConfig } from './config/index.js';
 import { Database } from './db/database.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -28,6 +29,8 @@ export interface Plexus {
   /** Unique per process and per start: `<hostname>-<pid>-<random>`. */
   readonly instanceId: string;
   readonly db: Database;
+  /** The shared cache: L1 in process over Redis, invalidated on every instance (src/cache/). */
+  readonly cache: Cache;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -38,22 +41,27 @@ export function createPlexus(options: PlexusOptions = {}): Plexus {
   const redis = new RedisLayer(config.redis, { logger });
   const db = new Database(config.db, { logger });
   const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const cache = createCache({ redis, config: config.cache, logger, instanceId });
   return {
     config,
     logger,
     redis,
     instanceId,
     db,
+    cache,
     async start() {
       await Promise.all([redis.connect(), db.open()]);
+      await cache.start();
     },
     async close() {
+      await cache.close();
       await redis.close();
       await db.close();
     },
   };
 }
 
+export * from './cache/index.js';
 export type { ConfigOverrides, PlexusConfig } from './config/index.js';
 export { loadConfig } from './config/index.js';
 export * from './db/index.js';

@@ -7,6 +7,7 @@
  * variables (including a .env file loaded by the CLI), defaults.
  */
 import { ConfigError } from '../errors.js';
+import { type CacheConfig, cacheOptions, loadCacheConfig } from './cache.js';
 import { type DbConfig, type DbSettings, dbOptions, loadDbConfig } from './db.js';
 import type { SectionSpec } from './option.js';
 import { loadRedisConfig, type RedisConfig, type RedisSettings, redisOptions } from './redis.js';
@@ -15,18 +16,21 @@ import { loadServerConfig, type ServerConfig, serverOptions } from './server.js'
 /** Every section, for documentation and unknown-section checks. */
 export const SECTIONS: Record<string, SectionSpec> = {
   redis: redisOptions,
+  cache: cacheOptions,
   server: serverOptions,
   db: dbOptions,
 };
 
 export interface PlexusConfig {
   redis: RedisConfig;
+  cache: CacheConfig;
   server: ServerConfig;
   db: DbConfig;
 }
 
 export interface ConfigOverrides {
   redis?: Partial<RedisSettings>;
+  cache?: Partial<CacheConfig>;
   server?: Partial<ServerConfig>;
   db?: Partial<DbSettings>;
 }
@@ -40,6 +44,7 @@ export function loadConfig(
   }
   return {
     redis: loadRedisConfig(env, overrides.redis),
+    cache: loadCacheConfig(env, overrides.cache),
     server: loadServerConfig(env, overrides.server),
     db: loadDbConfig(env, overrides.db),
   };

@@ -1,0 +1,193 @@
+/**
+ * Backends for the cache conformance suite. Each creates caches that share one L2:
+ *
+ * - `memory`: the connection layer in memory mode; each cache is alone (L1 is the whole cache).
+ * - `memory-l2`: several caches over one in-process MemoryStore (shared data and pub/sub), through
+ *   a layer view whose state a test can set by hand to simulate an outage.
+ * - `redis`: each cache on its own RedisLayer (own connections) to the machine's Redis, one prefix.
+ * - `cluster`: the same on a 3-master Redis Cluster started for the file.
+ */
+import { EventEmitter } from 'node:events';
+import { type Cache, type CacheOptions, createCache } from '../../src/cache/index.js';
+import type { CacheConfig } from '../../src/config/cache.js';
+import type { RedisConfig } from '../../src/config/redis.js';
+import { loadRedisConfig } from '../../src/config/redis.js';
+import { Keys } from '../../src/redis/keys.js';
+import { type LayerState, RedisLayer, type RedisLayerEvents } from '../../src/redis/layer.js';
+import { MemoryData } from '../../src/redis/memory/data.js';
+import { MemoryStore } from '../../src/redis/memory/memory-store.js';
+import { MemoryPubSub } from '../../src/redis/memory/pubsub.js';
+import type { Store } from '../../src/redis/store.js';
+import { singleConfig, uniquePrefix } from './redis.js';
+import { type RedisClusterHandle, startCluster } from './topology.js';
+
+/** A layer view over any Store whose state a test sets by hand. */
+export class ManualCacheLayer extends EventEmitter<RedisLayerEvents> {
+  #state: LayerState;
+
+  constructor(
+    readonly store: Store,
+    readonly keys: Keys,
+    state: LayerState,
+  ) {
+    super();
+    this.#state = state;
+  }
+
+  get state(): LayerState {
+    return this.#state;
+  }
+
+  setState(state: LayerState): void {
+    const previous = this.#state;
+    this.#state = state;
+    if (previous !== state)
+      this.emit('state', { state, previous, reason: state === 'degraded' ? 'test' : '' });
+  }
+}
+
+export interface CacheGroup {
+  caches: Cache[];
+  /** The store under L2 (undefined for `memory`), to check what Redis holds. */
+  store: Store | undefined;
+  keys: Keys;
+  close(): Promise<void>;
+}
+
+export interface CacheBackend {
+  name: 'memory' | 'memory-l2' | 'redis' | 'cluster';
+  /** True when several caches share L2 and the invalidation channel. */
+  shared: boolean;
+  setup(): Promise<void>;
+  teardown(): Promise<void>;
+  group(count: number, config?: Partial<CacheConfig>): Promise<CacheGroup>;
+}
+
+async function startAll(caches: Cache[]): Promise<void> {
+  await Promise.all(caches.map((cache) => cache.start()));
+}
+
+function memoryBackend(): CacheBackend {
+  return {
+    name: 'memory',
+    shared: false,
+    async setup() {},
+    async teardown() {},
+    async group(count, config) {
+      const layers = Array.from(
+        { length: count },
+        () => new RedisLayer(loadRedisConfig({ REDIS_MODE: 'memory' })),
+      );
+      const caches = layers.map((redis, i) => createCache({ redis, config, instanceId: `m${i}` }));
+      await startAll(caches);
+      return {
+        caches,
+        store: undefined,
+        keys: layers[0]!.keys,
+        close: async () => {
+          await Promise.all(caches.map((c) => c.close()));
+          await Promise.all(layers.map((l) => l.close()));
+        },
+      };
+    },
+  };
+}
+
+function memoryL2Backend(): CacheBackend {
+  return {
+    name: 'memory-l2',
+    shared: true,
+    async setup() {},
+    async teardown() {},
+    async group(count, config) {
+      const data = new MemoryData();
+      const pubsub = new MemoryPubSub();
+      const keys = new Keys(uniquePrefix('cache'));
+      const store = new MemoryStore({ data, pubsub });
+      const caches = Array.from({ length: count }, (_, i) => {
+        const layer = new ManualCacheLayer(new MemoryStore({ data, pubsub }), keys, 'memory');
+        const options: CacheOptions = { redis: layer, l2: layer.store, config, instanceId: `l${i}` };
+        return createCache(options);
+      });
+      await startAll(caches);
+      return {
+        caches,
+        store,
+        keys,
+        close: async () => {
+          await Promise.all(caches.map((c) => c.close()));
+          data.close();
+        },
+      };
+    },
+  };
+}
+
+function redisGroup(configFor: () => RedisConfig) {
+  return async (count: number, config?: Partial<CacheConfig>): Promise<CacheGroup> => {
+    const shared = configFor();
+    const layers = await Promise.all(
+      Array.from({ length: count }, async () => {
+        const layer = new RedisLayer(shared);
+        await layer.connect();
+        if (layer.state !== 'ready') throw new Error(`Redis layer is ${layer.state}: ${layer.reason}`);
+        return layer;
+      }),
+    );
+    const caches = layers.map((redis, i) => createCache({ redis, config, instanceId: `r${i}` }));
+    await startAll(caches);
+    return {
+      caches,
+      store: layers[0]!.store,
+      keys: layers[0]!.keys,
+      close: async () => {
+        await Promise.all(caches.map((c) => c.close()));
+        await Promise.all(layers.map((l) => l.close()));
+      },
+    };
+  };
+}
+
+function redisBackend(): CacheBackend {
+  return {
+    name: 'redis',
+    shared: true,
+    async setup() {},
+    async teardown() {},
+    group: redisGroup(() => singleConfig()),
+  };
+}
+
+function clusterBackend(): CacheBackend {
+  let cluster: RedisClusterHandle | undefined;
+  return {
+    name: 'cluster',
+    shared: true,
+    async setup() {
+      cluster = await startCluster();
+    },
+    async teardown() {
+      await cluster?.stop();
+    },
+    group: redisGroup(() => {
+      if (cluster === undefined) throw new Error('cluster backend not set up');
+      return cluster.config();
+    }),
+  };
+}
+
+export function cacheBackends(): CacheBackend[] {
+  return [memoryBackend(), memoryL2Backend(), redisBackend(), clusterBackend()];
+}
+
+/** Resolves when `predicate` holds, polling every 5 ms; rejects after `timeoutMs`. */
+export async function eventually(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
