@@ -1,7 +1,7 @@
 /**
  * Runs the reference server in this process (alone, or as one cluster worker) until SIGTERM or
  * SIGINT, then shuts down gracefully and exits 0 (1 when something had to be cut short). A second
- * signal exits at once. A worker whose primary disappears shuts down as well.
+ * signal exits a single process at once. A worker whose primary disappears shuts down as well.
  */
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
@@ -31,6 +31,9 @@ export async function serve(
     let stopping = false;
     const stop = (why: string) => {
       if (stopping) {
+        // A worker often gets the signal twice (from the primary and from a process-group kill
+        // such as Ctrl+C or systemd); its primary enforces the deadline, so it keeps draining.
+        if (cluster.isWorker) return;
         logger.warn({ why }, 'second signal: exiting without waiting');
         resolve(EXIT_FAILURE);
         return;

@@ -31,6 +31,7 @@ export interface SupervisorOptions {
 export function supervise(options: SupervisorOptions): Promise<number> {
   const { logger } = options;
   const startedAt = new Map<Worker, number>();
+  const listening = new Set<Worker>();
   let failures = 0;
   let stopping = false;
   let announced = false;
@@ -67,9 +68,9 @@ export function supervise(options: SupervisorOptions): Promise<number> {
       finishIfDone();
     };
 
-    cluster.on('listening', () => {
-      const listening = Object.values(cluster.workers ?? {}).filter((w) => w?.isConnected()).length;
-      if (!announced && listening >= options.workers) {
+    cluster.on('listening', (worker) => {
+      listening.add(worker);
+      if (!announced && listening.size >= options.workers) {
         announced = true;
         logger.info(options.readyMessage);
       }
@@ -78,6 +79,7 @@ export function supervise(options: SupervisorOptions): Promise<number> {
     cluster.on('exit', (worker, code, signal) => {
       const lived = Date.now() - (startedAt.get(worker) ?? Date.now());
       startedAt.delete(worker);
+      listening.delete(worker);
       if (stopping) {
         if (code !== 0 && signal !== 'SIGTERM') exitCode = EXIT_FAILURE;
         finishIfDone();

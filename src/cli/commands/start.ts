@@ -17,6 +17,9 @@ import { serve } from '../serve.js';
 import { supervise } from '../supervisor.js';
 import type { CommandModule } from './types.js';
 
+/** How long a stopped process may take to end by itself before it is ended. */
+const EXIT_GRACE_MS = 1000;
+
 interface StartFlags extends ConfigFlags {
   host?: string;
   port?: number;
@@ -39,7 +42,12 @@ export const startCommand: CommandModule = (program) => {
       (v) => serverOptions.workers.parse(v, '--workers'),
     );
   withConfigOptions(command).action(async (flags: StartFlags) => {
-    process.exitCode = await start(flags);
+    const code = await start(flags);
+    process.exitCode = code;
+    // Everything Plexus opened is closed by now, so the process normally ends by itself; a
+    // worker's IPC channel, or a handle some library leaked, must not keep it alive.
+    if (cluster.isWorker) process.disconnect?.();
+    setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
   });
 };
 

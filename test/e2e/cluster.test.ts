@@ -1,0 +1,123 @@
+/**
+ * `plexus start --workers 2` against the machine's Redis and PostgreSQL: both workers answer,
+ * a killed worker is replaced, and SIGTERM to the primary ends everything with exit code 0.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresTarget } from '../integration/db/fixtures.js';
+import { allocatePort, releasePort } from '../support/ports.js';
+import { TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { alive, type CliRun, getJson, runCli } from './cli-process.js';
+
+interface Status {
+  cluster: { isWorker: boolean; workerId: string; instanceId: string; pid: number };
+  redis: { connected: boolean; topology: string };
+}
+
+const database = postgresTarget();
+let port: number;
+let run: CliRun;
+
+beforeAll(async () => {
+  port = await allocatePort();
+  run = runCli(['start', '--host', '127.0.0.1', '--port', String(port), '--workers', '2'], {
+    env: {
+      ...database.env,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: uniquePrefix('e2e'),
+      PLEXUS_SHUTDOWN_TIMEOUT_MS: '3000',
+    },
+  });
+  await run.waitFor(/Plexus listening on .* with 2 workers/, 40_000);
+});
+
+afterAll(async () => {
+  if (run.child.exitCode === null && run.child.signalCode === null) {
+    run.child.kill('SIGKILL');
+    await run.exited;
+  }
+  releasePort(port);
+  await database.drop();
+});
+
+/** Polls /api/status over fresh connections until `done` holds for the pids seen, up to `withinMs`. */
+async function sample(
+  done: (pids: Map<number, Status>) => boolean,
+  withinMs = 20_000,
+): Promise<Map<number, Status>> {
+  const seen = new Map<number, Status>();
+  const deadline = Date.now() + withinMs;
+  while (!done(seen) && Date.now() < deadline) {
+    const response = await getJson(`http://127.0.0.1:${port}/api/status`).catch(() => undefined);
+    if (response?.status === 200) {
+      const status = response.body as Status;
+      seen.set(status.cluster.pid, status);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return seen;
+}
+
+describe('plexus start --workers 2 with Redis and PostgreSQL', () => {
+  let workers: number[] = [];
+
+  it('answers from both workers, each a cluster worker sharing Redis', async () => {
+    const seen = await sample((s) => s.size >= 2);
+    expect(seen.size).toBe(2);
+    workers = [...seen.keys()];
+    expect(workers).not.toContain(run.child.pid);
+    const statuses = [...seen.values()];
+    for (const status of statuses) {
+      expect(status.cluster.isWorker).toBe(true);
+      expect(status.redis).toMatchObject({ connected: true, topology: 'single' });
+    }
+    expect(new Set(statuses.map((s) => s.cluster.workerId)).size).toBe(2);
+    expect(new Set(statuses.map((s) => s.cluster.instanceId)).size).toBe(2);
+
+    const health = await getJson(`http://127.0.0.1:${port}/api/1/health`);
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({
+      status: 'ok',
+      checks: { database: { engine: 'postgres', status: 'ok' } },
+    });
+  });
+
+  it('replaces a killed worker', async () => {
+    const [victim, survivor] = workers as [number, number];
+    process.kill(victim, 'SIGKILL');
+    await run.waitFor(/worker died; starting a replacement/);
+    const seen = await sample((s) => [...s.keys()].some((pid) => pid !== survivor) && s.has(survivor));
+    const pids = [...seen.keys()];
+    expect(pids).not.toContain(victim);
+    expect(pids).toContain(survivor);
+    const replacement = pids.find((pid) => pid !== survivor);
+    expect(replacement).toBeDefined();
+    workers = [survivor, replacement!];
+  });
+
+  it('ends everything with exit code 0 on SIGTERM', async () => {
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    for (const pid of workers) expect(alive(pid)).toBe(false);
+    await expect(getJson(`http://127.0.0.1:${port}/api/status`)).rejects.toThrow();
+  });
+});
+
+describe('plexus start --workers 1 without Redis', () => {
+  it('serves from a worker, and the worker shuts down when its primary is killed', async () => {
+    const ownPort = await allocatePort();
+    const single = runCli(['start', '--host', '127.0.0.1', '--port', String(ownPort), '--workers', '1'], {
+      env: { DATABASE_URL: 'sqlite::memory:' },
+    });
+    try {
+      await single.waitFor(/Plexus listening on .* with 1 workers/, 40_000);
+      const status = (await getJson(`http://127.0.0.1:${ownPort}/api/status`)).body as Status;
+      expect(status.cluster.isWorker).toBe(true);
+      expect(status.cluster.pid).not.toBe(single.child.pid);
+      single.child.kill('SIGKILL');
+      await expect.poll(() => alive(status.cluster.pid), { timeout: 15_000, interval: 100 }).toBe(false);
+    } finally {
+      if (single.child.exitCode === null && single.child.signalCode === null) single.child.kill('SIGKILL');
+      releasePort(ownPort);
+    }
+  });
+});
