@@ -89,6 +89,11 @@ export class Keys {
     channel: () => this.channel('cache', 'invalidate'),
   };
 
+  /** QR app (src/apps/qr/): status of background warming jobs, one JSON string per job. */
+  readonly qr = {
+    warmJob: (id: string) => this.key('qr', 'warm', id),
+  };
+
   /** Sessions and login limits (src/sessions/). Every script touches one key: no hash tags needed. */
   readonly sessions = {
     /** One hash per session: `sess:<id>`. */
