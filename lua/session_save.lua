@@ -14,18 +14,18 @@
 -- ARGV[9]  when the user's index entry is next due for refresh, ms ('' keeps it)
 -- ARGV[10] n, the number of data fields to set; ARGV[11 .. 10+2n] name/JSON pairs;
 --          the remaining ARGV are names of data fields to delete
--- Returns  {version, previous user id or ''}; {0, ''} when mode is 'update' and the session is
---          gone (ended or expired: it is not recreated); {-1, ''} when mode is 'create' and the id
---          is taken.
+-- Returns  {version, previous user id or '', index due time or '', lifetime}; {0, '', '', 0}
+--          when mode is 'update' and the session is gone (ended or expired: it is not recreated);
+--          {-1, '', '', 0} when mode is 'create' and the id is taken.
 local key = KEYS[1]
 local now = tonumber(ARGV[1])
 local mode = ARGV[2]
 local exists = redis.call('EXISTS', key) == 1
 if mode == 'update' and not exists then
-  return {0, ''}
+  return {0, '', '', 0}
 end
 if mode == 'create' and exists then
-  return {-1, ''}
+  return {-1, '', '', 0}
 end
 
 local previous = ''
@@ -104,7 +104,10 @@ end
 
 if expires <= now then
   redis.call('DEL', key)
-  return {0, ''}
+  return {0, '', '', 0}
 end
 redis.call('PEXPIRE', key, expires - now)
-return {version, previous}
+if due == nil then
+  return {version, previous, '', ttl}
+end
+return {version, previous, string.format('%d', due), ttl}

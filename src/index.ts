@@ -6,11 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { Auth } from './accounts/auth.js';
 import { type Cache, createCache } from './cache/index.js';
 import { type ConfigOverrides, loadConfig, type PlexusConfig } from './config/index.js';
 import { Database } from './db/database.js';
 import { type Logger, silentLogger } from './logger.js';
 import { RedisLayer } from './redis/layer.js';
+import type { Sessions } from './sessions/sessions.js';
 
 export interface PlexusOptions {
   /** Configuration overrides; the rest comes from the environment and defaults. */
@@ -31,6 +33,10 @@ export interface Plexus {
   readonly db: Database;
   /** The shared cache: L1 in process over Redis, invalidated on every instance (src/cache/). */
   readonly cache: Cache;
+  /** Accounts, login and the session cookie (src/accounts/). */
+  readonly auth: Auth;
+  /** Shared sessions: Redis, or this process while Redis is down (src/sessions/). */
+  readonly sessions: Sessions;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -42,6 +48,7 @@ export function createPlexus(options: PlexusOptions = {}): Plexus {
   const db = new Database(config.db, { logger });
   const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const cache = createCache({ redis, config: config.cache, logger, instanceId });
+  const auth = new Auth(config, redis, db, logger);
   return {
     config,
     logger,
@@ -49,11 +56,15 @@ export function createPlexus(options: PlexusOptions = {}): Plexus {
     instanceId,
     db,
     cache,
+    auth,
+    sessions: auth.sessions,
     async start() {
       await Promise.all([redis.connect(), db.open()]);
       await cache.start();
+      await auth.start();
     },
     async close() {
+      await auth.close();
       await cache.close();
       await redis.close();
       await db.close();
@@ -61,6 +72,7 @@ export function createPlexus(options: PlexusOptions = {}): Plexus {
   };
 }
 
+export * from './accounts/index.js';
 export * from './cache/index.js';
 export type { ConfigOverrides, PlexusConfig } from './config/index.js';
 export { loadConfig } from './config/index.js';
@@ -74,3 +86,4 @@ export { MemoryStore } from './redis/memory/memory-store.js';
 export type { Script, ScriptReply } from './redis/script.js';
 export { defineScript } from './redis/script.js';
 export type * from './redis/store.js';
+export * from './sessions/index.js';

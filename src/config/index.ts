@@ -12,6 +12,14 @@ import { type DbConfig, type DbSettings, dbOptions, loadDbConfig } from './db.js
 import type { SectionSpec } from './option.js';
 import { loadRedisConfig, type RedisConfig, type RedisSettings, redisOptions } from './redis.js';
 import { loadServerConfig, type ServerConfig, serverOptions } from './server.js';
+import {
+  type AccountsConfig,
+  accountsOptions,
+  loadAccountsConfig,
+  loadSessionsConfig,
+  type SessionsConfig,
+  sessionsOptions,
+} from './sessions.js';
 
 /** Every section, for documentation and unknown-section checks. */
 export const SECTIONS: Record<string, SectionSpec> = {
@@ -19,6 +27,8 @@ export const SECTIONS: Record<string, SectionSpec> = {
   cache: cacheOptions,
   server: serverOptions,
   db: dbOptions,
+  sessions: sessionsOptions,
+  accounts: accountsOptions,
 };
 
 export interface PlexusConfig {
@@ -26,6 +36,8 @@ export interface PlexusConfig {
   cache: CacheConfig;
   server: ServerConfig;
   db: DbConfig;
+  sessions: SessionsConfig;
+  accounts: AccountsConfig;
 }
 
 export interface ConfigOverrides {
@@ -33,6 +45,8 @@ export interface ConfigOverrides {
   cache?: Partial<CacheConfig>;
   server?: Partial<ServerConfig>;
   db?: Partial<DbSettings>;
+  sessions?: Partial<SessionsConfig>;
+  accounts?: Partial<AccountsConfig>;
 }
 
 export function loadConfig(
@@ -47,5 +61,7 @@ export function loadConfig(
     cache: loadCacheConfig(env, overrides.cache),
     server: loadServerConfig(env, overrides.server),
     db: loadDbConfig(env, overrides.db),
+    sessions: loadSessionsConfig(env, overrides.sessions),
+    accounts: loadAccountsConfig(env, overrides.accounts),
   };
 }

@@ -4,7 +4,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Plexus } from '../index.js';
-import { adminStrategies, assertAdminConfigured, createRequireAdmin } from './auth.js';
+import { adminSession, adminStrategies, assertAdminConfigured, createRequireAdmin } from './auth.js';
 import type { Lifecycle, RoutePlugin, ServerContext } from './context.js';
 import { clientErrorHandler, errorHandler, notFoundHandler } from './http-errors.js';
 import { type ProcessInfo, processInfo } from './process-info.js';
@@ -51,7 +51,7 @@ export function buildApp(
     plexus,
     process: options.process ?? processInfo(plexus.instanceId),
     lifecycle,
-    requireAdmin: createRequireAdmin(strategies),
+    requireAdmin: createRequireAdmin([...strategies, adminSession(plexus.auth)]),
   };
   for (const plugin of options.routes ?? routePlugins) {
     void app.register(async (scope) => plugin(scope, context));

@@ -9,6 +9,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { Auth } from '../accounts/auth.js';
 import type { PlexusConfig } from '../config/index.js';
 import { ConfigError, PlexusError } from '../errors.js';
 
@@ -23,6 +24,18 @@ export interface AdminStrategy {
 
 export function adminStrategies(config: PlexusConfig): AdminStrategy[] {
   return [bearerToken(config.server.adminToken)];
+}
+
+/**
+ * The session cookie of a signed-in account with the `admin` role (src/accounts/auth.ts). Always
+ * configured, but not a machine credential: production still requires PLEXUS_ADMIN_TOKEN.
+ */
+export function adminSession(auth: Auth): AdminStrategy {
+  return {
+    name: 'admin session',
+    configured: true,
+    check: (request) => auth.adminVerdict(request.headers.cookie),
+  };
 }
 
 /** `Authorization: Bearer <PLEXUS_ADMIN_TOKEN>`, compared in constant time. */
@@ -58,7 +71,10 @@ export function createRequireAdmin(strategies: readonly AdminStrategy[]): preHan
       if (verdict === 'forbidden') forbidden = true;
     }
     if (forbidden) throw new PlexusError('FORBIDDEN', 'Administrator rights are required');
-    throw new PlexusError('UNAUTHORIZED', 'Admin credentials are missing or invalid');
+    throw new PlexusError(
+      'UNAUTHORIZED',
+      'Admin credentials are missing or invalid: sign in as an admin, or send the PLEXUS_ADMIN_TOKEN bearer token',
+    );
   };
 }
 

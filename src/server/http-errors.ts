@@ -32,6 +32,16 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   REDIS_TIMEOUT: 503,
   // Database (src/db/errors.ts).
   DB_UNAVAILABLE: 503,
+  // Sessions and accounts (src/sessions/errors.ts, src/accounts/errors.ts).
+  AUTH_REQUIRED: 401,
+  SESSION_INVALID: 401,
+  SESSION_EXPIRED: 401,
+  INVALID_CREDENTIALS: 401,
+  ACCOUNT_DISABLED: 403,
+  SESSION_NOT_FOUND: 404,
+  LOGIN_RATE_LIMITED: 429,
+  ACCOUNT_EXISTS: 409,
+  ACCOUNT_INVALID: 400,
 };
 
 export interface ErrorBody {

@@ -32,6 +32,8 @@ export interface SessionRecord {
   indexDueAt: number;
   /** The express-session cookie object, for sessions written through the Express store. */
   cookie: Record<string, unknown> | null;
+  /** On a read that renewed the session: when it had been seen before this read. */
+  previousSeenAt?: number;
 }
 
 export const DATA_PREFIX = 'd.';
@@ -84,6 +86,27 @@ export function decodeSession(id: string, fields: Record<string, string>): Sessi
     indexDueAt: toNumber(fields['x']),
     cookie: isObject(cookie) ? cookie : null,
   };
+}
+
+/** The whole hash of a session, for restoring it elsewhere. */
+export function encodeSession(record: SessionRecord): Record<string, string> {
+  const fields: Record<string, string> = {
+    c: String(record.createdAt),
+    s: String(record.lastSeenAt),
+    e: String(record.expiresAt),
+    t: String(record.ttlMs),
+    v: String(record.version),
+    a: record.device,
+    ip: record.ip,
+  };
+  if (record.user !== null) {
+    fields['u'] = record.user.id;
+    fields['p'] = encodeClaims(record.user);
+    fields['x'] = String(record.indexDueAt);
+  }
+  if (record.cookie !== null) fields['ck'] = JSON.stringify(record.cookie);
+  for (const [name, value] of Object.entries(record.data)) fields[DATA_PREFIX + name] = encodeValue(value);
+  return fields;
 }
 
 /** The claims stored in `p`: everything about the user but the id, which lives in `u`. */

@@ -52,8 +52,8 @@ function saveLocal(data: MemoryData, key: string, args: readonly string[]): Scri
   const [nowRaw, mode, ttlRaw, user, claims, device, ip, cookie, dueRaw, countRaw] = args;
   const now = Number(nowRaw);
   const exists = data.exists(key);
-  if (mode === 'update' && !exists) return [0, ''];
-  if (mode === 'create' && exists) return [-1, ''];
+  if (mode === 'update' && !exists) return [0, '', '', 0];
+  if (mode === 'create' && exists) return [-1, '', '', 0];
 
   let previous = '';
   let version = 1;
@@ -101,11 +101,21 @@ function saveLocal(data: MemoryData, key: string, args: readonly string[]): Scri
 
   if (expires <= now) {
     data.del(key);
-    return [0, ''];
+    return [0, '', '', 0];
   }
   data.pExpire(key, expires - now);
-  return [version, previous];
+  return [version, previous, due === undefined ? '' : String(due), lifetime];
 }
+
+export const sessionRestore = defineScript('session_restore', 1, (data, keys, args) => {
+  const ttl = Number(args[1]) - Number(args[0]);
+  if (ttl <= 0 || data.exists(keys[0]!)) return 0;
+  const fields: Record<string, string> = {};
+  for (let i = 2; i + 1 < args.length; i += 2) fields[args[i]!] = args[i + 1]!;
+  data.hSet(keys[0]!, fields);
+  data.pExpire(keys[0]!, ttl);
+  return 1;
+});
 
 export const sessionDestroy = defineScript('session_destroy', 1, (data, keys, args) => {
   const user = data.hGet(keys[0]!, 'u') ?? '';

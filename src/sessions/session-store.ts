@@ -23,12 +23,20 @@ import { SessionError } from './errors.js';
 import {
   decodeSession,
   encodeClaims,
+  encodeSession,
   encodeValue,
   fieldsFromFlat,
   type SessionRecord,
   type SessionUser,
 } from './record.js';
-import { sessionDestroy, sessionIndex, sessionLoad, sessionMark, sessionSave } from './scripts.js';
+import {
+  sessionDestroy,
+  sessionIndex,
+  sessionLoad,
+  sessionMark,
+  sessionRestore,
+  sessionSave,
+} from './scripts.js';
 
 /** 32 random bytes, base64url: 256 bits, unguessable. */
 export function newSessionId(): string {
@@ -138,6 +146,11 @@ export class SessionStore {
     if (previousUserId !== null && userChanges && previousUserId !== changes.user?.id) {
       await this.#index(previousUserId, 'remove', [id]);
     }
+    // Writes renew the session too (the Express store renews by writing): keep its entry ahead.
+    const userId = userChanges ? (changes.user?.id ?? null) : previousUserId;
+    if (userId !== null && reply.due !== undefined && reply.due <= now) {
+      await this.#refreshIndex(id, userId, reply.ttlMs, now);
+    }
     return { version: reply.version, previousUserId };
   }
 
@@ -153,12 +166,35 @@ export class SessionStore {
     if (!Array.isArray(reply)) return null;
     const record = decodeSession(id, fieldsFromFlat(reply));
     if (touch) {
+      record.previousSeenAt = record.lastSeenAt;
       record.lastSeenAt = now;
       record.expiresAt = cappedExpiry(now, record);
       if (options.ip) record.ip = options.ip;
-      if (record.user !== null && record.indexDueAt <= now) await this.#refreshIndex(record, now);
+      if (record.user !== null && record.indexDueAt <= now) {
+        record.indexDueAt = await this.#refreshIndex(id, record.user.id, record.ttlMs, now);
+      }
     }
     return record;
+  }
+
+  /**
+   * Puts back a session kept elsewhere (the database, or this process during an outage) unless one
+   * with its id exists. Returns false when it exists already or has expired.
+   */
+  async restore(record: SessionRecord): Promise<boolean> {
+    const now = this.now();
+    if (record.expiresAt <= now) return false;
+    const copy = { ...record };
+    if (copy.user !== null) {
+      copy.indexDueAt = now + indexInterval(copy.ttlMs);
+      await this.#index(copy.user.id, 'add', [copy.id], copy.indexDueAt + copy.ttlMs);
+    }
+    const reply = await this.store.runScript(
+      sessionRestore,
+      [this.keys.sessions.session(copy.id)],
+      [now, copy.expiresAt, ...Object.entries(encodeSession(copy)).flat()],
+    );
+    return reply === 1;
   }
 
   /** Renews a session without reading it; false when it does not exist. */
@@ -254,11 +290,12 @@ export class SessionStore {
     return ended;
   }
 
-  async #refreshIndex(record: SessionRecord, now: number): Promise<void> {
-    const due = now + indexInterval(record.ttlMs);
-    await this.#index(record.user!.id, 'add', [record.id], due + record.ttlMs);
-    await this.store.runScript(sessionMark, [this.keys.sessions.session(record.id)], ['x', due]);
-    record.indexDueAt = due;
+  /** Moves the session's index entry (and so its renewal cap) a quarter lifetime on. */
+  async #refreshIndex(id: string, userId: string, ttlMs: number, now: number): Promise<number> {
+    const due = now + indexInterval(ttlMs);
+    await this.#index(userId, 'add', [id], due + ttlMs);
+    await this.store.runScript(sessionMark, [this.keys.sessions.session(id)], ['x', due]);
+    return due;
   }
 
   async #index(userId: string, op: 'add' | 'remove', ids: readonly string[], score = 0): Promise<void> {
@@ -284,7 +321,7 @@ export class SessionStore {
       set: Record<string, unknown>;
       unset: readonly string[];
     },
-  ): Promise<{ version: number; previous: string }> {
+  ): Promise<{ version: number; previous: string; due: number | undefined; ttlMs: number }> {
     const set = Object.entries(fields.set).filter(([, value]) => value !== undefined);
     const unset = [
       ...fields.unset,
@@ -311,8 +348,13 @@ export class SessionStore {
         ...unset,
       ],
     );
-    const [version, previous] = Array.isArray(reply) ? reply : [0, ''];
-    return { version: Number(version), previous: String(previous ?? '') };
+    const [version, previous, due, ttlMs] = Array.isArray(reply) ? reply : [0, '', '', 0];
+    return {
+      version: Number(version),
+      previous: String(previous ?? ''),
+      due: due === '' || due === null || due === undefined ? undefined : Number(due),
+      ttlMs: Number(ttlMs),
+    };
   }
 }
 

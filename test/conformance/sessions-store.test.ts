@@ -227,6 +227,11 @@ describe.each(BACKENDS)('session store on $name', (backend) => {
     const loaded = await sessions.load(id);
     expect(loaded?.expiresAt).toBe(clock + ttl);
     expect(loaded!.expiresAt).toBeLessThanOrEqual(secondScore!);
+
+    // Writes renew as well (the Express store renews by writing), so they refresh it too.
+    clock += indexInterval(ttl) + 1000;
+    await sessions.write(id, { set: { n: 1 } });
+    expect(await backend.store().zScore(index, id)).toBe(clock + indexInterval(ttl) + ttl);
     const indexTtl = await backend.store().pTtl(index);
     const sessionTtl = await backend.store().pTtl(keys.sessions.session(id));
     expect(indexTtl).toBeGreaterThanOrEqual(sessionTtl);
@@ -239,6 +244,40 @@ describe.each(BACKENDS)('session store on $name', (backend) => {
     await backend.store().del([keys.sessions.session(id)]);
     expect(await sessions.listUser(user.id)).toEqual([]);
     expect(await backend.store().zCard(keys.sessions.userIndex(user.id))).toBe(0);
+  });
+
+  it('restores a saved session unless one with its id exists or it has expired', async () => {
+    clock = Date.now();
+    const user = { id: `u-${uniquePrefix()}`, login: 'erin@example.com', roles: ['player'] };
+    const { id } = await sessions.create({
+      user,
+      ttlMs: HOUR,
+      data: { score: 3, nested: { ok: true } },
+      device: 'Safari',
+      ip: '::1',
+      cookie: { path: '/', httpOnly: true },
+    });
+    await sessions.write(id, { set: { score: 4 } });
+    const saved = (await sessions.load(id, { touch: false }))!;
+    await sessions.destroy(id);
+
+    expect(await sessions.restore(saved)).toBe(true);
+    expect(await sessions.restore(saved)).toBe(false);
+    const back = await sessions.load(id, { touch: false });
+    expect(back).toMatchObject({
+      user,
+      data: { score: 4, nested: { ok: true } },
+      createdAt: saved.createdAt,
+      lastSeenAt: saved.lastSeenAt,
+      expiresAt: saved.expiresAt,
+      version: 2,
+      device: 'Safari',
+      ip: '::1',
+      cookie: { path: '/', httpOnly: true },
+    });
+    expect((await sessions.listUser(user.id)).map((s) => s.id)).toEqual([id]);
+    expect(await sessions.restore({ ...saved, id: 'expired-one', expiresAt: clock - 1 })).toBe(false);
+    expect(await sessions.load('expired-one')).toBeNull();
   });
 
   it('counts, enumerates and clears every session', async () => {

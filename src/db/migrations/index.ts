@@ -4,5 +4,6 @@
  * Never edit or reorder a migration that has shipped: add a new one.
  */
 import type { Migration } from '../migration.js';
+import { sessions001AccountsSessions } from './sessions-001-accounts-sessions.js';
 
-export const migrations: readonly Migration[] = [];
+export const migrations: readonly Migration[] = [sessions001AccountsSessions];

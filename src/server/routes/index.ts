@@ -3,8 +3,9 @@
  * one file in this folder exporting a `RoutePlugin`, and one line in this list.
  */
 import type { RoutePlugin } from '../context.js';
+import { authRoutes } from './auth.js';
 import { cacheRoutes } from './cache.js';
 import { healthRoutes } from './health.js';
 import { statusRoutes } from './status.js';
 
-export const routePlugins: readonly RoutePlugin[] = [statusRoutes, healthRoutes, cacheRoutes];
+export const routePlugins: readonly RoutePlugin[] = [statusRoutes, healthRoutes, cacheRoutes, authRoutes];

@@ -1,0 +1,232 @@
+/**
+ * Login and sessions over HTTP (src/accounts/, src/sessions/):
+ *
+ *   POST   /api/1/auth/login             { login, password } → the account; sets the session cookie
+ *   POST   /api/1/auth/logout            ends this session
+ *   POST   /api/1/auth/logout-all        ends every session of the account, on every instance
+ *                                        (`?keepCurrent=true` keeps this one)
+ *   GET    /api/1/auth/me                the signed-in account and this session
+ *   GET    /api/1/auth/sessions          the account's sessions: device, address, created, last seen
+ *   DELETE /api/1/auth/sessions/:id      ends one of them
+ *   GET    /api/1/health/sessions        where sessions are kept right now (Redis or this process)
+ *
+ * Sessions are named in responses by a public handle (a hash of the id): a session id is as good as
+ * a password and never leaves the cookie. Failed logins answer 401 INVALID_CREDENTIALS whether the
+ * login exists or not; too many answer 429 LOGIN_RATE_LIMITED with Retry-After.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MAX_LOGIN_LENGTH, MAX_PASSWORD_LENGTH } from '../../accounts/accounts.js';
+import { sessionUser } from '../../accounts/auth.js';
+import type { ActiveSession } from '../../sessions/active-session.js';
+import { LoginRateLimitedError, SessionError } from '../../sessions/errors.js';
+import { plexusSessions } from '../../sessions/fastify.js';
+import type { SessionRecord } from '../../sessions/record.js';
+import type { RoutePlugin } from '../context.js';
+import { apiPaths } from '../context.js';
+import { errorResponses, noQuery, strictObject } from './schemas.js';
+
+/** A login body is tiny; anything bigger is refused before it is read. */
+const LOGIN_BODY_LIMIT = 4096;
+
+const isoTime = { type: 'string', format: 'date-time' } as const;
+
+const userSchema = strictObject({
+  id: { type: 'string' },
+  login: { type: 'string' },
+  roles: { type: 'array', items: { type: 'string' } },
+});
+
+const sessionSchema = strictObject({
+  id: { type: 'string' },
+  current: { type: 'boolean' },
+  device: { type: 'string' },
+  ip: { type: 'string' },
+  createdAt: isoTime,
+  lastSeenAt: isoTime,
+  expiresAt: isoTime,
+});
+
+const meSchema = strictObject({ user: userSchema, session: sessionSchema });
+const endedSchema = strictObject({ ended: { type: 'integer', minimum: 0 } });
+
+const loginBody = strictObject({
+  login: { type: 'string', minLength: 1, maxLength: MAX_LOGIN_LENGTH },
+  password: { type: 'string', minLength: 1, maxLength: MAX_PASSWORD_LENGTH },
+});
+
+interface SessionBody {
+  id: string;
+  current: boolean;
+  device: string;
+  ip: string;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+}
+
+/** The public name of a session: not the id itself, which works as a credential. */
+function handle(sessionId: string): string {
+  return createHash('sha256').update(sessionId).digest('base64url').slice(0, 22);
+}
+
+function describe(record: Readonly<SessionRecord>, currentId: string): SessionBody {
+  return {
+    id: handle(record.id),
+    current: record.id === currentId,
+    device: record.device,
+    ip: record.ip,
+    createdAt: new Date(record.createdAt).toISOString(),
+    lastSeenAt: new Date(record.lastSeenAt).toISOString(),
+    expiresAt: new Date(record.expiresAt).toISOString(),
+  };
+}
+
+function userBody(record: Readonly<SessionRecord>) {
+  const user = record.user!;
+  return { id: user.id, login: user.login ?? '', roles: user.roles ?? [] };
+}
+
+export const authRoutes: RoutePlugin = async (app, { plexus }) => {
+  const { auth } = plexus;
+  await app.register(plexusSessions, { sessions: auth.sessions, cookie: auth.cookie });
+
+  app.post<{ Body: { login: string; password: string } }>(
+    `${apiPaths('/auth/login')[0]}`,
+    {
+      bodyLimit: LOGIN_BODY_LIMIT,
+      schema: { querystring: noQuery, body: loginBody, response: { 200: meSchema, ...errorResponses } },
+    },
+    async (request, reply) => {
+      const { login, password } = request.body;
+      try {
+        const account = await auth.authenticate(login, password, request.ip);
+        const session = await reply.startSession(sessionUser(account));
+        return { user: userBody(session.record), session: describe(session.record, session.id) };
+      } catch (error) {
+        if (error instanceof LoginRateLimitedError) retryAfter(reply, error.retryAfterMs);
+        throw error;
+      }
+    },
+  );
+
+  app.post(
+    `${apiPaths('/auth/logout')[0]}`,
+    { schema: { querystring: noQuery, response: { 200: endedSchema, ...errorResponses } } },
+    async (request, reply) => {
+      await request.requireSession();
+      await reply.endSession();
+      return { ended: 1 };
+    },
+  );
+
+  app.post<{ Querystring: { keepCurrent?: boolean } }>(
+    `${apiPaths('/auth/logout-all')[0]}`,
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { keepCurrent: { type: 'boolean', default: false } },
+        },
+        response: { 200: endedSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const session = await signedIn(request);
+      const keep = request.query.keepCurrent === true;
+      const ended = await auth.sessions.destroyUser(session.user!.id, keep ? { exceptId: session.id } : {});
+      if (!keep) await reply.endSession();
+      return { ended: ended.length + (keep || ended.includes(session.id) ? 0 : 1) };
+    },
+  );
+
+  app.get(
+    `${apiPaths('/auth/me')[0]}`,
+    { schema: { querystring: noQuery, response: { 200: meSchema, ...errorResponses } } },
+    async (request) => {
+      const session = await signedIn(request);
+      return { user: userBody(session.record), session: describe(session.record, session.id) };
+    },
+  );
+
+  app.get(
+    `${apiPaths('/auth/sessions')[0]}`,
+    {
+      schema: {
+        querystring: noQuery,
+        response: {
+          200: strictObject({ sessions: { type: 'array', items: sessionSchema } }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const session = await signedIn(request);
+      const records = await auth.sessions.listUser(session.user!.id);
+      return { sessions: records.map((record) => describe(record, session.id)) };
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    `${apiPaths('/auth/sessions/:id')[0]}`,
+    {
+      schema: {
+        params: strictObject({ id: { type: 'string', minLength: 1, maxLength: 64 } }),
+        querystring: noQuery,
+        response: { 200: endedSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const session = await signedIn(request);
+      const records = await auth.sessions.listUser(session.user!.id);
+      const target = records.find((record) => handle(record.id) === request.params.id);
+      if (target === undefined) throw new SessionError('SESSION_NOT_FOUND', 'No such session among yours');
+      if (target.id === session.id) await reply.endSession();
+      else await auth.sessions.destroy(target.id);
+      return { ended: 1 };
+    },
+  );
+
+  app.get(
+    `${apiPaths('/health/sessions')[0]}`,
+    {
+      schema: {
+        querystring: noQuery,
+        response: {
+          200: strictObject({
+            backend: { type: 'string', enum: ['redis', 'memory'] },
+            shared: { type: 'boolean' },
+            local: { type: 'integer' },
+            pendingLogoutAll: { type: 'integer' },
+            durable: {
+              anyOf: [
+                { type: 'null' },
+                strictObject({
+                  pending: { type: 'integer' },
+                  pendingEnds: { type: 'integer' },
+                  lastFlushAt: { type: ['string', 'null'] },
+                  lastError: { type: ['string', 'null'] },
+                  restored: { type: 'integer' },
+                }),
+              ],
+            },
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async () => auth.health(),
+  );
+};
+
+/** The request's session, which must belong to an account (not an anonymous one). */
+async function signedIn(request: FastifyRequest): Promise<ActiveSession> {
+  const session = await request.requireSession();
+  if (session.user === null) throw new SessionError('AUTH_REQUIRED', 'Sign in first');
+  return session;
+}
+
+function retryAfter(reply: FastifyReply, ms: number): void {
+  reply.header('retry-after', String(Math.max(1, Math.ceil(ms / 1000))));
+}

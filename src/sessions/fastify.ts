@@ -1,0 +1,141 @@
+/**
+ * The Fastify adapter. Registered on an instance (not encapsulated, like fastify-plugin), it adds:
+ *
+ *   request.loadSession()    the session named by the signed cookie, loaded and renewed once per
+ *                            request (one Redis call), or null
+ *   request.requireSession() the same, or throws AUTH_REQUIRED / SESSION_INVALID / SESSION_EXPIRED
+ *                            (a bad or stale cookie is also cleared)
+ *   reply.startSession(user) a new session with a fresh id (the request's previous one is ended:
+ *                            no session fixation) and its cookie
+ *   reply.endSession()       ends the request's session and clears the cookie
+ *
+ * Changes made with `session.set/unset` are saved in `onSend`, before the response leaves, so the
+ * client's next request sees them; only the changed fields are written (per-field merge). A session
+ * ended meanwhile (logout-all on another instance) is not brought back by that save.
+ *
+ * The cookie carries Max-Age = the session lifetime. It is sent again when signed with a previous
+ * secret, and on the first request in each eighth of the lifetime, so an active user's cookie never
+ * expires before the session does.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ActiveSession } from './active-session.js';
+import type { CookieRead, SessionCookie } from './cookie.js';
+import { SessionError } from './errors.js';
+import type { SessionUser } from './record.js';
+import type { Sessions } from './sessions.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    loadSession(): Promise<ActiveSession | null>;
+    requireSession(): Promise<ActiveSession>;
+  }
+  interface FastifyReply {
+    startSession(user: SessionUser, data?: Record<string, unknown>): Promise<ActiveSession>;
+    endSession(): Promise<void>;
+  }
+}
+
+export interface SessionPluginOptions {
+  sessions: Sessions;
+  cookie: SessionCookie;
+}
+
+interface RequestState {
+  cookie: CookieRead;
+  loading: Promise<ActiveSession | null> | undefined;
+  session: ActiveSession | null;
+  setCookie: string | undefined;
+}
+
+async function sessionPlugin(app: FastifyInstance, options: SessionPluginOptions): Promise<void> {
+  const { sessions, cookie } = options;
+  const states = new WeakMap<FastifyRequest, RequestState>();
+
+  function state(request: FastifyRequest): RequestState {
+    let current = states.get(request);
+    if (current === undefined) {
+      current = {
+        cookie: cookie.read(request.headers.cookie),
+        loading: undefined,
+        session: null,
+        setCookie: undefined,
+      };
+      states.set(request, current);
+    }
+    return current;
+  }
+
+  async function load(request: FastifyRequest, current: RequestState): Promise<ActiveSession | null> {
+    if (current.cookie.status !== 'valid') return null;
+    const record = await sessions.load(current.cookie.id, { ip: request.ip });
+    if (record === null) return null;
+    const window = Math.max(1000, Math.floor(record.ttlMs / 8));
+    const stale =
+      record.previousSeenAt !== undefined &&
+      Math.floor(record.previousSeenAt / window) !== Math.floor(record.lastSeenAt / window);
+    if (current.cookie.renew || stale) current.setCookie = cookie.issue(record.id);
+    current.session = new ActiveSession(record);
+    return current.session;
+  }
+
+  app.decorateRequest('loadSession', function loadSession(this: FastifyRequest) {
+    const current = state(this);
+    current.loading ??= load(this, current);
+    return current.loading;
+  });
+
+  app.decorateRequest('requireSession', async function requireSession(this: FastifyRequest) {
+    const session = await this.loadSession();
+    if (session !== null) return session;
+    const current = state(this);
+    if (current.cookie.status === 'none') throw new SessionError('AUTH_REQUIRED', 'Sign in first');
+    current.setCookie = cookie.clear();
+    if (current.cookie.status === 'invalid') {
+      throw new SessionError('SESSION_INVALID', 'The session cookie is not valid; sign in again');
+    }
+    throw new SessionError('SESSION_EXPIRED', 'The session has expired or was ended; sign in again');
+  });
+
+  app.decorateReply(
+    'startSession',
+    async function startSession(this: FastifyReply, user: SessionUser, data?: Record<string, unknown>) {
+      const current = state(this.request);
+      if (current.cookie.status === 'valid') await sessions.destroy(current.cookie.id);
+      const record = await sessions.create({
+        user,
+        ttlMs: sessions.ttlMs,
+        data,
+        device: this.request.headers['user-agent'] ?? '',
+        ip: this.request.ip,
+      });
+      current.session = new ActiveSession(record);
+      current.loading = Promise.resolve(current.session);
+      current.setCookie = cookie.issue(record.id);
+      return current.session;
+    },
+  );
+
+  app.decorateReply('endSession', async function endSession(this: FastifyReply) {
+    const current = state(this.request);
+    const session = await this.request.loadSession();
+    if (session !== null) await sessions.destroy(session.id);
+    else if (current.cookie.status === 'valid') await sessions.destroy(current.cookie.id);
+    current.session = null;
+    current.setCookie = cookie.clear();
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const current = states.get(request);
+    if (current === undefined) return payload;
+    const changes = current.session?.takeChanges();
+    if (current.session && changes) await sessions.write(current.session.id, changes);
+    if (current.setCookie !== undefined) reply.header('set-cookie', current.setCookie);
+    return payload;
+  });
+}
+
+/** The plugin, marked like fastify-plugin does so its decorations reach the registering scope. */
+export const plexusSessions = Object.assign(sessionPlugin, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'plexus-sessions',
+});

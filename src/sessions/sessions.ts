@@ -1,0 +1,288 @@
+/**
+ * `Sessions`: the session service behind the Fastify plugin, the Express store and the auth
+ * routes. It keeps sessions in Redis, shared by every instance, and in this process while Redis is
+ * unreachable.
+ *
+ * Placement. While the layer is ready (or in memory mode, where the process is alone by
+ * configuration) sessions live in the layer's Store. While it is degraded or connecting, or when a
+ * call fails for lack of Redis, they live in a process-local store: new logins work, sessions that
+ * exist only in Redis cannot be read until it is back. Health reports which one is in use.
+ *
+ * Recovery. When the layer becomes ready again, logout-alls made meanwhile are replayed against
+ * Redis (ending the sessions older than the request), then the local sessions are moved into
+ * Redis (unless an id is taken there), and in durable mode the database copy is restored. Until a
+ * local session has moved, reads fall back to it, so nobody is logged out by the move.
+ *
+ * Durable mode (`archive`): see durable.ts.
+ */
+import type { LayerView } from '../bus/backend.js';
+import { hasCode } from '../errors.js';
+import { type Logger, silentLogger } from '../logger.js';
+import type { StateChange } from '../redis/layer.js';
+import { MemoryStore } from '../redis/memory/memory-store.js';
+import type { DurableSessions } from './durable.js';
+import type { SessionRecord } from './record.js';
+import {
+  type LoadOptions,
+  type NewSession,
+  newSessionId,
+  type SaveResult,
+  type SessionChanges,
+  SessionStore,
+} from './session-store.js';
+
+export interface SessionsOptions {
+  /** Rolling lifetime of new sessions. */
+  ttlMs: number;
+  logger?: Logger;
+  /** Durable mode: the database copy (see durable.ts). */
+  durable?: DurableSessions;
+  now?: () => number;
+}
+
+export interface SessionsHealth {
+  /** Where sessions are kept now: `redis` (shared by every instance) or `memory` (this process). */
+  backend: 'redis' | 'memory';
+  /** False while Redis is configured but unreachable: sessions made now are seen by this instance only. */
+  shared: boolean;
+  /** Sessions kept in this process (made while Redis was unreachable, not yet moved back). */
+  local: number;
+  /** Logout-alls made while Redis was unreachable, to replay when it is back. */
+  pendingLogoutAll: number;
+  durable: ReturnType<DurableSessions['health']> | null;
+}
+
+export class Sessions {
+  readonly ttlMs: number;
+  readonly #layer: LayerView;
+  readonly #logger: Logger;
+  readonly #shared: SessionStore;
+  readonly #localStore = new MemoryStore();
+  readonly #local: SessionStore;
+  readonly #durable: DurableSessions | undefined;
+  /** userId → when logout-all was requested while Redis was unreachable. */
+  readonly #pendingLogoutAll = new Map<string, number>();
+  readonly #onState = (change: StateChange) => {
+    if (change.state === 'ready') void this.#recover();
+  };
+  #recovering: Promise<void> = Promise.resolve();
+  #started = false;
+
+  constructor(layer: LayerView, options: SessionsOptions) {
+    this.#layer = layer;
+    this.ttlMs = options.ttlMs;
+    this.#logger = options.logger ?? silentLogger;
+    this.#durable = options.durable;
+    this.#shared = new SessionStore(layer.store, layer.keys, options.now);
+    this.#local = new SessionStore(this.#localStore, layer.keys, options.now);
+  }
+
+  /** Starts following the layer's state; in durable mode restores the database copy once ready. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    this.#layer.on('state', this.#onState);
+    this.#durable?.start((id) => this.#peek(id));
+    if (this.#sharedUsable()) await this.#recover();
+  }
+
+  async close(): Promise<void> {
+    this.#layer.off('state', this.#onState);
+    await this.#recovering;
+    await this.#durable?.close();
+    this.#localStore.close();
+  }
+
+  health(): SessionsHealth {
+    const shared = this.#layer.state === 'ready';
+    return {
+      backend: shared ? 'redis' : 'memory',
+      shared: shared || this.#layer.state === 'memory',
+      local: this.#layer.state === 'memory' ? 0 : this.#localStore.data.size,
+      pendingLogoutAll: this.#pendingLogoutAll.size,
+      durable: this.#durable?.health() ?? null,
+    };
+  }
+
+  /** Creates a session with a fresh id (unless `input.id`), where sessions are kept now. */
+  async create(input: NewSession): Promise<SessionRecord> {
+    const withId = { ...input, id: input.id ?? newSessionId() };
+    const record = await this.#route(
+      (store) => store.create(withId),
+      (store) => store.create(withId),
+    );
+    this.#durable?.changed(record.id);
+    return record;
+  }
+
+  /** Reads a session, renewing it unless `touch: false`. Null when it does not exist (any more). */
+  async load(id: string, options: LoadOptions = {}): Promise<SessionRecord | null> {
+    const record = await this.#route(
+      async (store) => (await store.load(id, options)) ?? (await this.#localLoad(id, options)),
+      (store) => this.#localLoad(id, options, store),
+    );
+    if (record !== null && options.touch !== false) this.#durable?.touched(record);
+    return record;
+  }
+
+  /** Applies changes (per-field merge) or replaces the data. Null when the session is gone. */
+  async write(
+    id: string,
+    changes: SessionChanges,
+    mode: 'update' | 'replace' = 'update',
+  ): Promise<SaveResult | null> {
+    const result = await this.#route(
+      async (store) => {
+        const inLocal = await this.#local.load(id, { touch: false });
+        if (inLocal !== null) return this.#local.write(id, changes, mode);
+        return store.write(id, changes, mode);
+      },
+      (store) => store.write(id, changes, mode),
+    );
+    if (result !== null) this.#durable?.changed(id);
+    return result;
+  }
+
+  /** Renews a session (and its express-session cookie) without changing its data. */
+  async touch(id: string, ttlMs?: number, cookie?: Record<string, unknown>): Promise<boolean> {
+    if (ttlMs === undefined && cookie === undefined) return (await this.load(id)) !== null;
+    return (await this.write(id, { ttlMs, cookie })) !== null;
+  }
+
+  /** Ends one session wherever it is kept. Returns its user id, or null if there was none. */
+  async destroy(id: string): Promise<{ userId: string | null } | null> {
+    await this.#durable?.ended([id]);
+    const local = await this.#local.destroy(id);
+    const shared = await this.#route(
+      (store) => store.destroy(id),
+      async () => null,
+    );
+    return shared ?? local;
+  }
+
+  /** The user's live sessions, most recently seen first. */
+  async listUser(userId: string): Promise<SessionRecord[]> {
+    const local = await this.#local.listUser(userId);
+    const shared = await this.#route(
+      (store) => store.listUser(userId),
+      async () => [],
+    );
+    return [...shared, ...local.filter((l) => !shared.some((s) => s.id === l.id))].sort(
+      (a, b) => b.lastSeenAt - a.lastSeenAt,
+    );
+  }
+
+  /**
+   * Ends every session of the user (but `exceptId`) on every instance. While Redis is unreachable
+   * the sessions kept there are ended as soon as it is back. Returns the ids ended now.
+   */
+  async destroyUser(userId: string, options: { exceptId?: string } = {}): Promise<string[]> {
+    const requestedAt = this.#now();
+    await this.#durable?.endedUser(userId, options.exceptId);
+    const local = await this.#local.destroyUser(userId, options);
+    const shared = await this.#route(
+      (store) => store.destroyUser(userId, options),
+      async () => {
+        this.#pendingLogoutAll.set(userId, requestedAt);
+        return [];
+      },
+    );
+    const ended = [...shared, ...local];
+    // Sessions not yet copied to the database get their tombstones too.
+    await this.#durable?.ended(ended);
+    return ended;
+  }
+
+  /** Every session id (Redis and this process), in batches. */
+  async *ids(): AsyncIterable<string[]> {
+    if (this.#sharedUsable()) yield* this.#shared.ids();
+    if (this.#layer.state !== 'memory') yield* this.#local.ids();
+  }
+
+  async count(): Promise<number> {
+    let count = 0;
+    for await (const batch of this.ids()) count += batch.length;
+    return count;
+  }
+
+  /** Ends every session. */
+  async clear(): Promise<void> {
+    for await (const batch of this.ids()) await Promise.all(batch.map((id) => this.destroy(id)));
+  }
+
+  #now(): number {
+    return Date.now();
+  }
+
+  #sharedUsable(): boolean {
+    return this.#layer.state === 'ready' || this.#layer.state === 'memory';
+  }
+
+  /**
+   * Runs `shared` on the layer's store when Redis is usable, and `local` on the process store when
+   * it is not or when the call fails for lack of Redis (timeouts included).
+   */
+  async #route<T>(
+    shared: (store: SessionStore) => Promise<T>,
+    local: (store: SessionStore) => Promise<T>,
+  ): Promise<T> {
+    if (!this.#sharedUsable()) return local(this.#local);
+    try {
+      return await shared(this.#shared);
+    } catch (error) {
+      if (!hasCode(error, 'REDIS_UNAVAILABLE') && !hasCode(error, 'REDIS_TIMEOUT')) throw error;
+      this.#logger.debug({ err: error }, 'session call fell back to the process store');
+      return local(this.#local);
+    }
+  }
+
+  /** A session kept in this process; in durable mode, one only the database still has. */
+  async #localLoad(id: string, options: LoadOptions, store = this.#local): Promise<SessionRecord | null> {
+    if (this.#layer.state === 'memory') return null;
+    const local = await store.load(id, options);
+    if (local !== null || this.#durable === undefined || this.#sharedUsable()) return local;
+    const saved = await this.#durable.fetch(id);
+    if (saved === null || !(await store.restore(saved))) return null;
+    return store.load(id, options);
+  }
+
+  /** The current copy of a session without renewing it (for the durable flusher). */
+  #peek(id: string): Promise<SessionRecord | null> {
+    return this.load(id, { touch: false });
+  }
+
+  #recover(): Promise<void> {
+    this.#recovering = this.#recovering
+      .then(() => this.#recoverNow())
+      .catch((error: unknown) => {
+        this.#logger.warn(
+          { err: error },
+          'moving sessions back to Redis failed; retrying when it is ready again',
+        );
+      });
+    return this.#recovering;
+  }
+
+  async #recoverNow(): Promise<void> {
+    if (!this.#sharedUsable()) return;
+    for (const [userId, requestedAt] of [...this.#pendingLogoutAll]) {
+      await this.#shared.destroyUser(userId, { createdBefore: requestedAt });
+      this.#pendingLogoutAll.delete(userId);
+    }
+    if (this.#layer.state !== 'memory') {
+      let moved = 0;
+      for await (const batch of this.#local.ids()) {
+        for (const id of batch) {
+          const record = await this.#local.load(id, { touch: false });
+          if (record !== null && (await this.#shared.restore(record))) moved++;
+          await this.#local.destroy(id);
+        }
+      }
+      if (moved > 0) this.#logger.info({ moved }, 'sessions made while Redis was unreachable moved to Redis');
+    }
+    if (this.#durable !== undefined) {
+      const restored = await this.#durable.restoreInto(this.#shared);
+      if (restored > 0) this.#logger.info({ restored }, 'sessions restored from the database');
+    }
+  }
+}
