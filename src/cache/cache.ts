@@ -37,6 +37,8 @@ import { checkName } from './validate.js';
 import { WarmTargetRegistry } from './warm.js';
 
 export const DEFAULT_NAMESPACE = 'default';
+const PROBE_TIMEOUT_MS = 500;
+const PROBE_RETRY_MS = 50;
 
 /** What the cache needs of the connection layer (a `RedisLayer` fits). */
 export interface CacheLayer {
@@ -89,6 +91,9 @@ export class Cache extends CacheNamespace {
   readonly #listeners = new Set<(event: InvalidationEvent) => void>();
   readonly #onState = (change: StateChange) => this.#stateChanged(change);
   #started = false;
+  /** Bumped by every recovery, so that an older resync loop stops. */
+  #syncRun = 0;
+  #replayTimer: NodeJS.Timeout | undefined;
 
   constructor(options: CacheOptions) {
     const config = loadCacheConfig(process.env, options.config);
@@ -127,6 +132,7 @@ export class Cache extends CacheNamespace {
           },
           undelivered: (ops) => {
             for (const op of ops) engine.journal.record(op);
+            this.#scheduleReplay();
           },
         },
         this.#lag,
@@ -165,11 +171,15 @@ export class Cache extends CacheNamespace {
     this.#layer.on('state', this.#onState);
     await this.#channel?.start();
     this.#reporter?.start();
+    // Subscribed before Redis was reachable: the subscription is confirmed on the first recovery.
+    if (this.#l2 !== undefined && !this.#usable()) this.#state.engine.distrustL1();
   }
 
   async close(): Promise<void> {
     if (this.#state.closed) return;
     this.#state.closed = true;
+    this.#syncRun++;
+    clearTimeout(this.#replayTimer);
     this.#layer.off('state', this.#onState);
     await Promise.all([this.#channel?.stop(), this.#reporter?.stop()]);
     this.#state.engine.close();
@@ -234,7 +244,39 @@ export class Cache extends CacheNamespace {
   }
 
   #stateChanged(change: StateChange): void {
-    if (change.state !== 'ready' || this.#l2 === undefined) return;
-    void this.#state.engine.recover();
+    if (change.state !== 'ready' || this.#l2 === undefined || this.#state.closed) return;
+    void this.#resync();
+  }
+
+  /**
+   * After a recovery: L1 is dropped and bypassed, the journal replayed and the statistics flushed;
+   * L1 is used again once this instance receives its own probe on the channel.
+   */
+  async #resync(): Promise<void> {
+    const run = ++this.#syncRun;
+    const { engine } = this.#state;
+    engine.distrustL1();
+    void this.#reporter?.flush();
+    await engine.replayJournal();
+    for (let pause = PROBE_RETRY_MS; run === this.#syncRun; pause = Math.min(pause * 2, PROBE_TIMEOUT_MS)) {
+      if (this.#usable() && (await this.#channel!.probe(PROBE_TIMEOUT_MS))) {
+        if (run === this.#syncRun) engine.trustL1();
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause).unref());
+    }
+  }
+
+  /** Invalidations that could not be published are retried shortly, not only after an outage. */
+  #scheduleReplay(): void {
+    if (this.#replayTimer !== undefined || this.#state.closed) return;
+    this.#replayTimer = setTimeout(() => {
+      this.#replayTimer = undefined;
+      if (!this.#usable()) return; // Replayed on recovery.
+      void this.#state.engine.replayJournal().then(() => {
+        if (!this.#state.engine.journal.empty) this.#scheduleReplay();
+      });
+    }, PROBE_TIMEOUT_MS);
+    this.#replayTimer.unref();
   }
 }

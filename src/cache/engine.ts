@@ -60,6 +60,7 @@ export class CacheEngine {
   readonly waiters = new Waiters();
   readonly journal = new Journal();
   readonly #flights = new Map<string, Promise<unknown>>();
+  #trusted = true;
 
   constructor(private readonly parts: EngineParts) {
     this.l1 = new L1(parts.config.l1MaxEntries, parts.config.l1MaxBytes);
@@ -69,7 +70,7 @@ export class CacheEngine {
     const id = l1Key(ns, key);
     const c = this.counters.of(ns);
     const cached = this.l1.get(id, Date.now());
-    if (cached !== undefined && servable(cached, Date.now())) {
+    if (cached !== undefined && this.#trusted && servable(cached, Date.now())) {
       c.l1Hits++;
       return cached.value;
     }
@@ -99,7 +100,7 @@ export class CacheEngine {
     const id = l1Key(ns, key);
     const c = this.counters.of(ns);
     const cached = this.l1.get(id, Date.now());
-    if (cached !== undefined && servable(cached, Date.now())) {
+    if (cached !== undefined && this.#trusted && servable(cached, Date.now())) {
       c.l1Hits++;
       return Promise.resolve(cached.value);
     }
@@ -179,10 +180,26 @@ export class CacheEngine {
     }
   }
 
-  /** Redis is usable again: drop L1 (invalidations may have been missed) and replay the journal. */
-  async recover(): Promise<void> {
+  /**
+   * Stops serving and filling L1 while L2 is usable, and drops it: invalidations may have been
+   * missed (Redis was unreachable, or this instance's subscription is not confirmed yet). In the
+   * meantime reads go to L2; if Redis fails again, L1 works alone as usual.
+   */
+  distrustL1(): void {
+    this.#trusted = false;
     this.guard.touchAll();
     this.l1.clear();
+  }
+
+  /** The subscription is confirmed live: L1 can be used again (starting empty). */
+  trustL1(): void {
+    this.guard.touchAll();
+    this.l1.clear();
+    this.#trusted = true;
+  }
+
+  /** Replays the journal: deletes in L2 and publishes what could not reach Redis earlier. */
+  async replayJournal(): Promise<void> {
     const ops = this.journal.drain();
     for (const [i, op] of ops.entries()) {
       try {
@@ -362,7 +379,7 @@ export class CacheEngine {
     // Without L2 (memory mode) L1 is the whole cache: the L1 TTL, which bounds staleness against
     // Redis, does not apply.
     const alone = this.parts.l2 === undefined;
-    if (l1Ttl <= 0 && !alone) return;
+    if (!alone && (l1Ttl <= 0 || (!this.#trusted && this.parts.l2Usable()))) return;
     this.l1.set(id, {
       ns,
       key,

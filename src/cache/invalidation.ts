@@ -12,10 +12,14 @@
  *   {n, c: 1}       namespace n and its children were cleared
  *   {a: 1}          every namespace was cleared
  * Operations queued in one tick go out as one message, so a burst of writes costs one PUBLISH.
+ * A message with `p` (a nonce) and no operations is a probe: the sender waits to receive it itself,
+ * which proves its subscription is live (after a reconnection the command connection can be back
+ * before the subscriber connection is).
  *
  * Delivery is at most once: a message sent while an instance is disconnected is lost to it. That
  * is why an instance drops all of L1 whenever it regains Redis, and why L1 entries have a TTL.
  */
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import type { Store, Unsubscribe } from '../redis/store.js';
 import type { LagRecorder } from './stats.js';
@@ -30,6 +34,7 @@ interface Message {
   o: string;
   t: number;
   x: InvalidationOp[];
+  p?: string;
 }
 
 /** Epoch milliseconds with sub-millisecond precision, comparable between processes on one host. */
@@ -49,6 +54,7 @@ export class InvalidationChannel {
   #scheduled = false;
   #unsubscribe: Unsubscribe | undefined;
   #inFlight = new Set<Promise<void>>();
+  readonly #probes = new Map<string, () => void>();
 
   constructor(
     private readonly store: Store,
@@ -94,6 +100,25 @@ export class InvalidationChannel {
     await Promise.all(this.#inFlight);
   }
 
+  /** Publishes a probe; true once this instance received it, false after `timeoutMs`. */
+  probe(timeoutMs: number): Promise<boolean> {
+    const nonce = randomBytes(8).toString('hex');
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#probes.delete(nonce);
+        resolve(false);
+      }, timeoutMs);
+      this.#probes.set(nonce, () => {
+        clearTimeout(timer);
+        this.#probes.delete(nonce);
+        resolve(true);
+      });
+      const message: Message = { o: this.origin, t: preciseNow(), x: [], p: nonce };
+      // A failed publish is a probe that never arrives: the timer answers false.
+      this.store.publish(this.channel, JSON.stringify(message)).catch(() => {});
+    });
+  }
+
   async #send(ops: InvalidationOp[]): Promise<void> {
     const message: Message = { o: this.origin, t: preciseNow(), x: ops };
     try {
@@ -113,7 +138,11 @@ export class InvalidationChannel {
       this.logger.warn({ channel: this.channel }, 'malformed cache invalidation message ignored');
       return;
     }
-    if (message.o === this.origin || !Array.isArray(message.x)) return;
+    if (message.o === this.origin) {
+      if (typeof message.p === 'string') this.#probes.get(message.p)?.();
+      return;
+    }
+    if (!Array.isArray(message.x) || message.x.length === 0) return;
     const lagMs = preciseNow() - message.t;
     this.handlers.apply(message.x, message.o, lagMs);
     this.lag.record(lagMs);
