@@ -115,7 +115,10 @@ describe('plexus start', () => {
   });
 
   it('refuses to start in production without an admin token', async () => {
-    const run = cli(['start', '--port', String(port)], { NODE_ENV: 'production' });
+    const run = cli(['start', '--port', String(port)], {
+      NODE_ENV: 'production',
+      SESSION_SECRET: 'a-session-secret-of-at-least-32-characters',
+    });
     expect((await run.exited).code).toBe(78);
     expect(run.stdout.join('\n')).toMatch(/PLEXUS_ADMIN_TOKEN/);
   });

@@ -5,7 +5,7 @@
  * SQLite returns them, so that one set of queries gives the same values on both engines.
  */
 import { PostgresDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from '../../logger.js';
 
 export interface PostgresEngineOptions {
@@ -18,15 +18,19 @@ export interface PostgresEngineOptions {
 
 const INT8_OID = 20;
 
-const types = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
-    return format === undefined ? pg.types.getTypeParser(oid) : pg.types.getTypeParser(oid, format);
-  },
-} as pg.CustomTypesConfig;
-
 export function postgresDialect(options: PostgresEngineOptions): PostgresDialect {
-  const pool = new pg.Pool({
+  // Loaded on first use: a deployment on the embedded engine never pays for node-postgres.
+  return new PostgresDialect({ pool: async () => createPool((await import('pg')).default, options) });
+}
+
+function createPool(driver: typeof pg, options: PostgresEngineOptions): pg.Pool {
+  const types = {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
+      return format === undefined ? driver.types.getTypeParser(oid) : driver.types.getTypeParser(oid, format);
+    },
+  } as pg.CustomTypesConfig;
+  const pool = new driver.Pool({
     connectionString: options.connectionString,
     max: options.poolSize,
     connectionTimeoutMillis: options.connectTimeoutMs,
@@ -36,7 +40,7 @@ export function postgresDialect(options: PostgresEngineOptions): PostgresDialect
   // An idle connection that dies (server restart) is reported here; without a listener it
   // would crash the process. The pool replaces it on the next query.
   pool.on('error', (error) => options.logger.warn({ err: error }, 'PostgreSQL connection lost'));
-  return new PostgresDialect({ pool });
+  return pool;
 }
 
 /** `host:port/database` from a connection string, without credentials, for logs and health. */

@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { SqliteDialect } from 'kysely';
 
 export const MEMORY_FILENAME = ':memory:';
@@ -17,12 +17,18 @@ export interface SqliteEngineOptions {
 }
 
 export function sqliteDialect(options: SqliteEngineOptions): SqliteDialect {
-  return new SqliteDialect({ database: async () => openSqlite(options) });
+  // Loaded on first use, like the PostgreSQL driver.
+  return new SqliteDialect({
+    database: async () => openSqlite((await import('better-sqlite3')).default, options),
+  });
 }
 
-function openSqlite({ filename, busyTimeoutMs }: SqliteEngineOptions): BetterSqlite3.Database {
+function openSqlite(
+  Driver: typeof BetterSqlite3,
+  { filename, busyTimeoutMs }: SqliteEngineOptions,
+): BetterSqlite3.Database {
   if (filename !== MEMORY_FILENAME) mkdirSync(dirname(filename), { recursive: true });
-  const db = new BetterSqlite3(filename, { timeout: busyTimeoutMs });
+  const db = new Driver(filename, { timeout: busyTimeoutMs });
   // busy_timeout first: switching to WAL takes a lock another starting process may hold.
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   if (filename !== MEMORY_FILENAME) db.pragma('journal_mode = WAL');
