@@ -24,6 +24,8 @@ export class Executor {
     private readonly breaker: CircuitBreaker,
     private readonly deadlines: DeadlineQueue,
     private readonly stats: Stats,
+    /** Told about every availability failure (timeout, lost connection) and the node it hit. */
+    private readonly onUnavailable: (node: string) => void = () => {},
   ) {}
 
   run<T>(command: string, node: string, call: () => Promise<unknown>): Promise<T> {
@@ -36,6 +38,7 @@ export class Executor {
       const deadline = this.deadlines.track(() => {
         this.stats.failure(performance.now() - start, node, true);
         this.breaker.failure('timeout');
+        this.onUnavailable(node);
         reject(new RedisTimeoutError(command, this.deadlines.timeoutMs));
       });
       call().then(
@@ -57,6 +60,7 @@ export class Executor {
           } else if (typed.code === 'REDIS_UNAVAILABLE') {
             this.stats.failure(ms, node, false);
             this.breaker.failure(errorMessage(error));
+            this.onUnavailable(node);
           }
           reject(typed);
         },

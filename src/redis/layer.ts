@@ -73,8 +73,11 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
   readonly #deadlines: DeadlineQueue;
   readonly #subscriptions: Subscriptions | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #probing = false;
+  #probing: Promise<void> | undefined;
+  /** A topology change arrived during a probe: probe again right after it. */
+  #probeAgain = false;
   #connected = false;
+  #opening: Promise<void> | undefined;
   #closed = false;
 
   constructor(config: RedisConfig, options: RedisLayerOptions = {}) {
@@ -91,8 +94,12 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       return;
     }
     this.#state = 'connecting';
-    const events: TopologyEvents = { lost: (reason) => this.#breaker?.trip(reason) };
-    this.#topology = createTopology(config, events);
+    const events: TopologyEvents = {
+      lost: (reason) => this.#breaker?.trip(reason),
+      changed: (reason) => this.#onTopologyChanged(reason),
+    };
+    const topology = createTopology(config, events);
+    this.#topology = topology;
     this.#breaker = new CircuitBreaker(
       {
         windowMs: config.breakerWindowMs,
@@ -103,8 +110,10 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       (state, reason) => this.#onBreaker(state, reason),
     );
     this.#subscriptions = new Subscriptions(this.#topology, config.commandTimeoutMs, this.#logger);
-    const executor = new Executor(this.#breaker, this.#deadlines, this.#stats);
-    this.store = new RedisStore(this.#topology, executor, this.#subscriptions);
+    const executor = new Executor(this.#breaker, this.#deadlines, this.#stats, (node) =>
+      topology.noteFailure?.(node),
+    );
+    this.store = new RedisStore(topology, executor, this.#subscriptions);
   }
 
   get state(): LayerState {
@@ -128,11 +137,8 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
   async connect(): Promise<void> {
     const topology = this.#topology;
     if (topology === undefined || this.#closed) return;
-    const connecting = topology.connect().then(
-      () => {
-        this.#connected = true;
-        return this.#probe();
-      },
+    const connecting = this.#open().then(
+      () => this.#probe(),
       (error: unknown) => this.#breaker?.trip(`cannot connect: ${errorMessage(error)}`),
     );
     // Return as soon as the outcome is known: ready, or degraded (e.g. connection refused).
@@ -190,28 +196,75 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
     this.#timer.unref();
   }
 
-  /** One health check. While degraded it is the breaker's half-open probe. */
-  async #probe(): Promise<void> {
+  /**
+   * One health check. While degraded it is the breaker's half-open probe, and asks for the whole
+   * deployment (every Cluster master answering, cluster_state:ok) so that recovering from a
+   * partial outage does not flap; while ready, any reachable master will do.
+   */
+  #probe(): Promise<void> {
+    // A probe asked for while one runs (a failover signal) runs again right after it; every
+    // caller waits for the outcome, so connect() never returns while still `connecting`.
+    if (this.#probing !== undefined) {
+      this.#probeAgain = true;
+      return this.#probing;
+    }
+    this.#probing = (async () => {
+      do {
+        this.#probeAgain = false;
+        await this.#probeOnce();
+      } while (this.#probeAgain && !this.#closed);
+    })().finally(() => {
+      this.#probing = undefined;
+    });
+    return this.#probing;
+  }
+
+  async #probeOnce(): Promise<void> {
     const topology = this.#topology;
     const breaker = this.#breaker;
-    if (topology === undefined || breaker === undefined || this.#probing || this.#closed) return;
-    this.#probing = true;
+    if (topology === undefined || breaker === undefined || this.#closed) return;
     try {
       if (!this.#connected) {
-        // The first connection attempt failed outright; node-redis does not retry that on its own.
-        await withTimeout(topology.connect(), this.config.connectTimeoutMs, 'connect');
-        this.#connected = true;
+        // The first connection attempt failed outright (node-redis does not retry that on its
+        // own), or is still hanging on a paused server.
+        await withTimeout(this.#open(), this.config.connectTimeoutMs, 'connect');
       }
-      await withTimeout(topology.probe(), this.config.commandTimeoutMs, 'PING');
-      if (breaker.state !== 'closed' || this.#state === 'connecting') {
+      const recovering = breaker.state !== 'closed' || this.#state === 'connecting';
+      // A little over the command timeout: Cluster bounds each master's answer by it.
+      await withTimeout(
+        topology.probe(recovering ? 'all' : 'any'),
+        this.config.commandTimeoutMs + 50,
+        'PING',
+      );
+      if (recovering) {
         breaker.close();
         this.#setState('ready', '');
       }
     } catch (error) {
       breaker.trip(`health check failed: ${errorMessage(error)}`);
-    } finally {
-      this.#probing = false;
     }
+  }
+
+  /** Opens the topology's connections; concurrent callers share one attempt. */
+  #open(): Promise<void> {
+    this.#opening ??= this.#topology!.connect()
+      .then(() => {
+        this.#connected = true;
+      })
+      .finally(() => {
+        this.#opening = undefined;
+      });
+    return this.#opening;
+  }
+
+  /** A failover moved the master or the slot map: check now rather than at the next interval. */
+  #onTopologyChanged(reason: string): void {
+    if (this.#closed) return;
+    this.#logger.info({ topology: this.mode, reason }, 'Redis topology changed');
+    void this.#probe().then(() => {
+      // Usually a no-op: the clients move subscriptions themselves; this repairs any they dropped.
+      if (this.#state === 'ready') void this.#subscriptions?.restore();
+    });
   }
 
   #onBreaker(state: BreakerState, reason: string): void {
@@ -246,7 +299,7 @@ function createTopology(config: RedisConfig, events: TopologyEvents): Topology {
     case 'sentinel':
       return new SentinelTopology(config, events);
     case 'cluster':
-      return new ClusterTopology(config);
+      return new ClusterTopology(config, events);
     case 'memory':
       throw new Error('memory mode has no topology');
   }

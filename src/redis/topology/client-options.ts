@@ -30,7 +30,12 @@ export function nodeClientOptions(config: RedisConfig, tls = config.tls): RedisC
 
 export function errorMessage(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return errorMessage(error.errors[0]);
-  return error instanceof Error ? error.message || error.name : String(error);
+  // Socket errors can come with an empty message; their code (ECONNREFUSED, ...) still says why.
+  const code = (error as { code?: unknown } | null)?.code;
+  const text = error instanceof Error ? error.message : String(error);
+  return (
+    text || (typeof code === 'string' ? code : '') || (error instanceof Error ? error.name : 'unknown error')
+  );
 }
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

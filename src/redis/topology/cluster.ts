@@ -1,37 +1,69 @@
 /**
- * Redis Cluster: node-redis keeps the slot map and follows MOVED/ASK; a node that keeps failing
- * to reconnect triggers a topology refresh after `TOPOLOGY_REFRESH_MS`, which is what picks up a
- * promoted replica quickly. Pub/sub is sharded (SPUBLISH/SSUBSCRIBE): a message goes only to the
- * shard that owns the channel's slot. Pattern subscriptions cannot be sharded, so they are refused
- * on Cluster with PLEXUS_UNSUPPORTED. One master being down does not degrade the layer (the other
- * slots still work); the layer degrades when no master answers.
+ * Redis Cluster: node-redis keeps the slot map and follows MOVED/ASK. Pub/sub is sharded
+ * (SPUBLISH/SSUBSCRIBE): a message goes only to the shard that owns the channel's slot. Pattern
+ * subscriptions cannot be sharded, so they are refused on Cluster with PLEXUS_UNSUPPORTED.
+ *
+ * Failover: a promoted replica answers nothing until the client learns the new slot map, and
+ * node-redis only re-reads it on MOVED or on a dead node's reconnection attempts (up to a second
+ * apart). So the layer reports every availability failure here (`noteFailure`), and while some
+ * master is failing the slot map is re-read from a healthy node every 100–400 ms;
+ * when the set of masters changes, `changed` tells the layer, which probes at once. A paused
+ * (SIGSTOP) master is handled the same way: its connection stays open, only timeouts show it.
+ *
+ * One master down does not degrade a ready layer (the other slots still work, until the cluster
+ * itself declares cluster_state:fail); leaving `degraded` needs every master to answer and report
+ * cluster_state:ok, so the layer does not flap while part of the cluster is down.
  */
 import { createCluster } from 'redis';
 import type { RedisConfig } from '../../config/redis.js';
 import { UnsupportedError } from '../../errors.js';
 import type { MessageListener } from '../store.js';
-import { nodeClientOptions } from './client-options.js';
+import { errorMessage, nodeClientOptions, withTimeout } from './client-options.js';
+import { NodePingers } from './pingers.js';
 import { BUFFER_REPLIES, closeClient, pingNode } from './single.js';
 import { hashSlot } from './slot.js';
-import type { NodeStatus, NodeTarget, RedisArg, SendOptions, Topology } from './topology.js';
+import type {
+  NodeStatus,
+  NodeTarget,
+  ProbeMode,
+  RedisArg,
+  SendOptions,
+  Topology,
+  TopologyEvents,
+} from './topology.js';
 
 type Cluster = ReturnType<typeof createCluster>;
 
-/** Delay after a node's first failed reconnection before the slot map is refreshed. */
-const TOPOLOGY_REFRESH_MS = 200;
+/** How soon the slot map is re-read after a failure; doubles while nothing changes, up to the max. */
+const REFRESH_MIN_MS = 100;
+const REFRESH_MAX_MS = 400;
+/** Delay after a node's first failed reconnection before node-redis itself refreshes the map. */
+const RECONNECT_REFRESH_MS = 200;
 
 export class ClusterTopology implements Topology {
   readonly name = 'cluster' as const;
   readonly #cluster: Cluster;
+  readonly #timeoutMs: number;
+  readonly #pingers: NodePingers;
+  /** Masters whose last call or probe failed; refreshes skip them as sources of the slot map. */
+  readonly #failing = new Set<string>();
+  #refreshTimer: NodeJS.Timeout | undefined;
+  #refreshDelay = REFRESH_MIN_MS;
+  #refreshing = false;
+  #closed = false;
 
-  constructor(config: RedisConfig) {
-    const node = nodeClientOptions(config);
+  constructor(
+    private readonly config: RedisConfig,
+    private readonly events: TopologyEvents,
+  ) {
+    this.#timeoutMs = config.commandTimeoutMs;
+    this.#pingers = new NodePingers(config);
     this.#cluster = createCluster({
       rootNodes: config.clusterNodes.map(({ host, port }) => ({ socket: { host, port } })),
-      defaults: node,
+      defaults: nodeClientOptions(config),
       commandOptions: { timeout: 0 },
       useReplicas: false,
-      topologyRefreshOnReconnectionAttemptStrategy: TOPOLOGY_REFRESH_MS,
+      topologyRefreshOnReconnectionAttemptStrategy: RECONNECT_REFRESH_MS,
     });
     this.#cluster.on('error', () => {
       // Node failures are reported by probe() and nodes(); this listener keeps node from crashing.
@@ -43,7 +75,9 @@ export class ClusterTopology implements Topology {
   }
 
   async close(): Promise<void> {
-    await closeClient(this.#cluster);
+    this.#closed = true;
+    clearTimeout(this.#refreshTimer);
+    await Promise.allSettled([closeClient(this.#cluster), this.#pingers.close()]);
   }
 
   send(args: RedisArg[], options: SendOptions): Promise<unknown> {
@@ -81,28 +115,132 @@ export class ClusterTopology implements Topology {
     await this.#cluster.sUnsubscribe(channel, listener);
   }
 
-  async probe(): Promise<void> {
-    const results = await Promise.allSettled(this.masters().map((m) => m.send(['PING'])));
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (results.length === 0 || failed.length === results.length) {
-      throw failed[0]?.reason ?? new Error('no master known');
-    }
+  noteFailure(node: string): void {
+    if (node !== 'any' && node !== 'unknown') this.#failing.add(node);
+    this.#scheduleRefresh();
   }
 
-  async nodes(timeoutMs: number): Promise<NodeStatus[]> {
-    const nodes = [
-      ...this.#cluster.masters.map((n) => ({ node: n, role: 'master' as const })),
-      ...this.#cluster.replicas.map((n) => ({ node: n, role: 'replica' as const })),
-    ];
-    return Promise.all(
-      nodes.map(({ node, role }) =>
-        pingNode(
-          node.address,
-          role,
-          async () => (await this.#cluster.nodeClient(node)).sendCommand(['PING']),
-          timeoutMs,
-        ),
-      ),
+  async probe(mode: ProbeMode): Promise<void> {
+    const masters = this.masters();
+    if (masters.length === 0) throw new Error('no master known');
+    // CLUSTER INFO also says whether the cluster serves every slot; PING is enough for `any`.
+    const command = mode === 'all' ? ['CLUSTER', 'INFO'] : ['PING'];
+    const results = await Promise.allSettled(
+      masters.map((m) => withTimeout(m.send(command), this.#timeoutMs, `${command[0]} ${m.address}`)),
     );
+    let failure: unknown;
+    let answered = 0;
+    results.forEach((result, i) => {
+      const address = masters[i]!.address;
+      if (result.status === 'rejected') {
+        failure ??= new Error(`${address}: ${errorMessage(result.reason)}`);
+        this.noteFailure(address);
+        return;
+      }
+      this.#failing.delete(address);
+      answered++;
+      if (mode === 'all' && !String(result.value).includes('cluster_state:ok')) {
+        failure ??= new Error(`${address} reports cluster_state:fail`);
+      }
+    });
+    if (answered === 0 || (mode === 'all' && failure !== undefined)) throw failure;
+  }
+
+  /** Every node of the cluster (CLUSTER NODES of a master that answers), failed ones included. */
+  async nodes(timeoutMs: number): Promise<NodeStatus[]> {
+    const clients = new Map(this.#cluster.masters.map((m) => [m.address, m]));
+    const listed = await this.#clusterNodes(timeoutMs);
+    const nodes = listed ?? [...clients.keys()].map((address) => ({ address, role: 'master' as const }));
+    const auth = { username: this.config.username, password: this.config.password };
+    return Promise.all(
+      nodes.map(({ address, role }) => {
+        const master = clients.get(address);
+        if (master === undefined) {
+          return pingNode(
+            address,
+            role,
+            () => this.#pingers.send(address, ['PING'], auth),
+            timeoutMs,
+            () => this.#pingers.connect(address, auth),
+          );
+        }
+        return pingNode(
+          address,
+          role,
+          async () => (await this.#cluster.nodeClient(master)).sendCommand(['PING']),
+          timeoutMs,
+          () => this.#cluster.nodeClient(master),
+        );
+      }),
+    );
+  }
+
+  async #clusterNodes(
+    timeoutMs: number,
+  ): Promise<{ address: string; role: NodeStatus['role'] }[] | undefined> {
+    for (const master of this.masters()) {
+      try {
+        const text = String(await withTimeout(master.send(['CLUSTER', 'NODES']), timeoutMs, 'CLUSTER NODES'));
+        // <id> <ip:port@bus[,hostname]> <flags> <master id> ...
+        return text
+          .split('\n')
+          .map((line) => line.split(' '))
+          .filter((fields) => fields.length > 2 && !fields[2]!.includes('noaddr'))
+          .map((fields) => ({
+            address: fields[1]!.split('@')[0]!,
+            role: fields[2]!.split(',').includes('master') ? ('master' as const) : ('replica' as const),
+          }));
+      } catch {
+        // Ask the next master.
+      }
+    }
+    return undefined;
+  }
+
+  /** Re-reads the slot map after the current back-off delay, unless one is already planned. */
+  #scheduleRefresh(): void {
+    if (this.#refreshTimer !== undefined || this.#refreshing || this.#closed) return;
+    this.#refreshTimer = setTimeout(() => {
+      this.#refreshTimer = undefined;
+      void this.#refresh();
+    }, this.#refreshDelay);
+    this.#refreshTimer.unref();
+  }
+
+  async #refresh(): Promise<void> {
+    this.#refreshing = true;
+    const before = this.#mastersKey();
+    try {
+      // `_slots.rediscover` is node-redis's own refresh (the one MOVED triggers); failing masters
+      // are excluded as sources because a paused one would hold the refresh until its timeout.
+      await withTimeout(
+        this.#cluster._slots.rediscover(undefined, new Set(this.#failing)),
+        Math.max(1000, this.#timeoutMs * 4),
+        'slot map refresh',
+      );
+    } catch {
+      // The next failure or probe schedules another attempt.
+    } finally {
+      this.#refreshing = false;
+    }
+    const after = this.#mastersKey();
+    if (after !== before) {
+      const masters = new Set(after.split(','));
+      for (const address of this.#failing) if (!masters.has(address)) this.#failing.delete(address);
+      this.#refreshDelay = REFRESH_MIN_MS;
+      this.events.changed(`slot map changed, masters: ${after}`);
+    } else {
+      this.#refreshDelay = Math.min(REFRESH_MAX_MS, this.#refreshDelay * 2);
+    }
+    // Keep refreshing while a master is failing: its replica may not have been promoted yet.
+    if (this.#failing.size > 0) this.#scheduleRefresh();
+    else this.#refreshDelay = REFRESH_MIN_MS;
+  }
+
+  #mastersKey(): string {
+    return this.#cluster.masters
+      .map((m) => m.address)
+      .sort()
+      .join(',');
   }
 }

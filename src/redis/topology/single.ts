@@ -99,15 +99,22 @@ export async function closeClient(client: { isOpen: boolean; close(): Promise<un
   }
 }
 
+/**
+ * One node's status for health(). `prepare` (e.g. opening a health connection) runs first, within
+ * the same time budget but outside the measured latency, which is the PING round trip alone.
+ */
 export async function pingNode(
   address: string,
   role: NodeStatus['role'],
   ping: () => Promise<unknown>,
   timeoutMs: number,
+  prepare?: () => Promise<unknown>,
 ): Promise<NodeStatus> {
-  const start = performance.now();
+  const deadline = performance.now() + timeoutMs;
   try {
-    await withTimeout(ping(), timeoutMs, 'PING');
+    if (prepare !== undefined) await withTimeout(prepare(), timeoutMs, 'connect');
+    const start = performance.now();
+    await withTimeout(ping(), Math.max(1, deadline - start), 'PING');
     return {
       address,
       role,

@@ -32,7 +32,19 @@ export interface NodeStatus {
 export interface TopologyEvents {
   /** A connection the layer depends on was lost; the breaker opens at once. */
   lost(reason: string): void;
+  /**
+   * The master (Sentinel) or the slot map (Cluster) changed, e.g. after a failover: the layer
+   * probes at once instead of waiting for its next health check, and re-applies subscriptions.
+   */
+  changed(reason: string): void;
 }
+
+/**
+ * `any`: usable if any master answers (the layer is ready and some slots may still work).
+ * `all`: every master answers and the deployment says it is whole; used to leave `degraded`, so
+ * that the layer does not flap between ready and degraded while part of a Cluster is down.
+ */
+export type ProbeMode = 'any' | 'all';
 
 export interface Topology {
   readonly name: 'single' | 'sentinel' | 'cluster';
@@ -48,7 +60,12 @@ export interface Topology {
   subscribe(channel: string, listener: MessageListener, pattern: boolean): Promise<void>;
   unsubscribe(channel: string, listener: MessageListener, pattern: boolean): Promise<void>;
   /** PINGs what must be reachable for the layer to be usable; throws if it is not. */
-  probe(): Promise<void>;
+  probe(mode: ProbeMode): Promise<void>;
+  /**
+   * A call to `node` failed for availability reasons (connection lost, timeout, CLUSTERDOWN).
+   * Cluster uses it to refresh its slot map, which is how a promoted replica is found quickly.
+   */
+  noteFailure?(node: string): void;
   /** Every known node with its role, reachability and latency. */
   nodes(timeoutMs: number): Promise<NodeStatus[]>;
 }
