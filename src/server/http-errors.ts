@@ -42,6 +42,9 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   LOGIN_RATE_LIMITED: 429,
   ACCOUNT_EXISTS: 409,
   ACCOUNT_INVALID: 400,
+  // QR app (src/apps/qr/errors.ts).
+  QR_NOT_FOUND: 404,
+  QR_IMPORT_INVALID: 400,
 };
 
 export interface ErrorBody {
