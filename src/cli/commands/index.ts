@@ -5,7 +5,8 @@
  */
 import { startCommand } from './start.js';
 import type { CommandModule } from './types.js';
+import { userAddCommand } from './user-add.js';
 
 export type { CommandModule } from './types.js';
 
-export const commands: readonly CommandModule[] = [startCommand];
+export const commands: readonly CommandModule[] = [startCommand, userAddCommand];
