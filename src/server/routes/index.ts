@@ -5,7 +5,14 @@
 import type { RoutePlugin } from '../context.js';
 import { authRoutes } from './auth.js';
 import { cacheRoutes } from './cache.js';
+import { cacheStatsRoutes } from './cache-stats.js';
 import { healthRoutes } from './health.js';
 import { statusRoutes } from './status.js';
 
-export const routePlugins: readonly RoutePlugin[] = [statusRoutes, healthRoutes, cacheRoutes, authRoutes];
+export const routePlugins: readonly RoutePlugin[] = [
+  statusRoutes,
+  healthRoutes,
+  cacheRoutes,
+  cacheStatsRoutes,
+  authRoutes,
+];
