@@ -98,7 +98,10 @@ export class Sessions {
     return {
       backend: shared ? 'redis' : 'memory',
       shared: shared || this.#layer.state === 'memory',
-      local: this.#layer.state === 'memory' ? 0 : this.#localStore.data.size,
+      local:
+        this.#layer.state === 'memory'
+          ? 0
+          : this.#localStore.data.keys(this.#layer.keys.sessions.allSessions()).length,
       pendingLogoutAll: this.#pendingLogoutAll.size,
       durable: this.#durable?.health() ?? null,
     };
