@@ -129,7 +129,12 @@ describe.each(TARGETS)('durable sessions on %s', (_name, makeTarget) => {
       expect(errorCodeOf(await thief.me())).toBe('SESSION_EXPIRED');
     }
     const health = await ada.request('GET', '/api/1/health/sessions');
-    expect(health.body).toMatchObject({ backend: 'redis', shared: true, local: 0, durable: { lastError: null } });
+    expect(health.body).toMatchObject({
+      backend: 'redis',
+      shared: true,
+      local: 0,
+      durable: { lastError: null },
+    });
   });
 
   it('restores sessions into an empty Redis when an instance starts', async () => {

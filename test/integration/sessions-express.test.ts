@@ -21,10 +21,10 @@ import { sleep } from '../support/topology.js';
 
 declare module 'express-session' {
   interface SessionData {
-    userId: string;
-    cart: string[];
-    theme: string;
-    visits: number;
+    userId?: string;
+    cart?: string[];
+    theme?: string;
+    visits?: number;
   }
 }
 
