@@ -6,7 +6,8 @@
 import { startCommand } from './start.js';
 import type { CommandModule } from './types.js';
 import { userAddCommand } from './user-add.js';
+import { warmCacheCommand } from './warm-cache.js';
 
 export type { CommandModule } from './types.js';
 
-export const commands: readonly CommandModule[] = [startCommand, userAddCommand];
+export const commands: readonly CommandModule[] = [startCommand, userAddCommand, warmCacheCommand];
