@@ -7,9 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Auth } from './accounts/auth.js';
+import { Bus } from './bus/bus.js';
 import { type Cache, createCache } from './cache/index.js';
 import { type ConfigOverrides, loadConfig, type PlexusConfig } from './config/index.js';
 import { Database } from './db/database.js';
+import { Metrics } from './instances/metrics.js';
+import { InstanceRegistry } from './instances/registry.js';
+import { Jobs } from './jobs/jobs.js';
 import { type Logger, silentLogger } from './logger.js';
 import { RedisLayer } from './redis/layer.js';
 import type { Sessions } from './sessions/sessions.js';
@@ -37,6 +41,14 @@ export interface Plexus {
   readonly auth: Auth;
   /** Shared sessions: Redis, or this process while Redis is down (src/sessions/). */
   readonly sessions: Sessions;
+  /** Broadcast to every instance: `publish('app:area:event', data)`, `subscribe(...)` (src/bus/). */
+  readonly bus: Bus;
+  /** Scheduled jobs that run once per tick across the cluster (src/jobs/). */
+  readonly jobs: Jobs;
+  /** This instance's report and the cluster's instances; the /api/1/metrics document (src/instances/). */
+  readonly instances: InstanceRegistry;
+  /** Request counts, recent errors and custom counters summed across the cluster (src/instances/). */
+  readonly metrics: Metrics;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -49,6 +61,20 @@ export function createPlexus(options: PlexusOptions = {}): Plexus {
   const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const cache = createCache({ redis, config: config.cache, logger, instanceId });
   const auth = new Auth(config, redis, db, logger);
+  const bus = new Bus(redis, { instanceId, maxPayloadBytes: config.bus.maxPayloadBytes, logger });
+  const jobs = new Jobs(redis, { instanceId, ...config.jobs, logger });
+  const serverName = config.instances.serverName ?? hostname();
+  const metrics = new Metrics(redis, { ...config.instances, instanceId, serverName, logger });
+  const instances = new InstanceRegistry(redis, {
+    instanceId,
+    serverName,
+    version: config.instances.version ?? process.env.npm_package_version ?? 'unknown',
+    reportIntervalMs: config.instances.reportIntervalMs,
+    ttlMs: config.instances.ttlMs,
+    metrics,
+    logger,
+  });
+  instances.provideBus(() => bus.stats());
   return {
     config,
     logger,
@@ -58,12 +84,21 @@ export function createPlexus(options: PlexusOptions = {}): Plexus {
     cache,
     auth,
     sessions: auth.sessions,
+    bus,
+    jobs,
+    instances,
+    metrics,
     async start() {
       await Promise.all([redis.connect(), db.open()]);
       await cache.start();
       await auth.start();
+      instances.start();
+      jobs.start();
     },
     async close() {
+      await jobs.stop();
+      await instances.stop();
+      await bus.close();
       await auth.close();
       await cache.close();
       await redis.close();
@@ -73,11 +108,14 @@ export function createPlexus(options: PlexusOptions = {}): Plexus {
 }
 
 export * from './accounts/index.js';
+export * from './bus/index.js';
 export * from './cache/index.js';
 export type { ConfigOverrides, PlexusConfig } from './config/index.js';
 export { loadConfig } from './config/index.js';
 export * from './db/index.js';
 export * from './errors.js';
+export * from './instances/index.js';
+export * from './jobs/index.js';
 export type { Logger } from './logger.js';
 export { Keys } from './redis/keys.js';
 export type { LayerState, RedisHealth, StateChange } from './redis/layer.js';

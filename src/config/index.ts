@@ -7,8 +7,11 @@
  * variables (including a .env file loaded by the CLI), defaults.
  */
 import { ConfigError } from '../errors.js';
+import { type BusConfig, busOptions, loadBusConfig } from './bus.js';
 import { type CacheConfig, cacheOptions, loadCacheConfig } from './cache.js';
 import { type DbConfig, type DbSettings, dbOptions, loadDbConfig } from './db.js';
+import { type InstancesConfig, instancesOptions, loadInstancesConfig } from './instances.js';
+import { type JobsConfig, jobsOptions, loadJobsConfig } from './jobs.js';
 import type { SectionSpec } from './option.js';
 import { loadRedisConfig, type RedisConfig, type RedisSettings, redisOptions } from './redis.js';
 import { loadServerConfig, type ServerConfig, serverOptions } from './server.js';
@@ -27,6 +30,9 @@ export const SECTIONS: Record<string, SectionSpec> = {
   cache: cacheOptions,
   server: serverOptions,
   db: dbOptions,
+  bus: busOptions,
+  jobs: jobsOptions,
+  instances: instancesOptions,
   sessions: sessionsOptions,
   accounts: accountsOptions,
 };
@@ -36,6 +42,9 @@ export interface PlexusConfig {
   cache: CacheConfig;
   server: ServerConfig;
   db: DbConfig;
+  bus: BusConfig;
+  jobs: JobsConfig;
+  instances: InstancesConfig;
   sessions: SessionsConfig;
   accounts: AccountsConfig;
 }
@@ -45,6 +54,9 @@ export interface ConfigOverrides {
   cache?: Partial<CacheConfig>;
   server?: Partial<ServerConfig>;
   db?: Partial<DbSettings>;
+  bus?: Partial<BusConfig>;
+  jobs?: Partial<JobsConfig>;
+  instances?: Partial<InstancesConfig>;
   sessions?: Partial<SessionsConfig>;
   accounts?: Partial<AccountsConfig>;
 }
@@ -61,6 +73,9 @@ export function loadConfig(
     cache: loadCacheConfig(env, overrides.cache),
     server: loadServerConfig(env, overrides.server),
     db: loadDbConfig(env, overrides.db),
+    bus: loadBusConfig(env, overrides.bus),
+    jobs: loadJobsConfig(env, overrides.jobs),
+    instances: loadInstancesConfig(env, overrides.instances),
     sessions: loadSessionsConfig(env, overrides.sessions),
     accounts: loadAccountsConfig(env, overrides.accounts),
   };

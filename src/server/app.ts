@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Plexus } from '../index.js';
+import { httpMetrics } from '../instances/http.js';
 import { adminSession, adminStrategies, assertAdminConfigured, createRequireAdmin } from './auth.js';
 import type { Lifecycle, RoutePlugin, ServerContext } from './context.js';
 import { clientErrorHandler, errorHandler, notFoundHandler } from './http-errors.js';
@@ -53,6 +54,8 @@ export function buildApp(
     lifecycle,
     requireAdmin: createRequireAdmin([...strategies, adminSession(plexus.auth)]),
   };
+  // Request counts, latency and server errors of every route, for the instance report and metrics.
+  void app.register(httpMetrics(plexus.metrics));
   for (const plugin of options.routes ?? routePlugins) {
     void app.register(async (scope) => plugin(scope, context));
   }

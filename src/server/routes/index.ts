@@ -7,6 +7,8 @@ import { authRoutes } from './auth.js';
 import { cacheRoutes } from './cache.js';
 import { cacheStatsRoutes } from './cache-stats.js';
 import { healthRoutes } from './health.js';
+import { jobsRoutes } from './jobs.js';
+import { metricsRoutes } from './metrics.js';
 import { statusRoutes } from './status.js';
 
 export const routePlugins: readonly RoutePlugin[] = [
@@ -15,4 +17,6 @@ export const routePlugins: readonly RoutePlugin[] = [
   cacheRoutes,
   cacheStatsRoutes,
   authRoutes,
+  jobsRoutes,
+  metricsRoutes,
 ];
