@@ -92,14 +92,14 @@ export const qrOptions = {
   warmBatchSize: option({
     env: 'QR_WARM_BATCH_SIZE',
     default: 500,
-    doc: 'Students or stalls read, rendered and written to the cache per warming batch.',
+    doc: 'Students or stalls read from the database per query while warming.',
     parse: parse.integer(1, 10_000),
   }),
   warmConcurrency: option({
     env: 'QR_WARM_CONCURRENCY',
-    default: 4,
-    doc: 'Warming batches in flight at once.',
-    parse: parse.integer(1, 64),
+    default: 128,
+    doc: 'Images being rendered or written to the cache at once while warming.',
+    parse: parse.integer(1, 4096),
   }),
   warmWorkers: option({
     env: 'QR_WARM_WORKERS',

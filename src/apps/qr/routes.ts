@@ -1,0 +1,281 @@
+/**
+ * HTTP API of the QR app, under /api/1/qr:
+ *
+ *   GET    /students/:id            { success, qr_token, qr_image (PNG data URL), cached }
+ *   GET    /students/:id.png|.svg   the image (?size=&margin=), with ETag and Cache-Control
+ *   GET    /stalls/:id[.png|.svg]   likewise
+ *   POST   /verify                  { token } → { valid: true, type, id, name } | { valid: false, error }
+ *   admin: POST /warm, GET /warm/:job, DELETE /(students|stalls)/:id/cache,
+ *          POST /(students|stalls)/:id/revoke, GET /stats
+ *
+ * Images are served with a strong ETag (a digest of the bytes) and `Cache-Control: private`
+ * (a code is a personal credential, so shared caches must not keep it) for QR_HTTP_MAX_AGE_SECONDS;
+ * a request with a matching If-None-Match gets 304. `X-Cache` says whether the cache had it.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RoutePlugin } from '../../server/context.js';
+import { apiPaths } from '../../server/context.js';
+import { errorResponses, noQuery, strictObject } from '../../server/routes/schemas.js';
+import { CONTENT_TYPES, IMAGE_MARGIN_LIMITS, IMAGE_SIZE_LIMITS, type ImageFormat } from './image/render.js';
+import type { QRImage } from './images.js';
+import type { WarmJob } from './jobs.js';
+import type { SubjectType } from './tokens/types.js';
+
+const PLURAL: Record<SubjectType, string> = { student: 'students', stall: 'stalls' };
+
+const idParams = strictObject({ id: { type: 'string', minLength: 1, maxLength: 200 } });
+const imageQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    size: { type: 'integer', minimum: IMAGE_SIZE_LIMITS.min, maximum: IMAGE_SIZE_LIMITS.max },
+    margin: { type: 'integer', minimum: IMAGE_MARGIN_LIMITS.min, maximum: IMAGE_MARGIN_LIMITS.max },
+  },
+} as const;
+
+interface ImageQuery {
+  size?: number;
+  margin?: number;
+}
+
+const qrResultSchema = strictObject({
+  success: { type: 'boolean' },
+  qr_token: { type: 'string' },
+  qr_image: { type: 'string' },
+  cached: { type: 'boolean' },
+});
+
+const verifyResultSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['valid'],
+  properties: {
+    valid: { type: 'boolean' },
+    type: { type: 'string', enum: ['student', 'stall'] },
+    id: { type: 'string' },
+    name: { type: 'string' },
+    error: { type: 'string', enum: ['malformed', 'tampered', 'revoked', 'unknown'] },
+  },
+} as const;
+
+const progressSchema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  required: ['done', 'total', 'loaded', 'skipped', 'failed', 'rate', 'elapsedMs', 'etaMs'],
+  properties: {
+    done: { type: 'integer' },
+    total: { type: ['integer', 'null'] },
+    loaded: { type: 'integer' },
+    skipped: { type: 'integer' },
+    failed: { type: 'integer' },
+    rate: { type: 'number' },
+    elapsedMs: { type: 'number' },
+    etaMs: { type: ['number', 'null'] },
+  },
+} as const;
+
+const warmJobSchema = strictObject({
+  id: { type: 'string' },
+  state: { type: 'string', enum: ['running', 'done', 'failed'] },
+  students: progressSchema,
+  stalls: progressSchema,
+  refresh: { type: 'boolean' },
+  startedAt: { type: 'string' },
+  finishedAt: { type: ['string', 'null'] },
+  error: { type: ['string', 'null'] },
+});
+
+const subjectStatsSchema = strictObject({
+  entries: { type: 'integer' },
+  bytes: { type: 'integer' },
+  sampled: { type: 'integer' },
+  hits: { type: 'integer' },
+  misses: { type: 'integer' },
+  hitRate: { type: 'number' },
+  clusterWide: { type: 'boolean' },
+});
+
+const statsSchema = strictObject({
+  connected: { type: 'boolean' },
+  totalQRsCached: { type: 'integer' },
+  bytes: { type: 'integer' },
+  hitRate: { type: 'number' },
+  students: subjectStatsSchema,
+  stalls: subjectStatsSchema,
+});
+
+function sendImage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  image: QRImage,
+  maxAge: number,
+): FastifyReply {
+  void reply
+    .header('etag', image.etag)
+    .header('cache-control', `private, max-age=${maxAge}`)
+    .header('x-cache', image.cached ? 'HIT' : 'MISS');
+  const match = request.headers['if-none-match'];
+  if (match !== undefined && match.split(',').some((tag) => tag.trim().replace(/^W\//, '') === image.etag)) {
+    return reply.code(304).send();
+  }
+  return reply.type(CONTENT_TYPES[image.format]).send(image.body);
+}
+
+export const qrRoutes: RoutePlugin = (app, { plexus, requireAdmin }) => {
+  const qr = plexus.qr;
+  const maxAge = plexus.config.qr.httpMaxAgeSeconds;
+
+  for (const type of ['student', 'stall'] as const) {
+    const base = `/qr/${PLURAL[type]}`;
+    for (const url of apiPaths(`${base}/:id`)) {
+      app.get<{ Params: { id: string }; Querystring: ImageQuery }>(
+        url,
+        {
+          schema: {
+            params: idParams,
+            querystring: imageQuery,
+            response: { 200: qrResultSchema, ...errorResponses },
+          },
+        },
+        (request) =>
+          type === 'student'
+            ? qr.getStudentQRById(request.params.id, request.query)
+            : qr.getStallQRById(request.params.id, request.query),
+      );
+    }
+    for (const format of ['png', 'svg'] as const satisfies readonly ImageFormat[]) {
+      for (const url of apiPaths(`${base}/:id.${format}`)) {
+        app.get<{ Params: { id: string }; Querystring: ImageQuery }>(
+          url,
+          { schema: { params: idParams, querystring: imageQuery, response: errorResponses } },
+          async (request, reply) => {
+            const image = await qr.getImage(type, request.params.id, { ...request.query, format });
+            return sendImage(request, reply, image, maxAge);
+          },
+        );
+      }
+    }
+    for (const url of apiPaths(`${base}/:id/cache`)) {
+      app.delete<{ Params: { id: string } }>(
+        url,
+        {
+          preHandler: requireAdmin,
+          schema: {
+            params: idParams,
+            querystring: noQuery,
+            response: {
+              200: strictObject({ success: { type: 'boolean' }, deleted: { type: 'integer' } }),
+              ...errorResponses,
+            },
+          },
+        },
+        async (request) => ({
+          success: true,
+          deleted: await qr.clearQRCache({ type, id: request.params.id }),
+        }),
+      );
+    }
+    for (const url of apiPaths(`${base}/:id/revoke`)) {
+      app.post<{ Params: { id: string } }>(
+        url,
+        {
+          preHandler: requireAdmin,
+          schema: {
+            params: idParams,
+            querystring: noQuery,
+            response: {
+              200: strictObject({
+                success: { type: 'boolean' },
+                id: { type: 'string' },
+                token_version: { type: 'integer' },
+              }),
+              ...errorResponses,
+            },
+          },
+        },
+        async (request) => ({
+          success: true,
+          id: request.params.id,
+          token_version: await qr.revoke(type, request.params.id),
+        }),
+      );
+    }
+  }
+
+  for (const url of apiPaths('/qr/verify')) {
+    app.post<{ Body: { token: string } }>(
+      url,
+      {
+        schema: {
+          querystring: noQuery,
+          body: strictObject({ token: { type: 'string' } }),
+          response: { 200: verifyResultSchema, ...errorResponses },
+        },
+      },
+      (request) => qr.verifyQRToken(request.body.token),
+    );
+  }
+
+  for (const url of apiPaths('/qr/warm')) {
+    app.post<{ Body: { targets?: 'students' | 'stalls' | 'both'; refresh?: boolean } }>(
+      url,
+      {
+        preHandler: requireAdmin,
+        // An empty POST means the defaults.
+        preValidation: async (request) => {
+          if (request.body === undefined || request.body === null) request.body = {};
+        },
+        schema: {
+          querystring: noQuery,
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              targets: { type: 'string', enum: ['students', 'stalls', 'both'] },
+              refresh: { type: 'boolean' },
+            },
+          },
+          response: { 202: warmJobSchema, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const targets = request.body.targets ?? 'both';
+        const types: SubjectType[] =
+          targets === 'both' ? ['student', 'stall'] : targets === 'students' ? ['student'] : ['stall'];
+        const job: WarmJob = qr.jobs.start(types, request.body.refresh ?? false);
+        return reply.code(202).header('location', `${url}/${job.id}`).send(job);
+      },
+    );
+    app.get<{ Params: { job: string } }>(
+      `${url}/:job`,
+      {
+        preHandler: requireAdmin,
+        schema: {
+          params: strictObject({ job: { type: 'string', maxLength: 64 } }),
+          querystring: noQuery,
+          response: { 200: warmJobSchema, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const job = await qr.jobs.get(request.params.job);
+        if (job === undefined) {
+          return reply
+            .code(404)
+            .send({ error: { code: 'NOT_FOUND', message: `No warming job ${request.params.job}` } });
+        }
+        return job;
+      },
+    );
+  }
+
+  for (const url of apiPaths('/qr/stats')) {
+    app.get(
+      url,
+      {
+        preHandler: requireAdmin,
+        schema: { querystring: noQuery, response: { 200: statsSchema, ...errorResponses } },
+      },
+      () => qr.getQRCacheStats(),
+    );
+  }
+};
