@@ -127,11 +127,11 @@ export class Cache extends CacheNamespace {
         this.instanceId,
         {
           apply: (ops, origin, lagMs) => {
-            engine.applyRemote(ops);
+            engine.writer.applyRemote(ops);
             for (const listener of this.#listeners) listener({ origin, ops, lagMs });
           },
           undelivered: (ops) => {
-            for (const op of ops) engine.journal.record(op);
+            for (const op of ops) engine.writer.journal.record(op);
             this.#scheduleReplay();
           },
         },
@@ -143,7 +143,7 @@ export class Cache extends CacheNamespace {
         layer.keys,
         this.instanceId,
         engine.counters,
-        engine.l1,
+        engine.local.l1,
         config.statsFlushMs,
         usable,
         logger,
@@ -161,7 +161,7 @@ export class Cache extends CacheNamespace {
   /** Empties the whole cache — every namespace — on every instance; resolves to how many entries. */
   override clear(): Promise<number> {
     if (this.#state.closed) throw new CacheClosedError();
-    return this.#state.engine.clear(undefined);
+    return this.#state.engine.writer.clear(undefined);
   }
 
   /** Subscribes to invalidations and starts the statistics flush. Idempotent. */
@@ -172,7 +172,7 @@ export class Cache extends CacheNamespace {
     await this.#channel?.start();
     this.#reporter?.start();
     // Subscribed before Redis was reachable: the subscription is confirmed on the first recovery.
-    if (this.#l2 !== undefined && !this.#usable()) this.#state.engine.distrustL1();
+    if (this.#l2 !== undefined && !this.#usable()) this.#state.engine.local.distrust();
   }
 
   async close(): Promise<void> {
@@ -209,25 +209,25 @@ export class Cache extends CacheNamespace {
   /** This instance's counters, synchronously. */
   localStats(): InstanceCacheStats {
     const { engine } = this.#state;
-    const names = new Set([...engine.counters.namespaces(), ...engine.l1.namespaces()]);
+    const names = new Set([...engine.counters.namespaces(), ...engine.local.l1.namespaces()]);
     const namespaces: Record<string, NamespaceStats> = {};
     const totals = emptyCounters();
     for (const ns of [...names].sort()) {
       const counters = engine.counters.snapshot(ns);
-      const usage = engine.l1.usage(ns);
+      const usage = engine.local.l1.usage(ns);
       namespaces[ns] = withRates(counters, usage.entries, usage.bytes);
       for (const name of COUNTER_NAMES) totals[name] += counters[name];
     }
     return {
       instanceId: this.instanceId,
       mode: this.#usable() ? 'redis' : 'l1-only',
-      totals: withRates(totals, engine.l1.size, engine.l1.bytes),
+      totals: withRates(totals, engine.local.l1.size, engine.local.l1.bytes),
       namespaces,
       l1: {
-        entries: engine.l1.size,
-        bytes: engine.l1.bytes,
-        maxEntries: engine.l1.maxEntries,
-        maxBytes: engine.l1.maxBytes,
+        entries: engine.local.l1.size,
+        bytes: engine.local.l1.bytes,
+        maxEntries: engine.local.l1.maxEntries,
+        maxBytes: engine.local.l1.maxBytes,
       },
       invalidation: this.#lag.snapshot(),
     };
@@ -255,12 +255,12 @@ export class Cache extends CacheNamespace {
   async #resync(): Promise<void> {
     const run = ++this.#syncRun;
     const { engine } = this.#state;
-    engine.distrustL1();
+    engine.local.distrust();
     void this.#reporter?.flush();
-    await engine.replayJournal();
+    await engine.writer.replayJournal();
     for (let pause = PROBE_RETRY_MS; run === this.#syncRun; pause = Math.min(pause * 2, PROBE_TIMEOUT_MS)) {
       if (this.#usable() && (await this.#channel!.probe(PROBE_TIMEOUT_MS))) {
-        if (run === this.#syncRun) engine.trustL1();
+        if (run === this.#syncRun) engine.local.trust();
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, pause).unref());
@@ -273,8 +273,8 @@ export class Cache extends CacheNamespace {
     this.#replayTimer = setTimeout(() => {
       this.#replayTimer = undefined;
       if (!this.#usable()) return; // Replayed on recovery.
-      void this.#state.engine.replayJournal().then(() => {
-        if (!this.#state.engine.journal.empty) this.#scheduleReplay();
+      void this.#state.engine.writer.replayJournal().then(() => {
+        if (!this.#state.engine.writer.journal.empty) this.#scheduleReplay();
       });
     }, PROBE_TIMEOUT_MS);
     this.#replayTimer.unref();

@@ -1,7 +1,10 @@
 /**
  * L1: the in-process tier, one LRU per cache instance shared by its namespaces, bounded by entry
- * count and by bytes (the serialized size of each entry). A Map keeps insertion order, so moving an
- * entry to the end on every hit makes its first entry the least recently used one.
+ * count and by bytes (the serialized size of each entry). A Map keeps insertion order: an entry
+ * moved to the end when used makes the first entry the least recently used one. Moving costs a
+ * delete and an insert, so a hit moves an entry only if a quarter of the capacity was inserted
+ * since it last moved: an entry used at least that often never reaches the front, and hits on a
+ * hot set cost one Map lookup.
  *
  * Entries hold decoded values, returned by reference: callers must treat them as read-only.
  * An entry past its `checkAt` (the L1 TTL) is not served while Redis is reachable, but is kept
@@ -20,6 +23,8 @@ export interface L1Entry {
   /** After this, Redis is asked again when it is reachable (the L1 TTL). */
   readonly checkAt: number;
   readonly tags: readonly string[];
+  /** Insertion sequence number, maintained by L1. */
+  seq: number;
 }
 
 interface Usage {
@@ -39,12 +44,15 @@ export class L1 {
   readonly #entries = new Map<string, L1Entry>();
   readonly #usage = new Map<string, Usage>();
   #bytes = 0;
+  #seq = 0;
+  readonly #promoteAfter: number;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(
     readonly maxEntries: number,
     readonly maxBytes: number,
   ) {
+    this.#promoteAfter = Math.floor(maxEntries / 4);
     this.#sweeper = setInterval(() => this.sweep(Date.now()), SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
   }
@@ -69,7 +77,7 @@ export class L1 {
     return this.#usage.keys();
   }
 
-  /** The entry, whatever its age, marked as most recently used; dropped if past `staleUntil`. */
+  /** The entry, whatever its age, marked as recently used; dropped if past `staleUntil`. */
   get(id: string, now: number): L1Entry | undefined {
     const entry = this.#entries.get(id);
     if (entry === undefined) return undefined;
@@ -77,8 +85,11 @@ export class L1 {
       this.#remove(id, entry);
       return undefined;
     }
-    this.#entries.delete(id);
-    this.#entries.set(id, entry);
+    if (this.#seq - entry.seq > this.#promoteAfter) {
+      this.#entries.delete(id);
+      this.#entries.set(id, entry);
+      entry.seq = ++this.#seq;
+    }
     return entry;
   }
 
@@ -86,6 +97,7 @@ export class L1 {
     const previous = this.#entries.get(id);
     if (previous !== undefined) this.#remove(id, previous);
     if (!this.enabled || entry.bytes > this.maxBytes) return;
+    entry.seq = ++this.#seq;
     this.#entries.set(id, entry);
     this.#account(entry.ns, 1, entry.bytes);
     while (this.#entries.size > this.maxEntries || this.#bytes > this.maxBytes) {

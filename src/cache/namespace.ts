@@ -75,27 +75,27 @@ export class CacheNamespace {
     this.#open();
     checkKey(key);
     const policy = options === undefined ? this.#defaults : resolvePolicy(options, this.core.config, false);
-    await this.core.engine.set(this.name, key, value, policy);
+    await this.core.engine.writer.set(this.name, key, value, policy);
   }
 
   /** Removes a key from both tiers and every instance's L1; true if it was cached. */
   delete(key: string): Promise<boolean> {
     this.#open();
     checkKey(key);
-    return this.core.engine.delete(this.name, key);
+    return this.core.engine.writer.delete(this.name, key);
   }
 
   /** Removes every entry of this namespace carrying any of the tags; resolves to how many. */
   deleteByTag(tags: string | readonly string[]): Promise<number> {
     this.#open();
     const list = checkTags(tags);
-    return this.core.engine.deleteByTag(this.name, list);
+    return this.core.engine.writer.deleteByTag(this.name, list);
   }
 
   /** Removes every entry of this namespace and its children, on every instance; resolves to how many. */
   clear(): Promise<number> {
     this.#open();
-    return this.core.engine.clear(this.name);
+    return this.core.engine.writer.clear(this.name);
   }
 
   /**
