@@ -7,6 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Auth } from './accounts/auth.js';
+import { qrWarmTargets } from './apps/qr/index.js';
+import { QRService } from './apps/qr/service.js';
 import { Bus } from './bus/bus.js';
 import { type Cache, createCache } from './cache/index.js';
 import { type ConfigOverrides, loadConfig, type PlexusConfig } from './config/index.js';
@@ -49,6 +51,8 @@ export interface Plexus {
   readonly instances: InstanceRegistry;
   /** Request counts, recent errors and custom counters summed across the cluster (src/instances/). */
   readonly metrics: Metrics;
+  /** QR codes for students and stalls: signed tokens, cached images, warming, verification (src/apps/qr/). Built on first use. */
+  readonly qr: QRService;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -75,6 +79,19 @@ export function createPlexus(options: PlexusOptions = {}): Plexus {
     logger,
   });
   instances.provideBus(() => bus.stats());
+  let qr: QRService | undefined;
+  const getQr = () => {
+    qr ??= new QRService({
+      config: config.qr,
+      production: config.server.environment === 'production',
+      db,
+      cache,
+      redis,
+      logger,
+    });
+    return qr;
+  };
+  for (const target of qrWarmTargets(config.qr, getQr)) cache.warmTargets.register(target);
   return {
     config,
     logger,
@@ -88,6 +105,9 @@ export function createPlexus(options: PlexusOptions = {}): Plexus {
     jobs,
     instances,
     metrics,
+    get qr() {
+      return getQr();
+    },
     async start() {
       await Promise.all([redis.connect(), db.open()]);
       await cache.start();
@@ -100,6 +120,7 @@ export function createPlexus(options: PlexusOptions = {}): Plexus {
       await instances.stop();
       await bus.close();
       await auth.close();
+      await qr?.close();
       await cache.close();
       await redis.close();
       await db.close();
@@ -108,6 +129,7 @@ export function createPlexus(options: PlexusOptions = {}): Plexus {
 }
 
 export * from './accounts/index.js';
+export * from './apps/qr/index.js';
 export * from './bus/index.js';
 export * from './cache/index.js';
 export type { ConfigOverrides, PlexusConfig } from './config/index.js';

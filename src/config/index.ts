@@ -13,6 +13,7 @@ import { type DbConfig, type DbSettings, dbOptions, loadDbConfig } from './db.js
 import { type InstancesConfig, instancesOptions, loadInstancesConfig } from './instances.js';
 import { type JobsConfig, jobsOptions, loadJobsConfig } from './jobs.js';
 import type { SectionSpec } from './option.js';
+import { loadQrConfig, type QRConfig, qrOptions } from './qr.js';
 import { loadRedisConfig, type RedisConfig, type RedisSettings, redisOptions } from './redis.js';
 import { loadServerConfig, type ServerConfig, serverOptions } from './server.js';
 import {
@@ -35,6 +36,7 @@ export const SECTIONS: Record<string, SectionSpec> = {
   instances: instancesOptions,
   sessions: sessionsOptions,
   accounts: accountsOptions,
+  qr: qrOptions,
 };
 
 export interface PlexusConfig {
@@ -47,6 +49,7 @@ export interface PlexusConfig {
   instances: InstancesConfig;
   sessions: SessionsConfig;
   accounts: AccountsConfig;
+  qr: QRConfig;
 }
 
 export interface ConfigOverrides {
@@ -59,6 +62,7 @@ export interface ConfigOverrides {
   instances?: Partial<InstancesConfig>;
   sessions?: Partial<SessionsConfig>;
   accounts?: Partial<AccountsConfig>;
+  qr?: Partial<QRConfig>;
 }
 
 export function loadConfig(
@@ -78,5 +82,6 @@ export function loadConfig(
     instances: loadInstancesConfig(env, overrides.instances),
     sessions: loadSessionsConfig(env, overrides.sessions),
     accounts: loadAccountsConfig(env, overrides.accounts),
+    qr: loadQrConfig(env, overrides.qr),
   };
 }

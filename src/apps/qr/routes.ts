@@ -115,7 +115,7 @@ function sendImage(
     .header('cache-control', `private, max-age=${maxAge}`)
     .header('x-cache', image.cached ? 'HIT' : 'MISS');
   const match = request.headers['if-none-match'];
-  if (match !== undefined && match.split(',').some((tag) => tag.trim().replace(/^W\//, '') === image.etag)) {
+  if (match?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === image.etag)) {
     return reply.code(304).send();
   }
   return reply.type(CONTENT_TYPES[image.format]).send(image.body);

@@ -3,6 +3,7 @@
  * `CommandModule` (see start.ts; use `withConfigOptions` and `loadCliConfig` from ../config.js so
  * it reads configuration like every other command), and one line in this list.
  */
+import { importCommand } from './import.js';
 import { startCommand } from './start.js';
 import type { CommandModule } from './types.js';
 import { userAddCommand } from './user-add.js';
@@ -10,4 +11,9 @@ import { warmCacheCommand } from './warm-cache.js';
 
 export type { CommandModule } from './types.js';
 
-export const commands: readonly CommandModule[] = [startCommand, userAddCommand, warmCacheCommand];
+export const commands: readonly CommandModule[] = [
+  startCommand,
+  userAddCommand,
+  warmCacheCommand,
+  importCommand,
+];

@@ -4,6 +4,7 @@
  * Never edit or reorder a migration that has shipped: add a new one.
  */
 import type { Migration } from '../migration.js';
+import { qr001StudentsStalls } from './qr-001-students-stalls.js';
 import { sessions001AccountsSessions } from './sessions-001-accounts-sessions.js';
 
-export const migrations: readonly Migration[] = [sessions001AccountsSessions];
+export const migrations: readonly Migration[] = [sessions001AccountsSessions, qr001StudentsStalls];

@@ -2,6 +2,7 @@
  * Every route plugin of the reference server, in registration order. A module adds its routes as
  * one file in this folder exporting a `RoutePlugin`, and one line in this list.
  */
+import { qrRoutes } from '../../apps/qr/routes.js';
 import type { RoutePlugin } from '../context.js';
 import { authRoutes } from './auth.js';
 import { cacheRoutes } from './cache.js';
@@ -19,4 +20,5 @@ export const routePlugins: readonly RoutePlugin[] = [
   authRoutes,
   jobsRoutes,
   metricsRoutes,
+  qrRoutes,
 ];
