@@ -29,6 +29,10 @@ export const sessionLoad = defineScript('session_load', 1, (data, keys, args) =>
   if (args[1] === '1') {
     const now = Number(args[0]);
     const ttl = num(fields['t']) ?? 0;
+    const seen = num(fields['s']);
+    if (seen !== undefined && now >= seen && now - seen < Math.min(Number(args[3]), ttl / 10)) {
+      return flatten(fields);
+    }
     const expires = cappedExpiry(now, ttl, num(fields['x']));
     if (expires <= now) {
       data.del(key);

@@ -9,7 +9,8 @@
  *                    session can still exist; expires with its last entry
  *
  * Guarantees:
- * - A session is renewed on read (one script call: read + rolling expiry + last seen).
+ * - A session is renewed on read (one script call: read + rolling expiry + last seen), at most once
+ *   per RENEWAL_GRANULARITY_MS.
  * - The index covers every live session of a user: a session is added to it before it gets the
  *   user, and is never renewed past its entry's score (refreshed every ttl/4 while in use), so
  *   logout-all finds every session of the user, on every instance.
@@ -161,18 +162,20 @@ export class SessionStore {
     const reply = await this.store.runScript(
       sessionLoad,
       [this.keys.sessions.session(id)],
-      [now, touch ? '1' : '0', options.ip ?? ''],
+      [now, touch ? '1' : '0', options.ip ?? '', RENEWAL_GRANULARITY_MS],
     );
     if (!Array.isArray(reply)) return null;
     const record = decodeSession(id, fieldsFromFlat(reply));
-    if (touch) {
+    const step = Math.min(RENEWAL_GRANULARITY_MS, record.ttlMs / 10);
+    const recent = now >= record.lastSeenAt && now - record.lastSeenAt < step;
+    if (touch && !recent) {
       record.previousSeenAt = record.lastSeenAt;
       record.lastSeenAt = now;
       record.expiresAt = cappedExpiry(now, record);
       if (options.ip) record.ip = options.ip;
-      if (record.user !== null && record.indexDueAt <= now) {
-        record.indexDueAt = await this.#refreshIndex(id, record.user.id, record.ttlMs, now);
-      }
+    }
+    if (touch && record.user !== null && record.indexDueAt <= now) {
+      record.indexDueAt = await this.#refreshIndex(id, record.user.id, record.ttlMs, now);
     }
     return record;
   }
@@ -357,6 +360,13 @@ export class SessionStore {
     };
   }
 }
+
+/**
+ * A session read within this long (or a tenth of its lifetime, if less) of its last renewal is not
+ * renewed again: expiry and last seen move in such steps, and a burst of requests costs Redis one
+ * write, not one each.
+ */
+export const RENEWAL_GRANULARITY_MS = 5000;
 
 /** How often a session in use refreshes its index entry: a quarter of its lifetime. */
 export function indexInterval(ttlMs: number): number {

@@ -8,7 +8,7 @@ import { RedisLayer } from '../../src/redis/layer.js';
 import { MemoryStore } from '../../src/redis/memory/memory-store.js';
 import type { Store } from '../../src/redis/store.js';
 import { loginLimit } from '../../src/sessions/scripts.js';
-import { indexInterval, SessionStore } from '../../src/sessions/session-store.js';
+import { indexInterval, RENEWAL_GRANULARITY_MS, SessionStore } from '../../src/sessions/session-store.js';
 import { singleConfig, uniquePrefix } from '../support/redis.js';
 import { type RedisClusterHandle, sleep, startCluster } from '../support/topology.js';
 
@@ -95,7 +95,7 @@ describe.each(BACKENDS)('session store on $name', (backend) => {
     expect(created.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(created.version).toBe(1);
 
-    clock += 1000;
+    clock += RENEWAL_GRANULARITY_MS;
     const loaded = await sessions.load(created.id, { ip: '10.0.0.2' });
     expect(loaded).toMatchObject({
       id: created.id,
@@ -113,6 +113,15 @@ describe.each(BACKENDS)('session store on $name', (backend) => {
     expect(ttl).toBeGreaterThan(HOUR - 60_000);
     const peek = await sessions.load(created.id, { touch: false });
     expect(peek?.lastSeenAt).toBe(clock);
+
+    // Within the renewal granularity a read does not write: a burst costs one renewal.
+    const seenAt = clock;
+    clock += RENEWAL_GRANULARITY_MS - 1;
+    const burst = await sessions.load(created.id, { ip: '10.0.0.3' });
+    expect(burst).toMatchObject({ lastSeenAt: seenAt, expiresAt: seenAt + HOUR, ip: '10.0.0.2' });
+    expect(burst?.previousSeenAt).toBeUndefined();
+    clock += 1;
+    expect(await sessions.load(created.id)).toMatchObject({ lastSeenAt: clock, previousSeenAt: seenAt });
   });
 
   it('answers null for unknown ids and never creates anything on read', async () => {
@@ -224,6 +233,7 @@ describe.each(BACKENDS)('session store on $name', (backend) => {
     expect(capped?.expiresAt).toBe(createdAt + indexInterval(ttl) + ttl);
     const secondScore = await backend.store().zScore(index, id);
     expect(secondScore).toBe(clock + indexInterval(ttl) + ttl);
+    clock += RENEWAL_GRANULARITY_MS;
     const loaded = await sessions.load(id);
     expect(loaded?.expiresAt).toBe(clock + ttl);
     expect(loaded!.expiresAt).toBeLessThanOrEqual(secondScore!);

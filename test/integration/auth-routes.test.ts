@@ -180,7 +180,12 @@ describe('session cookies', () => {
   });
 
   it('is Secure in production, and production refuses to start without a long SESSION_SECRET', async () => {
-    const production = { NODE_ENV: 'production', PLEXUS_ADMIN_TOKEN: 'test-admin-token-0123456789' };
+    // Other modules have production requirements of their own (a QR signing secret).
+    const production = {
+      NODE_ENV: 'production',
+      PLEXUS_ADMIN_TOKEN: 'test-admin-token-0123456789',
+      QR_SECRET: 'a-qr-secret-of-at-least-16-characters',
+    };
     expect(() => createPlexus({ env: production })).toThrow(ConfigError);
     expect(() => createPlexus({ env: production })).toThrow(/SESSION_SECRET/);
     expect(() => createPlexus({ env: { ...production, SESSION_SECRET: 'too-short' } })).toThrow(

@@ -1,0 +1,233 @@
+/**
+ * Sessions: authenticated GET /api/1/auth/me throughput as a ratio of a bare Fastify route, and
+ * the latency of one session read from Redis as a ratio of the raw node-redis client.
+ *
+ * 1. Throughput. `plexus start` (from source, Redis + SQLite) and the baseline (bench/sessions-
+ *    bare.ts, same response size) each run in their own process; autocannon drives them from this
+ *    one with a signed session cookie, alternating targets round by round so machine noise hits
+ *    both alike. Every /me request verifies the cookie's HMAC and reads (and renews) the session
+ *    in Redis: one EVALSHA. Reports median req/s, ratio (target >= 0.60) and p99.
+ * 2. Session read latency. In this process, one read at a time: `sessions.load` (signature-free,
+ *    renewing: the script call and decoding) against the raw client's HGETALL of the same hash.
+ *    Reports p50/p99 of each and the p99 ratio.
+ *
+ * Usage: npx tsx bench/sessions-me.ts [--duration 5] [--rounds 3] [--connections 50] [--reads 20000]
+ *   (REDIS_URL, default redis://127.0.0.1:6379)
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { createClient } from 'redis';
+import { Accounts } from '../src/accounts/accounts.js';
+import { loadDbConfig } from '../src/config/db.js';
+import { loadRedisConfig } from '../src/config/redis.js';
+import { loadAccountsConfig } from '../src/config/sessions.js';
+import { Database } from '../src/db/database.js';
+import { RedisLayer } from '../src/redis/layer.js';
+import { Sessions } from '../src/sessions/sessions.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const MAIN = join(ROOT, 'src/cli/main.ts');
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+    reads: { type: 'string', default: '20000' },
+  },
+});
+const duration = Number(values.duration);
+const rounds = Number(values.rounds);
+const connections = Number(values.connections);
+const reads = Number(values.reads);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${url}: server exited with ${child.exitCode}`);
+    const ok = await fetch(url).then(
+      (r) => r.status < 500,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+async function load(url: string, seconds: number, cookie?: string): Promise<{ rps: number; p99: number }> {
+  const headers = cookie === undefined ? {} : { cookie };
+  const result = await autocannon({ url, connections, duration: seconds, pipelining: 1, headers });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p99: result.latency.p99 };
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function throughput(dataDir: string, prefix: string): Promise<void> {
+  const env = {
+    DATABASE_URL: `sqlite:${join(dataDir, 'plexus.db')}`,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+  };
+  // The account, made the way an operator would (same database file the server opens).
+  const db = new Database(loadDbConfig(env));
+  await db.open();
+  await new Accounts(db, loadAccountsConfig({})).create({
+    login: 'bench@example.com',
+    password: 'a benchmark password',
+    roles: ['staff'],
+  });
+  await db.close();
+
+  const [barePort, plexusPort] = await Promise.all([freePort(), freePort()]);
+  const bare = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bench/sessions-bare.ts'), String(barePort)],
+    {
+      cwd: ROOT,
+      stdio: 'ignore',
+    },
+  );
+  const plexus = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, 'start', '--host', '127.0.0.1', '--port', String(plexusPort)],
+    { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' },
+  );
+  try {
+    const meUrl = `http://127.0.0.1:${plexusPort}/api/1/auth/me`;
+    await Promise.all([waitForHttp(`http://127.0.0.1:${barePort}/bare`, bare), waitForHttp(meUrl, plexus)]);
+    const login = await fetch(`http://127.0.0.1:${plexusPort}/api/1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'autocannon' },
+      body: JSON.stringify({ login: 'bench@example.com', password: 'a benchmark password' }),
+    });
+    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
+    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+
+    const targets = [
+      {
+        name: 'bare Fastify route (baseline)',
+        url: `http://127.0.0.1:${barePort}/bare`,
+        cookie: undefined,
+        runs: [] as { rps: number; p99: number }[],
+      },
+      {
+        name: 'GET /api/1/auth/me, signed in',
+        url: meUrl,
+        cookie,
+        runs: [] as { rps: number; p99: number }[],
+      },
+    ];
+    for (const target of targets) await load(target.url, 2, target.cookie); // warm-up
+    for (let round = 0; round < rounds; round++) {
+      for (const target of targets) target.runs.push(await load(target.url, duration, target.cookie));
+    }
+    const baseline = median(targets[0]!.runs.map((r) => r.rps));
+    console.log(
+      `throughput: ${connections} connections, ${rounds} rounds of ${duration} s, median of rounds`,
+    );
+    for (const target of targets) {
+      const rps = median(target.runs.map((r) => r.rps));
+      const p99 = median(target.runs.map((r) => r.p99));
+      console.log(
+        `  ${target.name.padEnd(34)} ${Math.round(rps).toString().padStart(7)} req/s  ratio ${(rps / baseline).toFixed(2)}  p99 ${p99} ms`,
+      );
+    }
+  } finally {
+    await Promise.all([stop(bare), stop(plexus)]);
+  }
+}
+
+async function readLatency(prefix: string): Promise<void> {
+  const layer = new RedisLayer(
+    loadRedisConfig({ REDIS_MODE: 'single', REDIS_URL, REDIS_KEY_PREFIX: `${prefix}-reads` }),
+  );
+  await layer.connect();
+  const sessions = new Sessions(layer, { ttlMs: 86_400_000 });
+  const raw = createClient({ url: REDIS_URL });
+  await raw.connect();
+  const user = { id: '4b8f5a8e-3f6c-4f7e-9d2a-0c1e5b7a9d31', login: 'bench@example.com', roles: ['staff'] };
+  const record = await sessions.create({
+    user,
+    ttlMs: 86_400_000,
+    device: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0',
+    ip: '203.0.113.7',
+    data: { cart: ['book', 'pen'], theme: 'dark' },
+  });
+  const key = layer.keys.sessions.session(record.id);
+
+  const time = async (op: () => Promise<unknown>): Promise<number[]> => {
+    const samples: number[] = [];
+    for (let i = 0; i < reads; i++) {
+      const start = performance.now();
+      await op();
+      samples.push(performance.now() - start);
+    }
+    return samples.sort((a, b) => a - b);
+  };
+  const runs = { raw: [] as number[][], plexus: [] as number[][] };
+  await time(() => raw.hGetAll(key)); // warm-up
+  await time(() => sessions.load(record.id));
+  for (let round = 0; round < rounds; round++) {
+    runs.raw.push(await time(() => raw.hGetAll(key)));
+    runs.plexus.push(await time(() => sessions.load(record.id)));
+  }
+  const summary = (all: number[][]) => ({
+    p50: median(all.map((s) => percentile(s, 0.5))),
+    p99: median(all.map((s) => percentile(s, 0.99))),
+  });
+  const base = summary(runs.raw);
+  const ours = summary(runs.plexus);
+  console.log(`\nsession read latency: one at a time, ${reads} reads x ${rounds} rounds, median of rounds`);
+  console.log(
+    `  raw node-redis HGETALL (baseline)  p50 ${base.p50.toFixed(3)} ms  p99 ${base.p99.toFixed(3)} ms`,
+  );
+  console.log(
+    `  sessions.load (read + renew)       p50 ${ours.p50.toFixed(3)} ms  p99 ${ours.p99.toFixed(3)} ms  p99 ratio ${(ours.p99 / base.p99).toFixed(2)}`,
+  );
+  await sessions.destroy(record.id);
+  await sessions.close();
+  await raw.close();
+  await layer.close();
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'plexus-bench-sessions-'));
+const prefix = `bench-sess-${process.pid}`;
+try {
+  await throughput(dataDir, prefix);
+  await readLatency(prefix);
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+}
