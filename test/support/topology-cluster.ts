@@ -25,6 +25,12 @@ export interface FailoverResult {
   startedAt: number;
   /** performance.now() when the promoted node was first seen reporting itself master. */
   promotedAt: number;
+  /**
+   * Sentinel only: performance.now() when the first sentinel reported the new master. Clients
+   * learn of a Sentinel failover from this announcement, which follows the promotion by up to
+   * the sentinels' INFO period (1 s).
+   */
+  announcedAt?: number;
 }
 
 interface ClusterNodeLine {

@@ -78,14 +78,29 @@ export class RedisSentinelHandle {
       return Array.isArray(reply) && reply[0] === 'master';
     });
     const promotedAt = performance.now();
+    let announcedAt: number | undefined;
     await waitFor('every sentinel to switch master', async () => {
-      for (const sentinel of this.sentinels.filter((s) => s.running && !s.paused)) {
+      let switched = 0;
+      const live = this.sentinels.filter((s) => s.running && !s.paused);
+      for (const sentinel of live) {
         const reply = await sentinel.command(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName]);
-        if (!Array.isArray(reply) || `${reply[0]}:${reply[1]}` !== promoted.address) return false;
+        if (Array.isArray(reply) && `${reply[0]}:${reply[1]}` === promoted.address) switched++;
       }
-      return true;
+      if (switched > 0) announcedAt ??= performance.now();
+      return switched === live.length;
     });
-    return { previous, promoted, startedAt, promotedAt };
+    if (options.graceful) {
+      // The old master keeps running as a master until the sentinels' next INFO round (up to
+      // 10 s) converts it; do it now, as they would, so the deployment is whole for the next test.
+      await previous.command(['REPLICAOF', promoted.host, String(promoted.port)]);
+    }
+    return {
+      previous,
+      promoted,
+      startedAt,
+      promotedAt,
+      ...(announcedAt === undefined ? {} : { announcedAt }),
+    };
   }
 
   /**

@@ -16,6 +16,7 @@ export class SingleTopology implements Topology {
   readonly name = 'single' as const;
   readonly #client: Client;
   #subscriber: Client | undefined;
+  #subscriberReady: Promise<Client> | undefined;
   readonly #address: string;
 
   constructor(
@@ -80,13 +81,31 @@ export class SingleTopology implements Topology {
     return [await pingNode(this.#address, 'master', () => this.#client.sendCommand(['PING']), timeoutMs)];
   }
 
-  async #subscriberClient(): Promise<Client> {
-    if (this.#subscriber === undefined) {
-      this.#subscriber = this.#client.duplicate();
-      this.#watch(this.#subscriber, 'subscriber connection');
-      await this.#subscriber.connect();
-    }
-    return this.#subscriber;
+  /** True while the command connection is up (Sentinel uses it to tell a lost master). */
+  get isReady(): boolean {
+    return this.#client.isReady;
+  }
+
+  #subscriberClient(): Promise<Client> {
+    this.#subscriberReady ??= this.#openSubscriber();
+    return this.#subscriberReady;
+  }
+
+  #openSubscriber(): Promise<Client> {
+    const subscriber = this.#client.duplicate();
+    this.#subscriber = subscriber;
+    this.#watch(subscriber, 'subscriber connection');
+    return subscriber.connect().then(
+      () => subscriber,
+      (error: unknown) => {
+        // node-redis does not retry a first connection that failed: drop it, so that the next
+        // subscribe (the layer re-applies pending ones on recovery) opens a fresh one.
+        this.#subscriber = undefined;
+        this.#subscriberReady = undefined;
+        subscriber.destroy();
+        throw error;
+      },
+    );
   }
 }
 
