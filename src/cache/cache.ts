@@ -39,6 +39,8 @@ import { WarmTargetRegistry } from './warm.js';
 export const DEFAULT_NAMESPACE = 'default';
 const PROBE_TIMEOUT_MS = 500;
 const PROBE_RETRY_MS = 50;
+/** Delay before invalidations that could not be published are sent again. */
+const REPLAY_DELAY_MS = 500;
 
 /** What the cache needs of the connection layer (a `RedisLayer` fits). */
 export interface CacheLayer {
@@ -276,7 +278,7 @@ export class Cache extends CacheNamespace {
       void this.#state.engine.writer.replayJournal().then(() => {
         if (!this.#state.engine.writer.journal.empty) this.#scheduleReplay();
       });
-    }, PROBE_TIMEOUT_MS);
+    }, REPLAY_DELAY_MS);
     this.#replayTimer.unref();
   }
 }

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
-import { errorCode, request, type Running, startServer } from './server/harness.js';
+import { errorCode, type Running, request, startServer } from './server/harness.js';
 
 const TOKEN = 'cache-stats-admin-token-0123456789';
 const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
@@ -53,7 +53,11 @@ describe('GET /api/1/admin/cache/stats', () => {
   });
 
   it('adds up every instance through Redis', async () => {
-    const env = { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('stats'), CACHE_STATS_FLUSH_MS: '100' };
+    const env = {
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: uniquePrefix('stats'),
+      CACHE_STATS_FLUSH_MS: '100',
+    };
     const a = await start(env);
     const b = await start(env);
     await a.plexus.cache.namespace('qr').getOrSet('s1', () => 'png');
@@ -64,10 +68,15 @@ describe('GET /api/1/admin/cache/stats', () => {
     expect(status).toBe(200);
     expect(body.instance).toMatchObject({ mode: 'redis', namespaces: { qr: { misses: 1, loaderCalls: 1 } } });
     await expect
-      .poll(async () => (await request(`${a.url}/api/1/admin/cache/stats`, auth)).body.cluster, { timeout: 5000 })
+      .poll(async () => (await request(`${a.url}/api/1/admin/cache/stats`, auth)).body.cluster, {
+        timeout: 5000,
+      })
       .toMatchObject({
         instances: 2,
-        namespaces: { qr: { misses: 1, loaderCalls: 1, l2Hits: 1, l1Hits: 1, l1Entries: 2 }, flags: { misses: 1 } },
+        namespaces: {
+          qr: { misses: 1, loaderCalls: 1, l2Hits: 1, l1Hits: 1, l1Entries: 2 },
+          flags: { misses: 1 },
+        },
         totals: { misses: 2, l1Hits: 1, l2Hits: 1 },
       });
   });
