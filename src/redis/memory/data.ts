@@ -6,7 +6,7 @@
  */
 import { RedisCommandError } from '../../errors.js';
 import type { RedisValue, ScoredMember, SetOptions } from '../store.js';
-import { globToRegExp } from './glob.js';
+import { globMatcher } from './glob.js';
 
 type Entry =
   | { type: 'string'; value: RedisValue; expiresAt: number }
@@ -79,10 +79,10 @@ export class MemoryData {
   }
 
   keys(pattern: string): string[] {
-    const regex = globToRegExp(pattern);
+    const matches = globMatcher(pattern);
     const result: string[] = [];
     for (const key of this.#entries.keys()) {
-      if (regex.test(key) && this.exists(key)) result.push(key);
+      if (matches(key) && this.exists(key)) result.push(key);
     }
     return result;
   }

@@ -1,4 +1,8 @@
-/** Redis-style glob patterns (`*`, `?`, `[abc]`, `[^a]`, `\x`) as regular expressions. */
+/**
+ * Redis-style glob patterns (`*`, `?`, `[abc]`, `[^a]`, `\x`) as regular expressions over
+ * JavaScript characters. To select exactly what Redis selects (SCAN MATCH, PSUBSCRIBE), use
+ * `globMatcher`, which matches bytes as Redis does.
+ */
 export function globToRegExp(pattern: string): RegExp {
   let out = '^';
   for (let i = 0; i < pattern.length; i++) {
@@ -29,4 +33,20 @@ export function globToRegExp(pattern: string): RegExp {
 
 function escapeRegExp(c: string): string {
   return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/**
+ * A matcher with Redis's semantics: Redis compares bytes, so `?` matches one byte and `é` (two
+ * bytes in UTF-8) needs `??`. Pattern and subject are both matched as their UTF-8 bytes.
+ */
+export function globMatcher(pattern: string): (subject: string) => boolean {
+  const regex = globToRegExp(asBytes(pattern));
+  return (subject) => regex.test(asBytes(subject));
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** The UTF-8 bytes of `text` as a latin1 string (one character per byte); ASCII is unchanged. */
+function asBytes(text: string): string {
+  return ASCII.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
 }

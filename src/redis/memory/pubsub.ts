@@ -4,10 +4,10 @@
  * message that crossed a socket, so a publisher never re-enters its own subscriber synchronously.
  */
 import type { MessageListener, Unsubscribe } from '../store.js';
-import { globToRegExp } from './glob.js';
+import { globMatcher } from './glob.js';
 
 interface PatternListener {
-  pattern: RegExp;
+  matches: (channel: string) => boolean;
   listener: MessageListener;
 }
 
@@ -17,7 +17,7 @@ export class MemoryPubSub {
 
   publish(channel: string, message: string): number {
     const targets = [...(this.#channels.get(channel) ?? [])];
-    for (const p of this.#patterns) if (p.pattern.test(channel)) targets.push(p.listener);
+    for (const p of this.#patterns) if (p.matches(channel)) targets.push(p.listener);
     if (targets.length > 0) {
       setImmediate(() => {
         for (const listener of targets) listener(message, channel);
@@ -28,7 +28,7 @@ export class MemoryPubSub {
 
   subscribe(channel: string, listener: MessageListener, pattern: boolean): Unsubscribe {
     if (pattern) {
-      const entry = { pattern: globToRegExp(channel), listener };
+      const entry = { matches: globMatcher(channel), listener };
       this.#patterns.add(entry);
       return async () => {
         this.#patterns.delete(entry);

@@ -1,0 +1,144 @@
+/**
+ * The deadline queue and the executor on top of it: a call that never answers (a paused Redis)
+ * is rejected with REDIS_TIMEOUT no later than the command timeout, settled calls cost nothing
+ * at expiry, and the timer runs only while calls are pending.
+ */
+import { ErrorReply } from 'redis';
+import { describe, expect, it } from 'vitest';
+import { CircuitBreaker } from '../../../src/redis/breaker.js';
+import { DeadlineQueue } from '../../../src/redis/deadlines.js';
+import { Executor } from '../../../src/redis/executor.js';
+import { Stats } from '../../../src/redis/stats.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Timers fire late on a loaded machine; never early. */
+const LATE_SLACK_MS = 60;
+
+describe('DeadlineQueue', () => {
+  it('expires every unsettled entry within the timeout, never much earlier', async () => {
+    const timeoutMs = 100;
+    const queue = new DeadlineQueue(timeoutMs);
+    const waits: number[] = [];
+    const tracked: Promise<void>[] = [];
+    for (let i = 0; i < 20; i++) {
+      const start = performance.now();
+      tracked.push(
+        new Promise<void>((resolve) => {
+          queue.track(() => {
+            waits.push(performance.now() - start);
+            resolve();
+          });
+        }),
+      );
+      await sleep(3); // staggered, as commands are
+    }
+    await Promise.all(tracked);
+    expect(waits).toHaveLength(20);
+    for (const wait of waits) {
+      expect(wait).toBeLessThanOrEqual(timeoutMs + LATE_SLACK_MS);
+      // Deadlines are set one tick early so that the tick that expires them is not late.
+      expect(wait).toBeGreaterThanOrEqual(timeoutMs - 2 * Math.floor(timeoutMs / 10));
+    }
+    expect(queue.pending).toBe(0);
+  });
+
+  it('skips settled entries and stops ticking when nothing is pending', async () => {
+    const queue = new DeadlineQueue(50);
+    let expired = 0;
+    const settled = Array.from({ length: 1000 }, () => queue.track(() => expired++));
+    const open = queue.track(() => expired++);
+    for (const deadline of settled) deadline.settled = true;
+    expect(queue.pending).toBe(1001);
+    await sleep(120);
+    expect(expired).toBe(1);
+    expect(open.settled).toBe(true);
+    expect(queue.pending).toBe(0);
+  });
+
+  it('expires everything at once on expireAll (shutdown)', () => {
+    const queue = new DeadlineQueue(60_000);
+    let expired = 0;
+    for (let i = 0; i < 3; i++) queue.track(() => expired++);
+    queue.expireAll();
+    expect(expired).toBe(3);
+    expect(queue.pending).toBe(0);
+  });
+});
+
+function executor(timeoutMs = 100) {
+  const breaker = new CircuitBreaker({
+    windowMs: 10_000,
+    volumeThreshold: 5,
+    errorRatePercent: 50,
+    resetMs: 1000,
+  });
+  const stats = new Stats();
+  const unavailable: string[] = [];
+  const exec = new Executor(breaker, new DeadlineQueue(timeoutMs), stats, (node) => unavailable.push(node));
+  return { exec, breaker, stats, unavailable };
+}
+
+describe('Executor', () => {
+  it('rejects a call that never answers with REDIS_TIMEOUT within the timeout', async () => {
+    const { exec, stats, unavailable } = executor(100);
+    const start = performance.now();
+    await expect(exec.run('GET', 'n1', () => new Promise(() => {}))).rejects.toMatchObject({
+      code: 'REDIS_TIMEOUT',
+    });
+    expect(performance.now() - start).toBeLessThanOrEqual(100 + LATE_SLACK_MS);
+    expect(stats.snapshot()).toMatchObject({ total: 1, failed: 1, timeouts: 1 });
+    expect(unavailable).toEqual(['n1']);
+  });
+
+  it('ignores a reply that arrives after the timeout', async () => {
+    const { exec, stats } = executor(50);
+    let answer: (value: string) => void = () => {};
+    const call = exec.run('GET', 'n1', () => new Promise((resolve) => (answer = resolve)));
+    await expect(call).rejects.toMatchObject({ code: 'REDIS_TIMEOUT' });
+    answer('late');
+    await sleep(10);
+    expect(stats.snapshot()).toMatchObject({ total: 1, successful: 0 });
+  });
+
+  it('classifies error replies as REDIS_COMMAND_FAILED, which do not count against Redis', async () => {
+    const { exec, breaker, unavailable } = executor();
+    for (let i = 0; i < 10; i++) {
+      await expect(
+        exec.run('INCR', 'n1', () => Promise.reject(new ErrorReply('WRONGTYPE Operation against a key'))),
+      ).rejects.toMatchObject({ code: 'REDIS_COMMAND_FAILED' });
+    }
+    expect(breaker.state).toBe('closed');
+    expect(unavailable).toEqual([]);
+  });
+
+  it('classifies connection failures and unavailable replies as REDIS_UNAVAILABLE and opens the breaker', async () => {
+    const { exec, breaker, unavailable } = executor();
+    const failures = [
+      new Error('Socket closed unexpectedly'),
+      new ErrorReply('CLUSTERDOWN The cluster is down'),
+    ];
+    for (let i = 0; i < 6; i++) {
+      await expect(exec.run('SET', 'n2', () => Promise.reject(failures[i % 2]))).rejects.toMatchObject({
+        code: 'REDIS_UNAVAILABLE',
+      });
+    }
+    expect(breaker.state).toBe('open');
+    expect(unavailable.length).toBeGreaterThanOrEqual(5);
+    // Open: refused at once, without calling Redis.
+    let called = false;
+    await expect(
+      exec.run('GET', 'n2', async () => {
+        called = true;
+      }),
+    ).rejects.toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+    expect(called).toBe(false);
+  });
+
+  it('passes replies through and records latency per node', async () => {
+    const { exec, stats } = executor();
+    expect(await exec.run('GET', 'a:1', async () => 'value')).toBe('value');
+    expect(await exec.run('GET', 'b:2', async () => null)).toBeNull();
+    expect(Object.keys(stats.nodes()).sort()).toEqual(['a:1', 'b:2']);
+    expect(stats.snapshot()).toMatchObject({ total: 2, successful: 2, failed: 0, successRate: 1 });
+  });
+});
