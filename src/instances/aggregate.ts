@@ -111,9 +111,9 @@ export interface MetricsDocument {
   servers: ServerGroup[];
 }
 
-function read(report: InstanceReport, path: string): unknown {
+function read(report: InstanceReport, parts: readonly string[]): unknown {
   let value: unknown = report;
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     if (typeof value !== 'object' || value === null) return undefined;
     value = (value as Record<string, unknown>)[part];
   }
@@ -124,16 +124,21 @@ function read(report: InstanceReport, path: string): unknown {
 export function applyRules(reports: readonly InstanceReport[], rules: Record<string, Rule>): Totals {
   const totals: Totals = {};
   for (const [path, rule] of Object.entries(rules)) {
+    const parts = path.split('.');
     if (rule === 'distinct') {
-      const values = reports.map((r) => read(r, path)).filter((v) => v !== undefined && v !== null);
-      totals[path] = [...new Set(values.map(String))].sort();
+      const values = new Set<string>();
+      for (const report of reports) {
+        const value = read(report, parts);
+        if (value !== undefined && value !== null) values.add(String(value));
+      }
+      totals[path] = [...values].sort();
       continue;
     }
     let sum = 0;
     let max = 0;
     let n = 0;
     for (const report of reports) {
-      const value = read(report, path);
+      const value = read(report, parts);
       if (typeof value !== 'number' || !Number.isFinite(value)) continue;
       sum += value;
       max = n === 0 ? value : Math.max(max, value);

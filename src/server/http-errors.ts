@@ -45,6 +45,15 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   // QR app (src/apps/qr/errors.ts).
   QR_NOT_FOUND: 404,
   QR_IMPORT_INVALID: 400,
+  // Bus and metrics (src/bus/errors.ts, src/instances/errors.ts), for application routes using them.
+  BUS_INVALID_CHANNEL: 400,
+  BUS_RESERVED_CHANNEL: 400,
+  BUS_PATTERN_UNSUPPORTED: 400,
+  BUS_INVALID_PAYLOAD: 400,
+  BUS_PAYLOAD_TOO_LARGE: 413,
+  BUS_CLOSED: 503,
+  METRICS_INVALID_NAME: 400,
+  METRICS_INVALID_ARGUMENT: 400,
 };
 
 export interface ErrorBody {
