@@ -6,7 +6,8 @@
  *    bare.ts, same response size) each run in their own process; autocannon drives them from this
  *    one with a signed session cookie, alternating targets round by round so machine noise hits
  *    both alike. Every /me request verifies the cookie's HMAC and reads (and renews) the session
- *    in Redis: one EVALSHA. Reports median req/s, ratio (target >= 0.60) and p99.
+ *    in Redis: one EVALSHA. Reports median req/s, ratio (target >= 0.60) and p99; GET /api/1/status
+ *    of the same server (no I/O) shows how much of the gap is the server itself.
  * 2. Session read latency. In this process, one read at a time: `sessions.load` (signature-free,
  *    renewing: the script call and decoding) against the raw client's HGETALL of the same hash.
  *    Reports p50/p99 of each and the p99 ratio.
@@ -140,6 +141,12 @@ async function throughput(dataDir: string, prefix: string): Promise<void> {
       {
         name: 'bare Fastify route (baseline)',
         url: `http://127.0.0.1:${barePort}/bare`,
+        cookie: undefined,
+        runs: [] as { rps: number; p99: number }[],
+      },
+      {
+        name: 'GET /api/1/status (no session)',
+        url: `http://127.0.0.1:${plexusPort}/api/1/status`,
         cookie: undefined,
         runs: [] as { rps: number; p99: number }[],
       },

@@ -124,13 +124,17 @@ async function sessionPlugin(app: FastifyInstance, options: SessionPluginOptions
     current.setCookie = cookie.clear();
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  // Callback style: most responses have nothing to save, and pay no promise for it.
+  app.addHook('onSend', (request, reply, payload, done) => {
     const current = states.get(request);
-    if (current === undefined) return payload;
-    const changes = current.session?.takeChanges();
-    if (current.session && changes) await sessions.write(current.session.id, changes);
+    if (current === undefined) return done(null, payload);
     if (current.setCookie !== undefined) reply.header('set-cookie', current.setCookie);
-    return payload;
+    const changes = current.session?.takeChanges();
+    if (!current.session || !changes) return done(null, payload);
+    sessions.write(current.session.id, changes).then(
+      () => done(null, payload),
+      (error: unknown) => done(error as Error),
+    );
   });
 }
 

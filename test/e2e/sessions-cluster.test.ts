@@ -98,6 +98,22 @@ describe('sessions shared by separate server processes', () => {
     expect(viaTwo.body.user).toMatchObject({ login: 'bob@example.com', roles: ['staff', 'player'] });
   });
 
+  it('counts login attempts across instances (LOGIN_LIMIT_PER_ACCOUNT, default 10)', async () => {
+    const [one, two] = urls as [string, string];
+    for (let i = 0; i < 10; i++) {
+      const result = await new Browser(i % 2 === 0 ? one : two).login(
+        'mallory@example.com',
+        'guess number one',
+      );
+      expect(result.status).toBe(401);
+    }
+    for (const url of [one, two]) {
+      const limited = await new Browser(url).login('mallory@example.com', 'guess number two');
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+  });
+
   it('logout-all through one instance ends the sessions used on the other', async () => {
     const [one, two] = urls as [string, string];
     const laptop = new Browser(one, 'Laptop/1');
