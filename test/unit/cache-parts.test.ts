@@ -70,6 +70,7 @@ function entry(ns: string, key: string, bytes: number, extra: Partial<L1Entry> =
     staleUntil: Number.POSITIVE_INFINITY,
     checkAt: Number.POSITIVE_INFINITY,
     tags: [],
+    seq: 0,
     ...extra,
   };
 }
@@ -83,6 +84,19 @@ describe('L1', () => {
     expect(l1.get(l1Key('n', 'b'), 0)).toBeUndefined();
     expect(l1.size).toBe(3);
     expect(l1.usage('n')).toEqual({ entries: 3, bytes: 30 });
+    l1.close();
+  });
+
+  it('keeps an entry used regularly while a stream of new entries passes through', () => {
+    const l1 = new L1(100, 1_000_000);
+    l1.set('hot', entry('n', 'hot', 1));
+    for (let i = 0; i < 1000; i++) {
+      l1.set(`cold-${i}`, entry('n', `cold-${i}`, 1));
+      if (i % 20 === 0) expect(l1.get('hot', 0)).toBeDefined();
+    }
+    expect(l1.get('hot', 0)).toBeDefined();
+    expect(l1.get('cold-0', 0)).toBeUndefined();
+    expect(l1.size).toBe(100);
     l1.close();
   });
 
