@@ -253,9 +253,16 @@ export class InstanceRegistry {
       ...this.#sampler.sample(),
       http: this.#o.metrics.takeHttp(),
       websocket: this.#websocket(),
-      bus: this.#bus?.() ?? null,
+      bus: busFigures(this.#bus?.()),
       redis: { state: this.#layer.state },
       counters: this.#o.metrics.localCounters(),
     };
   }
+}
+
+/** Only the figures the report carries, whatever else the source returns (BusStats has more). */
+function busFigures(stats: BusFigures | undefined): BusFigures | null {
+  return stats === undefined
+    ? null
+    : { published: stats.published, received: stats.received, missed: stats.missed };
 }

@@ -102,7 +102,8 @@ export class JobRunner {
   #leaderUntil = 0;
   /** Until when another instance's lease runs, as last seen (followers need not ask before then). */
   #holderUntil = 0;
-  #busy = false;
+  /** The tick being claimed or run on this instance, if any. */
+  #ticking: Promise<void> | undefined;
   #running: { controller: AbortController; done: Promise<void> } | undefined;
   #attempt: Promise<number> | undefined;
   #localFence = 0;
@@ -140,18 +141,20 @@ export class JobRunner {
     clearTimeout(this.#tickTimer);
     clearTimeout(this.#campaignTimer);
     this.nextTickAt = null;
-    const running = this.#running;
-    if (running !== undefined) {
+    // A campaign attempt in flight may still take the lease: let it land, so it can be released.
+    await this.#attempt;
+    const ticking = this.#ticking;
+    if (ticking !== undefined) {
       let timer: NodeJS.Timeout | undefined;
       const finished = await Promise.race([
-        running.done.then(() => true),
+        ticking.then(() => true),
         new Promise<boolean>((resolve) => {
           timer = setTimeout(() => resolve(false), timeoutMs);
         }),
       ]);
       clearTimeout(timer);
       if (!finished) {
-        running.controller.abort(
+        this.#running?.controller.abort(
           new JobsError('JOBS_STOPPED', `Scheduler stopping: ${this.definition.name} aborted`),
         );
         // Still running: keep the lease until it expires so that no successor overlaps this run.
@@ -181,7 +184,7 @@ export class JobRunner {
 
   async #onTick(tick: number): Promise<void> {
     this.#armTick(this.definition.schedule.next(Math.max(Date.now(), tick)));
-    if (this.#busy) {
+    if (this.#ticking !== undefined) {
       this.stats.skippedOverlap++;
       this.#env.logger.warn(
         { job: this.definition.name },
@@ -189,12 +192,14 @@ export class JobRunner {
       );
       return;
     }
-    this.#busy = true;
-    try {
-      await this.#tick(tick);
-    } finally {
-      this.#busy = false;
-    }
+    this.#ticking = this.#tick(tick)
+      .catch((error: unknown) =>
+        this.#env.logger.error({ job: this.definition.name, err: error }, 'job tick failed'),
+      )
+      .finally(() => {
+        this.#ticking = undefined;
+      });
+    await this.#ticking;
   }
 
   async #tick(tick: number): Promise<void> {
@@ -216,6 +221,8 @@ export class JobRunner {
       return;
     }
     this.#leading(startedAt);
+    // Stopping began while claiming: the tick is skipped rather than run past the lease release.
+    if (this.#stopped) return;
     await this.#run(tick, claim.fence, false);
   }
 
