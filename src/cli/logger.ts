@@ -1,10 +1,10 @@
 /** The process logger: pino, JSON lines on stdout, tagged with the worker id in cluster mode. */
-import cluster from 'node:cluster';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config/server.js';
+import { workerId } from '../server/process-info.js';
 
 export function createLogger(level: LogLevel): Logger {
-  const base: Record<string, unknown> = { pid: process.pid };
-  if (cluster.isWorker && cluster.worker !== undefined) base.worker = cluster.worker.id;
+  const worker = workerId();
+  const base = worker === undefined ? { pid: process.pid } : { pid: process.pid, worker };
   return pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime });
 }

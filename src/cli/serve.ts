@@ -1,7 +1,8 @@
 /**
  * Runs the reference server in this process (alone, or as one cluster worker) until SIGTERM or
- * SIGINT, then shuts down gracefully and exits 0 (1 when something had to be cut short). A second
- * signal exits a single process at once. A worker whose primary disappears shuts down as well.
+ * SIGINT, then shuts down gracefully and exits 0 (1 when something had to be cut short). A signal
+ * that arrives while starting stops the process as soon as startup settles, without listening. A
+ * second signal exits a single process at once. A worker whose primary disappears shuts down too.
  */
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
@@ -27,38 +28,53 @@ export async function serve(
     return EXIT_CONFIG;
   }
 
+  let ready = false;
+  let signalled: string | undefined;
+  let finish: (code: number) => void = () => {};
   const stopped = new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (why: string) => {
-      if (stopping) {
-        // A worker often gets the signal twice (from the primary and from a process-group kill
-        // such as Ctrl+C or systemd); its primary enforces the deadline, so it keeps draining.
-        if (cluster.isWorker) return;
-        logger.warn({ why }, 'second signal: exiting without waiting');
-        resolve(EXIT_FAILURE);
-        return;
-      }
-      stopping = true;
-      logger.info({ why }, 'shutting down');
-      void server.stop().then((clean) => resolve(clean ? EXIT_OK : EXIT_FAILURE));
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-    if (cluster.isWorker) process.on('disconnect', () => stop('primary went away'));
+    finish = resolve;
   });
+  const beginStop = (why: string) => {
+    logger.info({ why }, 'shutting down');
+    void server.stop().then((clean) => finish(clean ? EXIT_OK : EXIT_FAILURE));
+  };
+  const onSignal = (why: string) => {
+    if (signalled === undefined) {
+      signalled = why;
+      // A signal during startup is acted on once startup has settled (it is bounded by the
+      // connection timeouts): stopping half-started modules would race their start.
+      if (ready) beginStop(why);
+      return;
+    }
+    // A worker often gets the signal twice (from the primary and from a process-group kill such
+    // as Ctrl+C or systemd); its primary enforces the deadline, so it keeps draining.
+    if (cluster.isWorker) return;
+    logger.warn({ why }, 'second signal: exiting without waiting');
+    finish(EXIT_FAILURE);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  if (cluster.isWorker) process.on('disconnect', () => onSignal('primary went away'));
 
   try {
     await plexus.start();
-    const url = await server.listen();
-    logger.info(`Plexus ready on ${url}; ${describeBackends(config, plexus.db.describe())}`);
+    if (signalled === undefined) {
+      const url = await server.listen();
+      logger.info(`Plexus ready on ${url}; ${describeBackends(config, plexus.db.describe())}`);
+    }
   } catch (error) {
     const bindFailed = hasErrno(error, 'EADDRINUSE') || hasErrno(error, 'EACCES');
     logger.fatal({ err: error }, `cannot start: ${messageOf(error)}`);
     await server.stop();
     return bindFailed || error instanceof ConfigError ? EXIT_CONFIG : EXIT_FAILURE;
   }
-  // PM2 (wait_ready) and the cluster primary both wait for this message.
-  process.send?.('ready');
+  ready = true;
+  if (signalled !== undefined) {
+    beginStop(signalled);
+  } else {
+    // PM2 (wait_ready) and the cluster primary both wait for this message.
+    process.send?.('ready');
+  }
   return stopped;
 }
 

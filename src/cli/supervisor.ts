@@ -12,6 +12,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
+import { workerExecArgv } from './node-flags.js';
 
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 30_000;
@@ -106,6 +107,7 @@ export function supervise(options: SupervisorOptions): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM', EXIT_OK));
     process.on('SIGINT', () => stop('SIGINT', EXIT_OK));
 
+    cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv) });
     for (let i = 0; i < options.workers; i++) fork();
   });
 }

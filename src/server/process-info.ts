@@ -14,7 +14,12 @@ export interface ProcessInfo {
 }
 
 export function processInfo(instanceId: string, env: NodeJS.ProcessEnv = process.env): ProcessInfo {
+  const id = workerId(env);
+  return { isWorker: id !== undefined, workerId: id ?? 'primary', instanceId, pid: process.pid };
+}
+
+/** This worker's id, or undefined when the process is not a cluster worker. */
+export function workerId(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const worker = cluster.isWorker ? cluster.worker : undefined;
-  const workerId = worker === undefined ? 'primary' : (env.NODE_APP_INSTANCE ?? String(worker.id));
-  return { isWorker: worker !== undefined, workerId, instanceId, pid: process.pid };
+  return worker === undefined ? undefined : (env.NODE_APP_INSTANCE ?? String(worker.id));
 }

@@ -12,7 +12,7 @@ import type { Plexus } from '../index.js';
 import type { Logger } from '../logger.js';
 import type { MutableLifecycle } from './app.js';
 
-/** Time left for `plexus.close()` after the HTTP side is done. */
+/** Time left for `plexus.close()` after the HTTP side is done, and for hooks after the deadline. */
 const CLOSE_MODULES_MS = 5000;
 const IDLE_SWEEP_MS = 50;
 
@@ -35,14 +35,13 @@ export async function shutdown(target: ShutdownTarget, timeoutMs: number): Promi
   // A keep-alive connection whose last request finishes during the drain would otherwise stay
   // open until the client closes it; closing idle ones as they appear lets the drain end at once.
   const sweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS);
-  try {
-    await app.close();
-  } catch (error) {
+  // Bounded too: a plugin's preClose/onClose hook that never settles must not hang the process.
+  const httpClosed = await bounded(app.close(), timeoutMs + CLOSE_MODULES_MS);
+  clearTimeout(cut);
+  clearInterval(sweep);
+  if (httpClosed !== true) {
     clean = false;
-    logger.error({ err: error }, 'error while closing the HTTP server');
-  } finally {
-    clearTimeout(cut);
-    clearInterval(sweep);
+    logger.error({ err: httpClosed }, 'the HTTP server did not close cleanly');
   }
   const closed = await bounded(plexus.close(), CLOSE_MODULES_MS);
   if (closed !== true) {

@@ -13,12 +13,8 @@ import { type ConfigFlags, loadCliConfig, withConfigOptions } from '../config.js
 import { describeBackends } from '../describe.js';
 import { EXIT_CONFIG } from '../exit-codes.js';
 import { createLogger } from '../logger.js';
-import { serve } from '../serve.js';
 import { supervise } from '../supervisor.js';
 import type { CommandModule } from './types.js';
-
-/** How long a stopped process may take to end by itself before it is ended. */
-const EXIT_GRACE_MS = 1000;
 
 interface StartFlags extends ConfigFlags {
   host?: string;
@@ -42,12 +38,7 @@ export const startCommand: CommandModule = (program) => {
       (v) => serverOptions.workers.parse(v, '--workers'),
     );
   withConfigOptions(command).action(async (flags: StartFlags) => {
-    const code = await start(flags);
-    process.exitCode = code;
-    // Everything Plexus opened is closed by now, so the process normally ends by itself; a
-    // worker's IPC channel, or a handle some library leaked, must not keep it alive.
-    if (cluster.isWorker) process.disconnect?.();
-    setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+    process.exitCode = await start(flags);
   });
 };
 
@@ -71,6 +62,8 @@ async function start(flags: StartFlags): Promise<number> {
   if (process.env.exec_mode === 'cluster_mode' && pm2Instances > 1) {
     refuseUnsharedWorkers(config, pm2Instances, 'PM2 instances');
   }
+  // Imported here so that a cluster primary, which serves nothing, never loads the server.
+  const { serve } = await import('../serve.js');
   return serve(overrides, config, logger).catch((error: unknown) => {
     logger.fatal({ err: error }, 'server failed');
     return EXIT_CONFIG;

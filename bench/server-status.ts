@@ -1,0 +1,205 @@
+/**
+ * GET /api/1/status throughput as a ratio of a bare Fastify route, and idle memory per process.
+ *
+ * Each server runs in its own process (the built CLI, `node bin/plexus.js start`, exactly as
+ * users run it; the baseline from bench/server-bare.ts); autocannon drives them from this process,
+ * alternating targets round by round so that machine noise hits all of them alike. Reports the
+ * median req/s of each, the ratio to the baseline (target >= 0.70), p99 latency, and the resident
+ * memory (VmRSS) of an idle Plexus process and of each idle worker of `--workers 2`
+ * (target < 120 MB with the embedded database).
+ *
+ * Usage: npm run build && npx tsx bench/server-status.ts [--duration 5] [--rounds 3] [--connections 50]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin/plexus.js');
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+  },
+});
+const duration = Number(values.duration);
+const rounds = Number(values.rounds);
+const connections = Number(values.connections);
+
+interface Target {
+  name: string;
+  url: string;
+  process: ChildProcess;
+  runs: { rps: number; p99: number }[];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${url}: server exited with ${child.exitCode}`);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function startPlexus(
+  port: number,
+  dataDir: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): ChildProcess {
+  return spawn(process.execPath, [BIN, 'start', '--host', '127.0.0.1', '--port', String(port), ...args], {
+    env: { PATH: process.env.PATH ?? '', PLEXUS_DATA_DIR: dataDir, ...env },
+    stdio: 'ignore',
+  });
+}
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return line === null ? Number.NaN : Math.round(Number(line[1]) / 1024);
+}
+
+function children(pid: number): number[] {
+  const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  return text === '' ? [] : text.split(/\s+/).map(Number);
+}
+
+async function load(url: string, seconds: number): Promise<{ rps: number; p99: number }> {
+  const result = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p99: result.latency.p99 };
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function main(): Promise<void> {
+  const built = join(ROOT, 'dist/src/cli/main.js');
+  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first');
+  if (statSync(join(ROOT, 'src/server/app.ts')).mtimeMs > statSync(built).mtimeMs) {
+    console.warn('warning: src/ is newer than dist/; run `npm run build` for current figures');
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'plexus-bench-'));
+  const [barePort, memoryPort, redisPort, clusterPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+
+  const bare = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bench/server-bare.ts'), String(barePort)],
+    {
+      cwd: ROOT,
+      stdio: 'ignore',
+    },
+  );
+  const memory = startPlexus(memoryPort, join(dataDir, 'memory'), {});
+  const redis = startPlexus(redisPort, join(dataDir, 'redis'), {
+    REDIS_URL,
+    REDIS_KEY_PREFIX: `bench-${process.pid}`,
+  });
+  const targets: Target[] = [
+    {
+      name: 'bare Fastify route (baseline)',
+      url: `http://127.0.0.1:${barePort}/bare`,
+      process: bare,
+      runs: [],
+    },
+    {
+      name: 'GET /api/1/status, memory + SQLite',
+      url: `http://127.0.0.1:${memoryPort}/api/1/status`,
+      process: memory,
+      runs: [],
+    },
+    {
+      name: 'GET /api/1/status, Redis + SQLite',
+      url: `http://127.0.0.1:${redisPort}/api/1/status`,
+      process: redis,
+      runs: [],
+    },
+  ];
+  try {
+    await Promise.all(targets.map((t) => waitForHttp(t.url, t.process)));
+    await new Promise((r) => setTimeout(r, 3000));
+    const idleRss = rssMb(memory.pid!);
+
+    for (const target of targets) await load(target.url, 2); // warm-up: JIT, connection pools
+    for (let round = 0; round < rounds; round++) {
+      for (const target of targets) target.runs.push(await load(target.url, duration));
+    }
+    const baseline = median(targets[0]!.runs.map((r) => r.rps));
+    console.log(
+      `\nthroughput: ${connections} connections, ${rounds} rounds of ${duration} s, median of rounds`,
+    );
+    for (const target of targets) {
+      const rps = median(target.runs.map((r) => r.rps));
+      const p99 = median(target.runs.map((r) => r.p99));
+      console.log(
+        `  ${target.name.padEnd(38)} ${Math.round(rps).toString().padStart(7)} req/s  ` +
+          `ratio ${(rps / baseline).toFixed(2)}  p99 ${p99} ms`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 5000));
+    console.log(`\nmemory (VmRSS):`);
+    console.log(
+      `  plexus start, memory + SQLite: idle after start ${idleRss} MB, idle after load ${rssMb(memory.pid!)} MB`,
+    );
+  } finally {
+    await Promise.all(targets.map((t) => stop(t.process)));
+  }
+
+  const cluster = startPlexus(
+    clusterPort,
+    join(dataDir, 'cluster'),
+    { REDIS_URL, REDIS_KEY_PREFIX: `bench-c-${process.pid}` },
+    ['--workers', '2'],
+  );
+  try {
+    await waitForHttp(`http://127.0.0.1:${clusterPort}/api/1/status`, cluster);
+    await new Promise((r) => setTimeout(r, 5000));
+    const workers = children(cluster.pid!);
+    console.log(
+      `  plexus start --workers 2 (Redis + SQLite), idle: primary ${rssMb(cluster.pid!)} MB, workers ${workers
+        .map((pid) => `${rssMb(pid)} MB`)
+        .join(', ')}`,
+    );
+  } finally {
+    await stop(cluster);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
