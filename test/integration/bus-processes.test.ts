@@ -73,7 +73,7 @@ describe('bus across three processes on one Redis', () => {
       ...FAST_HEALTH,
     });
     await subscribeAll(instances);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all(instances.map((i) => i.kill()));
@@ -138,7 +138,7 @@ describe('bus across three processes on a Redis Cluster', () => {
       REDIS_KEY_PREFIX: cluster.config().keyPrefix,
     });
     await subscribeAll(instances);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all(instances.map((i) => i.kill()));

@@ -64,7 +64,7 @@ describe.each(TOPOLOGIES)('instance registry across three processes on $name', (
       INSTANCES_REPORT_INTERVAL_MS: String(INTERVAL_MS),
       INSTANCES_TTL_MS: String(TTL_MS),
     });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all(instances.map((i) => i.kill()));

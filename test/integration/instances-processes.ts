@@ -66,7 +66,8 @@ export class InstanceProcess extends EventEmitter<{ message: [BusDelivery] }> {
     live.add(child);
     child.once('exit', () => live.delete(child));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('instance did not start within 20 s')), 20_000);
+      // Generous: each process transpiles the sources with tsx, several seconds on a loaded machine.
+      const timer = setTimeout(() => reject(new Error('instance did not start within 90 s')), 90_000);
       child.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`instance exited with ${code} before it was ready`));

@@ -1,0 +1,3 @@
+import { jobsAcrossProcesses, TOPOLOGIES } from './jobs-processes-suite.js';
+
+jobsAcrossProcesses(TOPOLOGIES.cluster);
