@@ -1,8 +1,8 @@
 /**
  * GET /api/1/status throughput as a ratio of a bare Fastify route, and idle memory per process.
  *
- * Each server runs in its own process (the built CLI, `node bin/plexus.js start`, exactly as
- * users run it; the baseline from bench/server-bare.ts); autocannon drives them from this process,
+ * Each server runs in its own process (the built CLI with the V8 flags of `npm start`, as users
+ * run it; the baseline from bench/server-bare.ts); autocannon drives them from this process,
  * alternating targets round by round so that machine noise hits all of them alike. Reports the
  * median req/s of each, the ratio to the baseline (target >= 0.70), p99 latency, and the resident
  * memory (VmRSS) of an idle Plexus process and of each idle worker of `--workers 2`
@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { SEMI_SPACE_FLAG } from '../src/cli/node-flags.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/plexus.js');
@@ -63,16 +64,19 @@ async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
+/** `node bin/plexus.js start`, with the V8 flags `npm start` uses unless `nodeFlags` says otherwise. */
 function startPlexus(
   port: number,
   dataDir: string,
   env: Record<string, string>,
   args: string[] = [],
+  nodeFlags: string[] = [SEMI_SPACE_FLAG],
 ): ChildProcess {
-  return spawn(process.execPath, [BIN, 'start', '--host', '127.0.0.1', '--port', String(port), ...args], {
-    env: { PATH: process.env.PATH ?? '', PLEXUS_DATA_DIR: dataDir, ...env },
-    stdio: 'ignore',
-  });
+  return spawn(
+    process.execPath,
+    [...nodeFlags, BIN, 'start', '--host', '127.0.0.1', '--port', String(port), ...args],
+    { env: { PATH: process.env.PATH ?? '', PLEXUS_DATA_DIR: dataDir, ...env }, stdio: 'ignore' },
+  );
 }
 
 function rssMb(pid: number): number {
@@ -175,10 +179,19 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 5000));
     console.log(`\nmemory (VmRSS):`);
     console.log(
-      `  plexus start, memory + SQLite: idle after start ${idleRss} MB, idle after load ${rssMb(memory.pid!)} MB`,
+      `  npm start (${SEMI_SPACE_FLAG}), memory + SQLite: idle after start ${idleRss} MB, idle after load ${rssMb(memory.pid!)} MB`,
     );
   } finally {
     await Promise.all(targets.map((t) => stop(t.process)));
+  }
+
+  const plain = startPlexus(clusterPort, join(dataDir, 'plain'), {}, [], []);
+  try {
+    await waitForHttp(`http://127.0.0.1:${clusterPort}/api/1/status`, plain);
+    await new Promise((r) => setTimeout(r, 5000));
+    console.log(`  node bin/plexus.js start (no V8 flags), memory + SQLite: idle ${rssMb(plain.pid!)} MB`);
+  } finally {
+    await stop(plain);
   }
 
   const cluster = startPlexus(
@@ -186,6 +199,7 @@ async function main(): Promise<void> {
     join(dataDir, 'cluster'),
     { REDIS_URL, REDIS_KEY_PREFIX: `bench-c-${process.pid}` },
     ['--workers', '2'],
+    [],
   );
   try {
     await waitForHttp(`http://127.0.0.1:${clusterPort}/api/1/status`, cluster);
