@@ -8,8 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { QRRepository } from '../../src/apps/qr/db/repository.js';
+import { qrMemoryUsage } from '../../src/apps/qr/usage.js';
 import { runImport } from '../../src/cli/commands/import.js';
 import { createPlexus, type Plexus } from '../../src/index.js';
+import { MemoryStore } from '../../src/redis/memory/memory-store.js';
 import { decodePng, decodeSvg } from '../support/qr-decode.js';
 import { TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { type EngineTarget, postgresTarget, sqliteTarget } from './db/fixtures.js';
@@ -191,6 +193,19 @@ describe('QR service', () => {
     const stats = await plexus.qr.getQRCacheStats();
     expect(stats.students.entries).toBe(600);
     await plexus.qr.clearQRCache();
+  });
+});
+
+describe('qr_memory_usage', () => {
+  it('has a MemoryStore twin that measures the value and the key, 0 when missing', async () => {
+    const store = new MemoryStore();
+    try {
+      await store.set('k', Buffer.alloc(600));
+      expect(await store.runScript(qrMemoryUsage, ['k'], [])).toBe(601);
+      expect(await store.runScript(qrMemoryUsage, ['missing'], [])).toBe(0);
+    } finally {
+      store.close();
+    }
   });
 });
 

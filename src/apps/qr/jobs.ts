@@ -30,6 +30,8 @@ export interface WarmJob {
 }
 
 const STATUS_TTL_MS = 3_600_000;
+/** Finished jobs this process remembers (older ones are only in Redis). */
+const KEPT_JOBS = 20;
 const WRITE_INTERVAL_MS = 500;
 const FIELD: Record<SubjectType, 'students' | 'stalls'> = { student: 'students', stall: 'stalls' };
 
@@ -59,6 +61,10 @@ export class WarmJobs {
     };
     this.#current = job;
     this.#jobs.set(job.id, job);
+    for (const id of this.#jobs.keys()) {
+      if (this.#jobs.size <= KEPT_JOBS) break;
+      this.#jobs.delete(id);
+    }
     const task = this.#run(job, types).finally(() => this.#tasks.delete(task));
     this.#tasks.add(task);
     return job;

@@ -51,32 +51,52 @@ export function pixelSize(matrix: QRMatrix, layout: RasterLayout): number {
   return (matrix.size + 2 * layout.margin) * layout.scale;
 }
 
+/** Clears (darkens) pixels [from, to) of the scanline whose pixel bytes start at `offset`. */
+function darken(raw: Buffer, offset: number, from: number, to: number): void {
+  const first = from >> 3;
+  const last = (to - 1) >> 3;
+  const head = 0xff >> (from & 7);
+  const tail = (0xff << (7 - ((to - 1) & 7))) & 0xff;
+  if (first === last) {
+    raw[offset + first]! &= ~(head & tail);
+    return;
+  }
+  raw[offset + first]! &= ~head;
+  if (last > first + 1) raw.fill(0, offset + first + 1, offset + last);
+  raw[offset + last]! &= ~tail;
+}
+
+// Scanlines are rebuilt for every image and deflated synchronously, so one buffer serves them all.
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
 export function encodePng(matrix: QRMatrix, layout: RasterLayout): Buffer {
   const { scale, margin } = layout;
   const width = pixelSize(matrix, layout);
   const stride = 1 + Math.ceil(width / 8);
-  // 0xff everywhere: white pixels (and white padding bits), filter 0 in each row's first byte is
-  // set below. Dark pixels clear their bit.
-  const raw = Buffer.alloc(stride * width, 0xff);
+  if (scratch.length < stride * width) scratch = Buffer.allocUnsafe(stride * width);
+  const raw = scratch.subarray(0, stride * width);
   const n = matrix.size;
   for (let row = 0; row < n + 2 * margin; row++) {
+    // The module row's first scanline: filter 0, white (1 bits, padding included), dark runs cleared.
     const first = row * scale * stride;
     raw[first] = 0;
+    raw.fill(0xff, first + 1, first + stride);
     const moduleRow = row - margin;
     if (moduleRow >= 0 && moduleRow < n) {
       const base = moduleRow * n;
-      for (let col = 0; col < n; col++) {
-        if (matrix.modules[base + col] === 0) continue;
-        const x0 = (col + margin) * scale;
-        for (let x = x0; x < x0 + scale; x++) raw[first + 1 + (x >> 3)]! &= ~(0x80 >> (x & 7));
+      for (let col = 0; col < n; ) {
+        if (matrix.modules[base + col] === 0) {
+          col++;
+          continue;
+        }
+        const start = col;
+        while (col < n && matrix.modules[base + col] !== 0) col++;
+        darken(raw, first + 1, (start + margin) * scale, (col + margin) * scale);
       }
     }
-    // The copies: filter Up, all-zero differences.
-    for (let copy = 1; copy < scale; copy++) {
-      const start = first + copy * stride;
-      raw.fill(0, start, start + stride);
-      raw[start] = 2;
-    }
+    // Its copies: filter Up, all-zero differences.
+    raw.fill(0, first + stride, first + scale * stride);
+    for (let copy = 1; copy < scale; copy++) raw[first + copy * stride] = 2;
   }
 
   const header = Buffer.allocUnsafe(13);
