@@ -6,7 +6,8 @@
  *    bare.ts, same response size) each run in their own process; autocannon drives them from this
  *    one with a signed session cookie, alternating targets round by round so machine noise hits
  *    both alike. Every /me request verifies the cookie's HMAC and reads (and renews) the session
- *    in Redis: one EVALSHA. Reports median req/s, ratio (target >= 0.60) and p99; GET /api/1/status
+ *    in Redis: one EVALSHA. Reports median req/s, ratio (target >= 0.60), p99, and the server
+ *    process's CPU time per request (from /proc, so contention does not blur it); GET /api/1/status
  *    of the same server (no I/O) shows how much of the gap is the server itself.
  * 2. Session read latency. In this process, one read at a time: `sessions.load` (signature-free,
  *    renewing: the script call and decoding) against the raw client's HGETALL of the same hash.
@@ -16,7 +17,7 @@
  *   (REDIS_URL, default redis://127.0.0.1:6379)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,8 @@ import { Sessions } from '../src/sessions/sessions.js';
 const ROOT = new URL('..', import.meta.url).pathname;
 const MAIN = join(ROOT, 'src/cli/main.ts');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Linux's USER_HZ, the unit of utime/stime in /proc/<pid>/stat. */
+const TICKS_PER_SECOND = 100;
 
 const { values } = parseArgs({
   options: {
@@ -71,12 +74,31 @@ async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
-async function load(url: string, seconds: number, cookie?: string): Promise<{ rps: number; p99: number }> {
+/** CPU time (user + system) a process has used, in microseconds; Linux only, else NaN. */
+function cpuMicros(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+interface Run {
+  rps: number;
+  p99: number;
+  /** Server CPU per request, in microseconds. */
+  cpu: number;
+}
+
+async function load(url: string, seconds: number, pid: number | undefined, cookie?: string): Promise<Run> {
   const headers = cookie === undefined ? {} : { cookie };
+  const before = cpuMicros(pid);
   const result = await autocannon({ url, connections, duration: seconds, pipelining: 1, headers });
+  const cpu = (cpuMicros(pid) - before) / result.requests.total;
   if (result.non2xx > 0 || result.errors > 0)
     throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { rps: result.requests.average, p99: result.latency.p99 };
+  return { rps: result.requests.average, p99: result.latency.p99, cpu };
 }
 
 function median(xs: number[]): number {
@@ -141,25 +163,30 @@ async function throughput(dataDir: string, prefix: string): Promise<void> {
       {
         name: 'bare Fastify route (baseline)',
         url: `http://127.0.0.1:${barePort}/bare`,
+        pid: bare.pid,
         cookie: undefined,
-        runs: [] as { rps: number; p99: number }[],
+        runs: [] as Run[],
       },
       {
         name: 'GET /api/1/status (no session)',
         url: `http://127.0.0.1:${plexusPort}/api/1/status`,
+        pid: plexus.pid,
         cookie: undefined,
-        runs: [] as { rps: number; p99: number }[],
+        runs: [] as Run[],
       },
       {
         name: 'GET /api/1/auth/me, signed in',
         url: meUrl,
+        pid: plexus.pid,
         cookie,
-        runs: [] as { rps: number; p99: number }[],
+        runs: [] as Run[],
       },
     ];
-    for (const target of targets) await load(target.url, 2, target.cookie); // warm-up
+    for (const target of targets) await load(target.url, 2, target.pid, target.cookie); // warm-up
     for (let round = 0; round < rounds; round++) {
-      for (const target of targets) target.runs.push(await load(target.url, duration, target.cookie));
+      for (const target of targets) {
+        target.runs.push(await load(target.url, duration, target.pid, target.cookie));
+      }
     }
     const baseline = median(targets[0]!.runs.map((r) => r.rps));
     console.log(
@@ -168,8 +195,9 @@ async function throughput(dataDir: string, prefix: string): Promise<void> {
     for (const target of targets) {
       const rps = median(target.runs.map((r) => r.rps));
       const p99 = median(target.runs.map((r) => r.p99));
+      const cpu = median(target.runs.map((r) => r.cpu));
       console.log(
-        `  ${target.name.padEnd(34)} ${Math.round(rps).toString().padStart(7)} req/s  ratio ${(rps / baseline).toFixed(2)}  p99 ${p99} ms`,
+        `  ${target.name.padEnd(34)} ${Math.round(rps).toString().padStart(7)} req/s  ratio ${(rps / baseline).toFixed(2)}  p99 ${p99} ms  server CPU ${cpu.toFixed(1)} µs/req`,
       );
     }
   } finally {

@@ -16,7 +16,7 @@
  * Durable mode (`archive`): see durable.ts.
  */
 import type { LayerView } from '../bus/backend.js';
-import { hasCode } from '../errors.js';
+import { hasCode, RedisUnavailableError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { StateChange } from '../redis/layer.js';
 import { MemoryStore } from '../redis/memory/memory-store.js';
@@ -118,11 +118,21 @@ export class Sessions {
     return record;
   }
 
-  /** Reads a session, renewing it unless `touch: false`. Null when it does not exist (any more). */
+  /**
+   * Reads a session, renewing it unless `touch: false`. Null when it does not exist (any more);
+   * REDIS_UNAVAILABLE / REDIS_TIMEOUT when only Redis could tell and it cannot be reached.
+   */
   async load(id: string, options: LoadOptions = {}): Promise<SessionRecord | null> {
     const record = await this.#route(
       async (store) => (await store.load(id, options)) ?? (await this.#localLoad(id, options)),
-      (store) => this.#localLoad(id, options, store),
+      async (store) => {
+        const local = await this.#localLoad(id, options, store);
+        // Not here, and Redis cannot be asked: unknown, which is not the same as ended. Callers
+        // answer 503 and keep the cookie rather than log the user out over an outage.
+        if (local === null)
+          throw new RedisUnavailableError('the session is kept in Redis, which cannot be reached');
+        return local;
+      },
     );
     if (record !== null && options.touch !== false) this.#durable?.touched(record);
     return record;

@@ -54,7 +54,16 @@ describe('sessions without Redis', () => {
     expect((await before.login('ada@example.com')).status).toBe(200);
 
     redis.node.pause();
+    // At once (a command timing out) and once the layer knows Redis is down, a session only Redis
+    // holds cannot be checked: 503, and the cookie is kept, since the session has not ended.
+    const cookie = before.cookie;
+    expect((await before.me()).status).toBe(503);
     await waitFor('degraded', async () => (await health(before)).backend === 'memory');
+    const unknown = await before.me();
+    expect(unknown.status).toBe(503);
+    expect(errorCodeOf(unknown)).toBe('REDIS_UNAVAILABLE');
+    expect(unknown.headers.get('retry-after')).toBe('1');
+    expect(before.cookie).toBe(cookie);
     const during = new Browser(server.url, 'During/1');
     expect((await during.login('ada@example.com')).status).toBe(200);
     expect((await during.me()).status).toBe(200);
