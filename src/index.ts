@@ -116,14 +116,18 @@ export function createPlexus(options: PlexusOptions = {}): Plexus {
       jobs.start();
     },
     async close() {
-      await jobs.stop();
-      await instances.stop();
-      await bus.close();
-      await auth.close();
-      await qr?.close();
-      await cache.close();
-      await redis.close();
-      await db.close();
+      // Modules first (they may still write), then the connections, even if a module failed.
+      try {
+        await jobs.stop();
+        await instances.stop();
+        await bus.close();
+        await auth.close();
+        await qr?.close();
+        await cache.close();
+      } finally {
+        await redis.close();
+        await db.close();
+      }
     },
   };
 }
