@@ -16,11 +16,10 @@ export type {
   ErrorsDocument,
   HttpFigures,
   MetricsOptions,
-  RequestCount,
   RequestRecord,
-  RequestsDocument,
 } from './metrics.js';
 export { Metrics } from './metrics.js';
 export type { InstanceRegistryOptions, Listing, ServersDocument } from './registry.js';
 export { InstanceRegistry } from './registry.js';
 export type { BusFigures, InstanceReport, WebSocketFigures, WebSocketNamespaceFigures } from './report.js';
+export type { RequestCount, RequestsDocument } from './requests.js';

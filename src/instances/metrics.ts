@@ -9,7 +9,8 @@
  *   minute, `<prefix>:metrics:requests:<epoch minute>`, kept METRICS_REQUESTS_RETENTION_MINUTES;
  * - server errors (5xx and errors recorded by the application), appended to the list
  *   `<prefix>:metrics:errors`, trimmed to the last METRICS_ERRORS_KEPT.
- * Every batch is one script call per key (metrics_hincr, metrics_errors).
+ * Every batch is one script call per key (metrics_hincr, metrics_errors); requests.ts shapes the
+ * per-minute counts into the /api/1/metrics/requests document.
  *
  * Outages. Deltas not yet flushed stay pending while Redis is unreachable and are flushed when it
  * is back (minutes older than the retention are dropped). A flush that was refused (REDIS_UNAVAILABLE,
@@ -22,6 +23,14 @@ import { hasCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Script } from '../redis/script.js';
 import { MetricsError } from './errors.js';
+import {
+  add,
+  type Deltas,
+  MINUTE_MS,
+  type RequestsDocument,
+  requestsDocument,
+  type Sourced,
+} from './requests.js';
 import { metricsErrors, metricsHIncr } from './scripts.js';
 import { RequestWindow, type WindowFigures } from './window.js';
 
@@ -69,29 +78,6 @@ export interface ErrorRecord {
   };
 }
 
-export interface RequestCount {
-  method: string;
-  route: string;
-  status: number;
-  count: number;
-}
-
-interface Sourced {
-  /** `cluster`: summed over every instance through the Store; `local`: this instance only. */
-  source: 'cluster' | 'local';
-  singleInstance: boolean;
-}
-
-export interface RequestsDocument extends Sourced {
-  minutes: number;
-  from: string;
-  to: string;
-  total: number;
-  byStatus: Record<string, number>;
-  routes: RequestCount[];
-  perMinute: { minute: string; total: number; routes: RequestCount[] }[];
-}
-
 export interface ErrorsDocument extends Sourced {
   count: number;
   errors: ErrorRecord[];
@@ -112,10 +98,7 @@ export interface HttpFigures extends WindowFigures {
 
 const COUNTER_NAME = /^[A-Za-z0-9_.:/-]{1,100}$/;
 const OTHER_ROUTE = '(other)';
-const MINUTE_MS = 60_000;
 const STACK_CHARS = 2000;
-
-type Deltas = Map<string, number>;
 
 export class Metrics {
   readonly #layer: LayerView;
@@ -376,10 +359,6 @@ export class Metrics {
   }
 }
 
-function add(map: Deltas, key: string, by: number): void {
-  map.set(key, (map.get(key) ?? 0) + by);
-}
-
 function merge(into: Deltas, from: Deltas): void {
   for (const [key, by] of from) add(into, key, by);
 }
@@ -400,53 +379,4 @@ function parseError(raw: string): ErrorRecord[] {
   } catch {
     return [];
   }
-}
-
-function parseField(field: string, count: number): RequestCount | undefined {
-  const first = field.indexOf(' ');
-  const last = field.lastIndexOf(' ');
-  if (first <= 0 || last <= first) return undefined;
-  const status = Number(field.slice(last + 1));
-  if (!Number.isInteger(status)) return undefined;
-  return { method: field.slice(0, first), route: field.slice(first + 1, last), status, count };
-}
-
-function byCount(a: RequestCount, b: RequestCount): number {
-  return b.count - a.count || (a.route < b.route ? -1 : a.route > b.route ? 1 : a.status - b.status);
-}
-
-function requestsDocument(minutes: number[], hashes: Deltas[], source: Sourced['source']): RequestsDocument {
-  const totals = new Map<string, number>();
-  const byStatus: Record<string, number> = {};
-  let total = 0;
-  const perMinute = minutes.map((minute, i) => {
-    const routes: RequestCount[] = [];
-    let minuteTotal = 0;
-    for (const [field, count] of hashes[i]!) {
-      const parsed = parseField(field, count);
-      if (parsed === undefined || count === 0) continue;
-      routes.push(parsed);
-      minuteTotal += count;
-      add(totals, field, count);
-      byStatus[parsed.status] = (byStatus[parsed.status] ?? 0) + count;
-    }
-    total += minuteTotal;
-    return {
-      minute: new Date(minute * MINUTE_MS).toISOString(),
-      total: minuteTotal,
-      routes: routes.sort(byCount),
-    };
-  });
-  const routes = [...totals].flatMap(([f, c]) => parseField(f, c) ?? []).sort(byCount);
-  return {
-    source,
-    singleInstance: source === 'local',
-    minutes: minutes.length,
-    from: new Date(minutes[0]! * MINUTE_MS).toISOString(),
-    to: new Date((minutes.at(-1)! + 1) * MINUTE_MS).toISOString(),
-    total,
-    byStatus,
-    routes,
-    perMinute,
-  };
 }
