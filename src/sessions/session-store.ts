@@ -5,8 +5,7 @@
  *
  * Keys (src/redis/keys.ts, `sessions`):
  *   sess:<id>        hash, the session (fields in record.ts), expires with the session (rolling)
- *   sess-user:<uid>  sorted set of the user's session ids, each scored by the latest time that
- *                    session can still exist; expires with its last entry
+ *   sess-user:<uid>  the user's index (user-index.ts)
  *
  * Guarantees:
  * - A session is renewed on read (one script call: read + rolling expiry + last seen), at most once
@@ -30,14 +29,8 @@ import {
   type SessionRecord,
   type SessionUser,
 } from './record.js';
-import {
-  sessionDestroy,
-  sessionIndex,
-  sessionLoad,
-  sessionMark,
-  sessionRestore,
-  sessionSave,
-} from './scripts.js';
+import { sessionDestroy, sessionLoad, sessionMark, sessionRestore, sessionSave } from './scripts.js';
+import { indexInterval, UserIndex } from './user-index.js';
 
 /** 32 random bytes, base64url: 256 bits, unguessable. */
 export function newSessionId(): string {
@@ -80,18 +73,22 @@ export interface SaveResult {
 }
 
 export class SessionStore {
+  readonly #users: UserIndex;
+
   constructor(
     readonly store: Store,
     readonly keys: Keys,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.#users = new UserIndex(store, keys, now);
+  }
 
   /** Creates a session; the id must be new (a fresh random one unless given). */
   async create(input: NewSession): Promise<SessionRecord> {
     const id = input.id ?? newSessionId();
     const now = this.now();
     const due = input.user === null ? undefined : now + indexInterval(input.ttlMs);
-    if (input.user !== null) await this.#index(input.user.id, 'add', [id], due! + input.ttlMs);
+    if (input.user !== null) await this.#users.add(input.user.id, [id], due! + input.ttlMs);
     const reply = await this.#save(id, now, 'create', {
       ttlMs: input.ttlMs,
       user: input.user,
@@ -133,7 +130,7 @@ export class SessionStore {
     const userChanges = changes.user !== undefined;
     if (userChanges && changes.ttlMs === undefined) throw new TypeError('changing the user needs ttlMs');
     const due = changes.user ? now + indexInterval(changes.ttlMs!) : undefined;
-    if (changes.user) await this.#index(changes.user.id, 'add', [id], due! + changes.ttlMs!);
+    if (changes.user) await this.#users.add(changes.user.id, [id], due! + changes.ttlMs!);
     const reply = await this.#save(id, now, mode, {
       ttlMs: changes.ttlMs,
       user: changes.user,
@@ -145,7 +142,7 @@ export class SessionStore {
     if (reply.version <= 0) return null;
     const previousUserId = reply.previous === '' ? null : reply.previous;
     if (previousUserId !== null && userChanges && previousUserId !== changes.user?.id) {
-      await this.#index(previousUserId, 'remove', [id]);
+      await this.#users.remove(previousUserId, [id]);
     }
     // Writes renew the session too (the Express store renews by writing): keep its entry ahead.
     const userId = userChanges ? (changes.user?.id ?? null) : previousUserId;
@@ -190,7 +187,7 @@ export class SessionStore {
     const copy = { ...record };
     if (copy.user !== null) {
       copy.indexDueAt = now + indexInterval(copy.ttlMs);
-      await this.#index(copy.user.id, 'add', [copy.id], copy.indexDueAt + copy.ttlMs);
+      await this.#users.add(copy.user.id, [copy.id], copy.indexDueAt + copy.ttlMs);
     }
     const reply = await this.store.runScript(
       sessionRestore,
@@ -198,12 +195,6 @@ export class SessionStore {
       [now, copy.expiresAt, ...Object.entries(encodeSession(copy)).flat()],
     );
     return reply === 1;
-  }
-
-  /** Renews a session without reading it; false when it does not exist. */
-  async touch(id: string, ttlMs?: number, cookie?: Record<string, unknown>): Promise<boolean> {
-    if (ttlMs === undefined && cookie === undefined) return (await this.load(id)) !== null;
-    return (await this.write(id, { ttlMs, cookie })) !== null;
   }
 
   /** Ends a session; with `onlyUserId`, only if it belongs to that user. Returns its user id. */
@@ -214,21 +205,17 @@ export class SessionStore {
       [onlyUserId ?? ''],
     );
     if (typeof reply !== 'string') return null;
-    if (reply !== '') await this.#index(reply, 'remove', [id]);
+    if (reply !== '') await this.#users.remove(reply, [id]);
     return { userId: reply === '' ? null : reply };
   }
 
   /** The live sessions of a user, most recently seen first. Prunes entries of ended sessions. */
   async listUser(userId: string): Promise<SessionRecord[]> {
-    const ids = await this.store.zRangeByScore(
-      this.keys.sessions.userIndex(userId),
-      this.now(),
-      Number.POSITIVE_INFINITY,
-    );
+    const ids = await this.#users.ids(userId);
     const records = await Promise.all(ids.map((id) => this.load(id, { touch: false })));
     const live = records.filter((r): r is SessionRecord => r !== null && r.user?.id === userId);
     const gone = ids.filter((id) => !live.some((r) => r.id === id));
-    if (gone.length > 0) await this.#index(userId, 'remove', gone);
+    if (gone.length > 0) await this.#users.remove(userId, gone);
     return live.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
   }
 
@@ -241,10 +228,7 @@ export class SessionStore {
     userId: string,
     options: { exceptId?: string; createdBefore?: number } = {},
   ): Promise<string[]> {
-    const index = this.keys.sessions.userIndex(userId);
-    const ids = (
-      await this.store.zRangeByScore(index, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)
-    ).filter((id) => id !== options.exceptId);
+    const ids = (await this.#users.ids(userId, true)).filter((id) => id !== options.exceptId);
     const ended: string[] = [];
     const kept = new Set<string>();
     await Promise.all(
@@ -261,9 +245,8 @@ export class SessionStore {
       }),
     );
     // Entries of sessions that were already gone, or now belong to someone else, go too.
-    await this.#index(
+    await this.#users.remove(
       userId,
-      'remove',
       ids.filter((id) => !kept.has(id)),
     );
     return ended;
@@ -296,18 +279,9 @@ export class SessionStore {
   /** Moves the session's index entry (and so its renewal cap) a quarter lifetime on. */
   async #refreshIndex(id: string, userId: string, ttlMs: number, now: number): Promise<number> {
     const due = now + indexInterval(ttlMs);
-    await this.#index(userId, 'add', [id], due + ttlMs);
+    await this.#users.add(userId, [id], due + ttlMs);
     await this.store.runScript(sessionMark, [this.keys.sessions.session(id)], ['x', due]);
     return due;
-  }
-
-  async #index(userId: string, op: 'add' | 'remove', ids: readonly string[], score = 0): Promise<void> {
-    if (ids.length === 0) return;
-    await this.store.runScript(
-      sessionIndex,
-      [this.keys.sessions.userIndex(userId)],
-      [this.now(), op, score, ...ids],
-    );
   }
 
   async #save(
@@ -367,11 +341,6 @@ export class SessionStore {
  * write, not one each.
  */
 export const RENEWAL_GRANULARITY_MS = 5000;
-
-/** How often a session in use refreshes its index entry: a quarter of its lifetime. */
-export function indexInterval(ttlMs: number): number {
-  return Math.max(1000, Math.floor(ttlMs / 4));
-}
 
 function cappedExpiry(now: number, record: SessionRecord): number {
   const expires = now + record.ttlMs;

@@ -5,15 +5,16 @@
  *
  * Placement. While the layer is ready (or in memory mode, where the process is alone by
  * configuration) sessions live in the layer's Store. While it is degraded or connecting, or when a
- * call fails for lack of Redis, they live in a process-local store: new logins work, sessions that
- * exist only in Redis cannot be read until it is back. Health reports which one is in use.
+ * call fails for lack of Redis, they live in a process-local store: new logins work; a session that
+ * exists only in Redis cannot be checked until it is back (REDIS_UNAVAILABLE, not "ended"). Health
+ * reports which store is in use.
  *
  * Recovery. When the layer becomes ready again, logout-alls made meanwhile are replayed against
  * Redis (ending the sessions older than the request), then the local sessions are moved into
  * Redis (unless an id is taken there), and in durable mode the database copy is restored. Until a
  * local session has moved, reads fall back to it, so nobody is logged out by the move.
  *
- * Durable mode (`archive`): see durable.ts.
+ * Durable mode (option `durable`): see durable.ts.
  */
 import type { LayerView } from '../bus/backend.js';
 import { hasCode, RedisUnavailableError } from '../errors.js';
@@ -65,6 +66,7 @@ export class Sessions {
   readonly #onState = (change: StateChange) => {
     if (change.state === 'ready') void this.#recover();
   };
+  readonly #now: () => number;
   #recovering: Promise<void> = Promise.resolve();
   #started = false;
 
@@ -73,6 +75,7 @@ export class Sessions {
     this.ttlMs = options.ttlMs;
     this.#logger = options.logger ?? silentLogger;
     this.#durable = options.durable;
+    this.#now = options.now ?? Date.now;
     this.#shared = new SessionStore(layer.store, layer.keys, options.now);
     this.#local = new SessionStore(this.#localStore, layer.keys, options.now);
   }
@@ -221,10 +224,6 @@ export class Sessions {
   /** Ends every session. */
   async clear(): Promise<void> {
     for await (const batch of this.ids()) await Promise.all(batch.map((id) => this.destroy(id)));
-  }
-
-  #now(): number {
-    return Date.now();
   }
 
   #sharedUsable(): boolean {

@@ -8,7 +8,8 @@ import { RedisLayer } from '../../src/redis/layer.js';
 import { MemoryStore } from '../../src/redis/memory/memory-store.js';
 import type { Store } from '../../src/redis/store.js';
 import { loginLimit } from '../../src/sessions/scripts.js';
-import { indexInterval, RENEWAL_GRANULARITY_MS, SessionStore } from '../../src/sessions/session-store.js';
+import { RENEWAL_GRANULARITY_MS, SessionStore } from '../../src/sessions/session-store.js';
+import { indexInterval } from '../../src/sessions/user-index.js';
 import { singleConfig, uniquePrefix } from '../support/redis.js';
 import { type RedisClusterHandle, sleep, startCluster } from '../support/topology.js';
 
@@ -162,7 +163,8 @@ describe.each(BACKENDS)('session store on $name', (backend) => {
     const { id } = await sessions.create({ user: alice, ttlMs: HOUR });
     expect(await sessions.destroy(id)).toEqual({ userId: alice.id });
     expect(await sessions.write(id, { set: { late: true } })).toBeNull();
-    expect(await sessions.touch(id)).toBe(false);
+    expect(await sessions.write(id, { ttlMs: HOUR })).toBeNull();
+    expect(await sessions.load(id)).toBeNull();
     expect(await backend.store().exists(keys.sessions.session(id))).toBe(false);
     expect(await sessions.destroy(id)).toBeNull();
   });
