@@ -157,7 +157,12 @@ describe('with a real Redis', () => {
       nodes: [{ address: '127.0.0.1:6379', role: 'master', healthy: true, error: null }],
       connections: { nodes: 1, reachable: 1 },
     });
-    const operations = cache.body.operations as Record<string, number>;
+    const operations = cache.body.operations as {
+      total: number;
+      successful: number;
+      failed: number;
+      successRate: number;
+    };
     // Other modules talk to Redis in the background too; the counters must add up.
     expect(operations.successful).toBeGreaterThan(0);
     expect(operations.successful + operations.failed).toBe(operations.total);
