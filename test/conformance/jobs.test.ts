@@ -191,8 +191,9 @@ describe.each(BACKENDS)('jobs on $name', (backend) => {
   });
 
   it('ledger: claims each tick once, only for the holder; a stale finish does not overwrite', async () => {
-    const [layer] = (await start(1)) && instances.layers;
-    const ledger = new JobLedger(layer!.store, layer!.keys);
+    await start(1);
+    const layer = instances.layers[0]!;
+    const ledger = new JobLedger(layer.store, layer.keys);
     const a = await ledger.acquire('j', 'A#1', 5000);
     expect(a).toEqual({ acquired: true, holder: 'A#1', ttlMs: 5000 });
     const b = await ledger.acquire('j', 'B#1', 5000);
@@ -267,9 +268,15 @@ describe.each(BACKENDS)('jobs on $name', (backend) => {
     expect(() => a!.cron('x', '* * * * *', fn, { timezone: 'Nowhere/Land' })).toThrow(
       expect.objectContaining({ code: 'JOBS_INVALID_SCHEDULE' }),
     );
-    a!.every('x', '1.5s', fn);
+    const handle = a!.every('x', '1.5s', fn);
     expect(() => a!.every('x', '2s', fn)).toThrow(expect.objectContaining({ code: 'JOBS_DUPLICATE' }));
     expect((await a!.list())[0]!.schedule).toBe('every 1.5s');
+    // Cancelled here, still known to the cluster: listed without a local schedule, and free to redeclare.
+    a!.start();
+    await handle.cancel();
+    await eventually(async () => (await a!.list())[0]?.source === 'cluster');
+    expect((await a!.list())[0]).toMatchObject({ name: 'x', schedule: null, here: { scheduled: false } });
+    a!.every('x', '2s', fn);
   });
 
   it.runIf(backend.name === 'memory')(
