@@ -52,6 +52,13 @@ export async function serve(
     logger.warn({ why }, 'second signal: exiting without waiting');
     finish(EXIT_FAILURE);
   };
+  // A crash is logged as one JSON line like everything else; the supervisor restarts the process.
+  const crash = (error: unknown, kind: string) => {
+    logger.fatal({ err: error }, kind);
+    process.exit(EXIT_FAILURE);
+  };
+  process.on('uncaughtException', (error) => crash(error, 'uncaught exception'));
+  process.on('unhandledRejection', (reason) => crash(reason, 'unhandled promise rejection'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
   if (cluster.isWorker) process.on('disconnect', () => onSignal('primary went away'));
