@@ -75,15 +75,16 @@ describe('graceful shutdown', () => {
 
   it('cuts requests still running at PLEXUS_SHUTDOWN_TIMEOUT_MS and reports an unclean stop', async () => {
     const never = new Promise<void>(() => {});
+    let entered = false;
     const { url, server } = await startServer({
       env: { PLEXUS_SHUTDOWN_TIMEOUT_MS: '300' },
-      extraRoutes: [slowRoute(never)],
+      extraRoutes: [slowRoute(never, () => (entered = true))],
     });
     const stuck = fetch(`${url}/test/slow`).then(
       () => 'answered',
       () => 'cut',
     );
-    await new Promise((r) => setTimeout(r, 100));
+    await expect.poll(() => entered).toBe(true);
     const started = Date.now();
     expect(await server.stop()).toBe(false);
     expect(Date.now() - started).toBeLessThan(5000);
