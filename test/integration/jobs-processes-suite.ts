@@ -138,7 +138,7 @@ export function jobsAcrossProcesses(topology: Topology): void {
       const steady = await read();
       checkSequence(steady);
       // 20 ticks in 10 s; the first may pass during the first election, and a loaded machine may
-    // delay a claim past a tick (skipped, never run late or twice).
+      // delay a claim past a tick (skipped, never run late or twice).
       expect(steady.length).toBeGreaterThanOrEqual(17);
       const span = (steady.at(-1)!.tick - steady[0]!.tick) / INTERVAL_MS + 1;
       expect(span - steady.length, 'ticks missed in steady state').toBeLessThanOrEqual(2);
