@@ -27,9 +27,14 @@ export interface SessionCookieOptions {
 const ID_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 const MAX_COOKIE_LENGTH = 512;
 
+/** Verified cookie values remembered, so a session's later requests skip the HMAC. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export class SessionCookie {
   readonly name: string;
   readonly #signer: ReturnType<typeof signerFactory>;
+  /** Only genuine values are kept (only this server can make them); cleared when full. */
+  readonly #verified = new Map<string, CookieRead>();
   readonly #attributes: string;
   readonly #clear: string;
 
@@ -55,6 +60,8 @@ export class SessionCookie {
   read(header: string | undefined): CookieRead {
     const raw = header === undefined ? undefined : findCookie(header, this.name);
     if (raw === undefined) return { status: 'none' };
+    const known = this.#verified.get(raw);
+    if (known !== undefined) return known;
     if (raw.length > MAX_COOKIE_LENGTH) return { status: 'invalid' };
     let value = raw;
     if (value.includes('%')) {
@@ -67,7 +74,10 @@ export class SessionCookie {
     const result = this.#signer.unsign(value);
     if (!result.valid || result.value === null || !ID_PATTERN.test(result.value))
       return { status: 'invalid' };
-    return { status: 'valid', id: result.value, renew: result.renew };
+    const verified: CookieRead = { status: 'valid', id: result.value, renew: result.renew };
+    if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.clear();
+    this.#verified.set(raw, verified);
+    return verified;
   }
 }
 

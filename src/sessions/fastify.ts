@@ -47,22 +47,23 @@ interface RequestState {
   setCookie: string | undefined;
 }
 
+/** Where a request keeps its session state: a decorated property (a WeakMap costs more). */
+const STATE = Symbol('plexus.session');
+type WithState = FastifyRequest & { [STATE]: RequestState | null };
+
 async function sessionPlugin(app: FastifyInstance, options: SessionPluginOptions): Promise<void> {
   const { sessions, cookie } = options;
-  const states = new WeakMap<FastifyRequest, RequestState>();
+  app.decorateRequest(STATE, null);
 
   function state(request: FastifyRequest): RequestState {
-    let current = states.get(request);
-    if (current === undefined) {
-      current = {
-        cookie: cookie.read(request.headers.cookie),
-        loading: undefined,
-        session: null,
-        setCookie: undefined,
-      };
-      states.set(request, current);
-    }
-    return current;
+    const holder = request as WithState;
+    holder[STATE] ??= {
+      cookie: cookie.read(request.headers.cookie),
+      loading: undefined,
+      session: null,
+      setCookie: undefined,
+    };
+    return holder[STATE];
   }
 
   async function load(request: FastifyRequest, current: RequestState): Promise<ActiveSession | null> {
@@ -126,8 +127,8 @@ async function sessionPlugin(app: FastifyInstance, options: SessionPluginOptions
 
   // Callback style: most responses have nothing to save, and pay no promise for it.
   app.addHook('onSend', (request, reply, payload, done) => {
-    const current = states.get(request);
-    if (current === undefined) return done(null, payload);
+    const current = (request as WithState)[STATE];
+    if (current === null) return done(null, payload);
     if (current.setCookie !== undefined) reply.header('set-cookie', current.setCookie);
     const changes = current.session?.takeChanges();
     if (!current.session || !changes) return done(null, payload);

@@ -65,9 +65,19 @@ interface SessionBody {
   expiresAt: string;
 }
 
+/** Handles already computed, by session id; cleared when full. */
+const handles = new Map<string, string>();
+const HANDLE_CACHE_SIZE = 10_000;
+
 /** The public name of a session: not the id itself, which works as a credential. */
 function handle(sessionId: string): string {
-  return createHash('sha256').update(sessionId).digest('base64url').slice(0, 22);
+  let name = handles.get(sessionId);
+  if (name === undefined) {
+    name = createHash('sha256').update(sessionId).digest('base64url').slice(0, 22);
+    if (handles.size >= HANDLE_CACHE_SIZE) handles.clear();
+    handles.set(sessionId, name);
+  }
+  return name;
 }
 
 function describe(record: Readonly<SessionRecord>, currentId: string): SessionBody {
