@@ -29,18 +29,22 @@ export class RedisStore implements Store {
     private readonly subscriptions: Subscriptions,
   ) {}
 
-  #send<T>(key: string | undefined, readonly: boolean, args: RedisArg[], buffers = false): Promise<T> {
-    return this.executor.run<T>(args[0] as string, this.topology.nodeFor(key), () =>
-      this.topology.send(args, { key, readonly, buffers }),
-    );
+  #send<T>(
+    key: string | undefined,
+    readonly: boolean,
+    args: RedisArg[],
+    buffers = false,
+    map?: (reply: unknown) => T,
+  ): Promise<T> {
+    return this.executor.send<T>(this.topology, args, { key, readonly, buffers }, map);
   }
 
-  #read<T>(key: string, args: RedisArg[]): Promise<T> {
-    return this.#send<T>(key, true, args);
+  #read<T>(key: string, args: RedisArg[], map?: (reply: unknown) => T): Promise<T> {
+    return this.#send<T>(key, true, args, false, map);
   }
 
-  #write<T>(key: string, args: RedisArg[]): Promise<T> {
-    return this.#send<T>(key, false, args);
+  #write<T>(key: string, args: RedisArg[], map?: (reply: unknown) => T): Promise<T> {
+    return this.#send<T>(key, false, args, false, map);
   }
 
   get(key: string): Promise<string | null> {
@@ -65,12 +69,14 @@ export class RedisStore implements Store {
     return result;
   }
 
-  async set(key: string, value: RedisValue, options: SetOptions = {}): Promise<boolean> {
+  set(key: string, value: RedisValue, options?: SetOptions): Promise<boolean> {
     const args: RedisArg[] = ['SET', key, value];
-    if (options.px !== undefined) args.push('PX', String(options.px));
-    if (options.nx) args.push('NX');
-    if (options.xx) args.push('XX');
-    return (await this.#write<string | null>(key, args)) !== null;
+    if (options !== undefined) {
+      if (options.px !== undefined) args.push('PX', String(options.px));
+      if (options.nx) args.push('NX');
+      if (options.xx) args.push('XX');
+    }
+    return this.#write(key, args, isNotNull);
   }
 
   del(keys: readonly string[]): Promise<number> {
@@ -81,16 +87,16 @@ export class RedisStore implements Store {
     return this.#multiKeyCount('UNLINK', keys);
   }
 
-  async exists(key: string): Promise<boolean> {
-    return (await this.#read<number>(key, ['EXISTS', key])) === 1;
+  exists(key: string): Promise<boolean> {
+    return this.#read(key, ['EXISTS', key], isOne);
   }
 
   incrBy(key: string, by: number): Promise<number> {
     return this.#write(key, ['INCRBY', key, String(by)]);
   }
 
-  async pExpire(key: string, ms: number): Promise<boolean> {
-    return (await this.#write<number>(key, ['PEXPIRE', key, String(ms)])) === 1;
+  pExpire(key: string, ms: number): Promise<boolean> {
+    return this.#write(key, ['PEXPIRE', key, String(ms)], isOne);
   }
 
   pTtl(key: string): Promise<number> {
@@ -108,8 +114,8 @@ export class RedisStore implements Store {
     return this.#read(key, ['HGET', key, field]);
   }
 
-  async hGetAll(key: string): Promise<Record<string, string>> {
-    return toRecord(await this.#read<unknown>(key, ['HGETALL', key]));
+  hGetAll(key: string): Promise<Record<string, string>> {
+    return this.#read(key, ['HGETALL', key], toRecord);
   }
 
   hDel(key: string, fields: readonly string[]): Promise<number> {
@@ -257,6 +263,9 @@ export class RedisStore implements Store {
     return [...groups.values()];
   }
 }
+
+const isNotNull = (reply: unknown): boolean => reply !== null;
+const isOne = (reply: unknown): boolean => reply === 1;
 
 function scoreArg(score: number): string {
   if (score === Number.POSITIVE_INFINITY) return '+inf';

@@ -14,9 +14,7 @@ class Histogram {
   total = 0;
   sumMs = 0;
 
-  record(ms: number): void {
-    const us = ms * 1000;
-    const index = us <= 1 ? 0 : Math.min(BUCKETS - 1, Math.floor(Math.log2(us) * 4));
+  record(index: number, ms: number): void {
     this.counts[index]!++;
     this.total++;
     this.sumMs += ms;
@@ -36,6 +34,12 @@ class Histogram {
   }
 }
 
+/** Histogram bucket of a latency: four per power of two of microseconds. */
+function bucketOf(ms: number): number {
+  const us = ms * 1000;
+  return us <= 1 ? 0 : Math.min(BUCKETS - 1, Math.floor(Math.log2(us) * 4));
+}
+
 class Recorder {
   ops = 0;
   failures = 0;
@@ -43,16 +47,15 @@ class Recorder {
   #previous = new Histogram();
   #rotatedAt = performance.now();
 
-  record(ms: number, ok: boolean): void {
+  record(index: number, ms: number, ok: boolean, now: number): void {
     this.ops++;
     if (!ok) this.failures++;
-    const now = performance.now();
     if (now - this.#rotatedAt >= ROTATE_MS) {
       this.#previous = now - this.#rotatedAt >= 2 * ROTATE_MS ? new Histogram() : this.#current;
       this.#current = new Histogram();
       this.#rotatedAt = now;
     }
-    this.#current.record(ms);
+    this.#current.record(index, ms);
   }
 
   latency(): { averageMs: number; p99Ms: number } {
@@ -91,18 +94,24 @@ export interface NodeStats {
 export class Stats {
   readonly #all = new Recorder();
   readonly #nodes = new Map<string, Recorder>();
+  /** The last node recorded: single node and Sentinel always hit the same one. */
+  #lastNode = '';
+  #lastRecorder: Recorder | undefined;
   #timeouts = 0;
   #rejected = 0;
 
-  success(ms: number, node: string): void {
-    this.#all.record(ms, true);
-    this.#node(node).record(ms, true);
+  /** `now` (performance.now()) saves the hot path a clock reading when the caller has one. */
+  success(ms: number, node: string, now = performance.now()): void {
+    const index = bucketOf(ms);
+    this.#all.record(index, ms, true, now);
+    this.#node(node).record(index, ms, true, now);
   }
 
-  failure(ms: number, node: string, timedOut: boolean): void {
+  failure(ms: number, node: string, timedOut: boolean, now = performance.now()): void {
     if (timedOut) this.#timeouts++;
-    this.#all.record(ms, false);
-    this.#node(node).record(ms, false);
+    const index = bucketOf(ms);
+    this.#all.record(index, ms, false, now);
+    this.#node(node).record(index, ms, false, now);
   }
 
   rejected(): void {
@@ -140,11 +149,14 @@ export class Stats {
   }
 
   #node(address: string): Recorder {
+    if (address === this.#lastNode && this.#lastRecorder !== undefined) return this.#lastRecorder;
     let recorder = this.#nodes.get(address);
     if (recorder === undefined) {
       recorder = new Recorder();
       this.#nodes.set(address, recorder);
     }
+    this.#lastNode = address;
+    this.#lastRecorder = recorder;
     return recorder;
   }
 }

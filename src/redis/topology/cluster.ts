@@ -3,12 +3,10 @@
  * (SPUBLISH/SSUBSCRIBE): a message goes only to the shard that owns the channel's slot. Pattern
  * subscriptions cannot be sharded, so they are refused on Cluster with PLEXUS_UNSUPPORTED.
  *
- * Failover: a promoted replica answers nothing until the client learns the new slot map, and
- * node-redis only re-reads it on MOVED or on a dead node's reconnection attempts (up to a second
- * apart). So the layer reports every availability failure here (`noteFailure`), and while some
- * master is failing the slot map is re-read from a healthy node every 100–400 ms;
- * when the set of masters changes, `changed` tells the layer, which probes at once. A paused
- * (SIGSTOP) master is handled the same way: its connection stays open, only timeouts show it.
+ * Failover: until the client learns the new slot map it keeps sending a failed master's slots to
+ * it. The layer reports every availability failure here (`noteFailure`), and `SlotMapRefresher`
+ * (cluster-refresh.ts) re-reads the map until the replica's promotion shows; `changed` then tells
+ * the layer, which probes at once.
  *
  * One master down does not degrade a ready layer (the other slots still work, until the cluster
  * itself declares cluster_state:fail); leaving `degraded` needs every master to answer and report
@@ -19,6 +17,7 @@ import type { RedisConfig } from '../../config/redis.js';
 import { UnsupportedError } from '../../errors.js';
 import type { MessageListener } from '../store.js';
 import { errorMessage, nodeClientOptions, withTimeout } from './client-options.js';
+import { SlotMapRefresher } from './cluster-refresh.js';
 import { NodePingers } from './pingers.js';
 import { BUFFER_REPLIES, closeClient, pingNode } from './single.js';
 import { hashSlot } from './slot.js';
@@ -34,27 +33,16 @@ import type {
 
 type Cluster = ReturnType<typeof createCluster>;
 
-/** How soon the slot map is re-read after a failure; doubles while nothing changes, up to the max. */
-const REFRESH_MIN_MS = 100;
-const REFRESH_MAX_MS = 400;
-/** Delay after a node's first failed reconnection before node-redis itself refreshes the map. */
-const RECONNECT_REFRESH_MS = 200;
-
 export class ClusterTopology implements Topology {
   readonly name = 'cluster' as const;
   readonly #cluster: Cluster;
   readonly #timeoutMs: number;
   readonly #pingers: NodePingers;
-  /** Masters whose last call or probe failed; refreshes skip them as sources of the slot map. */
-  readonly #failing = new Set<string>();
-  #refreshTimer: NodeJS.Timeout | undefined;
-  #refreshDelay = REFRESH_MIN_MS;
-  #refreshing = false;
-  #closed = false;
+  readonly #refresher: SlotMapRefresher;
 
   constructor(
     private readonly config: RedisConfig,
-    private readonly events: TopologyEvents,
+    events: TopologyEvents,
   ) {
     this.#timeoutMs = config.commandTimeoutMs;
     this.#pingers = new NodePingers(config);
@@ -63,8 +51,25 @@ export class ClusterTopology implements Topology {
       defaults: nodeClientOptions(config),
       commandOptions: { timeout: 0 },
       useReplicas: false,
-      topologyRefreshOnReconnectionAttemptStrategy: RECONNECT_REFRESH_MS,
+      // Off: its refresh may pick a paused node as source and hang; SlotMapRefresher does it.
+      topologyRefreshOnReconnectionAttemptStrategy: false,
     });
+    const cluster = this.#cluster;
+    this.#refresher = new SlotMapRefresher(
+      {
+        get masters() {
+          return cluster.masters;
+        },
+        // Only the source's socket options are read (`startWith.options`), as for a MOVED reply.
+        rediscover: (source) =>
+          cluster._slots.rediscover({ options: { socket: source } } as unknown as Parameters<
+            Cluster['_slots']['rediscover']
+          >[0]),
+      },
+      this.#pingers,
+      config,
+      (reason) => events.changed(reason),
+    );
     this.#cluster.on('error', () => {
       // Node failures are reported by probe() and nodes(); this listener keeps node from crashing.
     });
@@ -75,8 +80,7 @@ export class ClusterTopology implements Topology {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#refreshTimer);
+    this.#refresher.close();
     await Promise.allSettled([closeClient(this.#cluster), this.#pingers.close()]);
   }
 
@@ -116,8 +120,8 @@ export class ClusterTopology implements Topology {
   }
 
   noteFailure(node: string): void {
-    if (node !== 'any' && node !== 'unknown') this.#failing.add(node);
-    this.#scheduleRefresh();
+    // 'any' (a keyless command) and 'unknown' (no owner in the map yet) name no node to suspect.
+    this.#refresher.failed(node === 'any' || node === 'unknown' ? undefined : node);
   }
 
   async probe(mode: ProbeMode): Promise<void> {
@@ -137,7 +141,7 @@ export class ClusterTopology implements Topology {
         this.noteFailure(address);
         return;
       }
-      this.#failing.delete(address);
+      this.#refresher.answered(address);
       answered++;
       if (mode === 'all' && !String(result.value).includes('cluster_state:ok')) {
         failure ??= new Error(`${address} reports cluster_state:fail`);
@@ -156,20 +160,17 @@ export class ClusterTopology implements Topology {
       nodes.map(({ address, role }) => {
         const master = clients.get(address);
         if (master === undefined) {
-          return pingNode(
-            address,
-            role,
-            () => this.#pingers.send(address, ['PING'], auth),
-            timeoutMs,
-            () => this.#pingers.connect(address, auth),
-          );
+          return pingNode(address, role, () => this.#pingers.send(address, ['PING'], auth), timeoutMs, {
+            run: () => this.#pingers.connect(address, auth),
+            timeoutMs: this.config.connectTimeoutMs,
+          });
         }
         return pingNode(
           address,
           role,
           async () => (await this.#cluster.nodeClient(master)).sendCommand(['PING']),
           timeoutMs,
-          () => this.#cluster.nodeClient(master),
+          { run: () => this.#cluster.nodeClient(master), timeoutMs: this.config.connectTimeoutMs },
         );
       }),
     );
@@ -195,52 +196,5 @@ export class ClusterTopology implements Topology {
       }
     }
     return undefined;
-  }
-
-  /** Re-reads the slot map after the current back-off delay, unless one is already planned. */
-  #scheduleRefresh(): void {
-    if (this.#refreshTimer !== undefined || this.#refreshing || this.#closed) return;
-    this.#refreshTimer = setTimeout(() => {
-      this.#refreshTimer = undefined;
-      void this.#refresh();
-    }, this.#refreshDelay);
-    this.#refreshTimer.unref();
-  }
-
-  async #refresh(): Promise<void> {
-    this.#refreshing = true;
-    const before = this.#mastersKey();
-    try {
-      // `_slots.rediscover` is node-redis's own refresh (the one MOVED triggers); failing masters
-      // are excluded as sources because a paused one would hold the refresh until its timeout.
-      await withTimeout(
-        this.#cluster._slots.rediscover(undefined, new Set(this.#failing)),
-        Math.max(1000, this.#timeoutMs * 4),
-        'slot map refresh',
-      );
-    } catch {
-      // The next failure or probe schedules another attempt.
-    } finally {
-      this.#refreshing = false;
-    }
-    const after = this.#mastersKey();
-    if (after !== before) {
-      const masters = new Set(after.split(','));
-      for (const address of this.#failing) if (!masters.has(address)) this.#failing.delete(address);
-      this.#refreshDelay = REFRESH_MIN_MS;
-      this.events.changed(`slot map changed, masters: ${after}`);
-    } else {
-      this.#refreshDelay = Math.min(REFRESH_MAX_MS, this.#refreshDelay * 2);
-    }
-    // Keep refreshing while a master is failing: its replica may not have been promoted yet.
-    if (this.#failing.size > 0) this.#scheduleRefresh();
-    else this.#refreshDelay = REFRESH_MIN_MS;
-  }
-
-  #mastersKey(): string {
-    return this.#cluster.masters
-      .map((m) => m.address)
-      .sort()
-      .join(',');
   }
 }

@@ -116,13 +116,10 @@ export class SentinelTopology implements Topology {
   }
 
   #ping(address: string, role: NodeStatus['role'], timeoutMs: number, auth: SentinelAuth) {
-    return pingNode(
-      address,
-      role,
-      () => this.#pingers.send(address, ['PING'], auth),
-      timeoutMs,
-      () => this.#pingers.connect(address, auth),
-    );
+    return pingNode(address, role, () => this.#pingers.send(address, ['PING'], auth), timeoutMs, {
+      run: () => this.#pingers.connect(address, auth),
+      timeoutMs: this.config.connectTimeoutMs,
+    });
   }
 
   /** Connects to `address`, checks it is a master, and makes it the one every call goes to. */

@@ -119,21 +119,21 @@ export async function closeClient(client: { isOpen: boolean; close(): Promise<un
 }
 
 /**
- * One node's status for health(). `prepare` (e.g. opening a health connection) runs first, within
- * the same time budget but outside the measured latency, which is the PING round trip alone.
+ * One node's status for health(). `prepare` (opening a health connection) runs first, with its
+ * own budget (a connection takes longer than a PING on a busy machine) and outside the measured
+ * latency, which is the PING round trip alone, bounded by `timeoutMs`.
  */
 export async function pingNode(
   address: string,
   role: NodeStatus['role'],
   ping: () => Promise<unknown>,
   timeoutMs: number,
-  prepare?: () => Promise<unknown>,
+  prepare?: { run: () => Promise<unknown>; timeoutMs: number },
 ): Promise<NodeStatus> {
-  const deadline = performance.now() + timeoutMs;
   try {
-    if (prepare !== undefined) await withTimeout(prepare(), timeoutMs, 'connect');
+    if (prepare !== undefined) await withTimeout(prepare.run(), prepare.timeoutMs, 'connect');
     const start = performance.now();
-    await withTimeout(ping(), Math.max(1, deadline - start), 'PING');
+    await withTimeout(ping(), timeoutMs, 'PING');
     return {
       address,
       role,

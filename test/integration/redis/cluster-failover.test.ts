@@ -72,10 +72,13 @@ async function trafficAround(layer: RedisLayer, victim: RedisProcess) {
   return { victimWrites, otherWrites, onVictim };
 }
 
-async function resumedAfter(traffic: Traffic, failover: FailoverResult): Promise<number> {
+async function resumedAfter(traffic: Traffic, failover: FailoverResult, layer: RedisLayer): Promise<number> {
   const first = await waitFor('a write after the promotion', () =>
     traffic.firstSuccessAfter(failover.promotedAt),
-  );
+  ).catch((error: Error) => {
+    const outcomes = JSON.stringify(traffic.outcomes(failover.promotedAt));
+    throw new Error(`${error.message}; layer ${layer.state} (${layer.reason}); since promotion: ${outcomes}`);
+  });
   return first.end - failover.promotedAt;
 }
 
@@ -96,7 +99,7 @@ describe('Redis Cluster failover', () => {
     const { victimWrites, otherWrites, onVictim } = await trafficAround(layer, victim);
 
     const failover = await cluster.failover(victim);
-    const resumedMs = await resumedAfter(victimWrites, failover);
+    const resumedMs = await resumedAfter(victimWrites, failover, layer);
     report('master killed', failover, resumedMs);
     expect(resumedMs).toBeLessThan(RESUME_WITHIN_MS);
 
@@ -138,7 +141,7 @@ describe('Redis Cluster failover', () => {
       return Array.isArray(role) && role[0] === 'master';
     });
     const failover = { previous: victim, promoted, startedAt, promotedAt: performance.now() };
-    const resumedMs = await resumedAfter(victimWrites, failover);
+    const resumedMs = await resumedAfter(victimWrites, failover, layer);
     report('master paused', failover, resumedMs);
     expect(resumedMs).toBeLessThan(RESUME_WITHIN_MS);
 
@@ -158,7 +161,7 @@ describe('Redis Cluster failover', () => {
     const { victimWrites, otherWrites } = await trafficAround(layer, victim);
 
     const failover = await cluster.failover(victim, { graceful: true });
-    const resumedMs = await resumedAfter(victimWrites, failover);
+    const resumedMs = await resumedAfter(victimWrites, failover, layer);
     report('graceful failover', failover, resumedMs);
     expect(resumedMs).toBeLessThan(RESUME_WITHIN_MS);
     await victimWrites.stop();
@@ -180,7 +183,7 @@ describe('Redis Cluster failover', () => {
     expect(health.nodes.filter((n) => n.role === 'master')).toHaveLength(3);
     expect(health.nodes.filter((n) => n.role === 'replica')).toHaveLength(3);
     for (const node of health.nodes) {
-      expect(node.reachable).toBe(true);
+      expect(node.reachable, JSON.stringify(node)).toBe(true);
       expect(node.latencyMs).toBeGreaterThanOrEqual(0);
     }
     expect(new Set(health.nodes.map((n) => n.address))).toEqual(new Set(cluster.nodes.map((n) => n.address)));

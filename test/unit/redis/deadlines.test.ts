@@ -6,11 +6,15 @@
 import { ErrorReply } from 'redis';
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../../src/redis/breaker.js';
-import { DeadlineQueue } from '../../../src/redis/deadlines.js';
+import { type Deadline, DeadlineQueue } from '../../../src/redis/deadlines.js';
 import { Executor } from '../../../src/redis/executor.js';
 import { Stats } from '../../../src/redis/stats.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+function entry(expire: () => void): Deadline {
+  return { at: 0, prev: undefined, next: undefined, expire };
+}
+
 /** Timers fire late on a loaded machine; never early. */
 const LATE_SLACK_MS = 60;
 
@@ -24,10 +28,11 @@ describe('DeadlineQueue', () => {
       const start = performance.now();
       tracked.push(
         new Promise<void>((resolve) => {
-          queue.track(() => {
+          const expire = () => {
             waits.push(performance.now() - start);
             resolve();
-          });
+          };
+          queue.add(entry(expire), start);
         }),
       );
       await sleep(3); // staggered, as commands are
@@ -42,23 +47,44 @@ describe('DeadlineQueue', () => {
     expect(queue.pending).toBe(0);
   });
 
-  it('skips settled entries and stops ticking when nothing is pending', async () => {
+  it('forgets settled entries at once, expires only the pending ones, then stops ticking', async () => {
     const queue = new DeadlineQueue(50);
     let expired = 0;
-    const settled = Array.from({ length: 1000 }, () => queue.track(() => expired++));
-    const open = queue.track(() => expired++);
-    for (const deadline of settled) deadline.settled = true;
-    expect(queue.pending).toBe(1001);
+    const expire = () => expired++;
+    const settled = Array.from({ length: 1000 }, () => entry(expire));
+    for (const entry of settled) queue.add(entry, performance.now());
+    const open = entry(expire);
+    queue.add(open, performance.now());
+    for (const entry of settled) expect(queue.settle(entry)).toBe(true);
+    expect(queue.pending).toBe(1);
     await sleep(120);
     expect(expired).toBe(1);
-    expect(open.settled).toBe(true);
     expect(queue.pending).toBe(0);
+    // Once expired, a late reply is told to be ignored.
+    expect(queue.settle(open)).toBe(false);
+  });
+
+  it('keeps deadline order when entries settle out of order', async () => {
+    const queue = new DeadlineQueue(40);
+    const order: number[] = [];
+    const entries = Array.from({ length: 5 }, (_, i) => entry(() => order.push(i)));
+    for (const e of entries) queue.add(e, performance.now());
+    queue.settle(entries[1]!);
+    queue.settle(entries[4]!);
+    queue.settle(entries[0]!);
+    expect(queue.settle(entries[0]!)).toBe(false);
+    await sleep(80);
+    expect(order).toEqual([2, 3]);
   });
 
   it('expires everything at once on expireAll (shutdown)', () => {
     const queue = new DeadlineQueue(60_000);
     let expired = 0;
-    for (let i = 0; i < 3; i++) queue.track(() => expired++);
+    for (let i = 0; i < 3; i++)
+      queue.add(
+        entry(() => expired++),
+        performance.now(),
+      );
     queue.expireAll();
     expect(expired).toBe(3);
     expect(queue.pending).toBe(0);
