@@ -73,7 +73,9 @@ export class SentinelTopology implements Topology {
 
   masters(): NodeTarget[] {
     const master = this.#master;
-    return master === undefined ? [] : master.masters();
+    if (master !== undefined) return master.masters();
+    // Before the first master is known, a SCAN must fail like any call, not find nothing.
+    return [{ address: 'unknown', send: () => Promise.reject(new Error('no master known yet')) }];
   }
 
   publish(channel: string, message: string): Promise<number> {

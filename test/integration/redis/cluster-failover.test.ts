@@ -189,4 +189,24 @@ describe('Redis Cluster failover', () => {
     expect(new Set(health.nodes.map((n) => n.address))).toEqual(new Set(cluster.nodes.map((n) => n.address)));
     expect(Object.keys(health.stats.nodes).length).toBeGreaterThanOrEqual(1);
   });
+
+  // Last: it restarts the whole cluster.
+  it('starts degraded at once when no node answers, and becomes ready when the cluster is back', async () => {
+    await Promise.all(cluster.nodes.map((node) => node.kill()));
+    const layer = new RedisLayer(cluster.config());
+    layers.push(layer);
+    const log = new StateLog(layer);
+    const started = performance.now();
+    await layer.connect();
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(layer.state).toBe('degraded');
+    expect(layer.reason).toMatch(/unavailable|connect|ECONNREFUSED/i);
+
+    // Each node restarts with its nodes.conf: same ids, same slots (no data: no persistence).
+    await Promise.all(cluster.nodes.map((node) => node.restart()));
+    await log.reach('ready', 20_000);
+    await cluster.waitHealthy();
+    expect(await layer.store.set(layer.keys.key('back'), '1')).toBe(true);
+    expect(log.states).toEqual(['degraded', 'ready']);
+  }, 45_000);
 });

@@ -104,6 +104,23 @@ describe('Redis Sentinel failover', () => {
     });
   });
 
+  it('starts degraded at once when no sentinel answers, and becomes ready when they return', async () => {
+    await Promise.all(sentinel.sentinels.map((s) => s.kill()));
+    const layer = new RedisLayer(sentinel.config());
+    layers.push(layer);
+    const log = new StateLog(layer);
+    const started = performance.now();
+    await layer.connect();
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(layer.state).toBe('degraded');
+    await expect(layer.store.get(layer.keys.key('x'))).rejects.toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+
+    await Promise.all(sentinel.sentinels.map((s) => s.restart()));
+    await log.reach('ready', 15_000);
+    expect(await layer.store.set(layer.keys.key('x'), 'back')).toBe(true);
+    expect(log.states).toEqual(['degraded', 'ready']);
+  });
+
   it('reports the master, the replica and every sentinel, and notices one going away', async () => {
     const { layer } = await connectedLayer();
     const health = await layer.health();
