@@ -33,6 +33,8 @@ describe('hashSlot', () => {
       'plexus:{job:nightly}:lease',
       'clé-ünicode-✓',
       '日本語{タグ}',
+      'ü{user42}é', // ASCII tag inside non-ASCII text
+      '{é}x',
       ...Array.from({ length: 200 }, () =>
         randomBytes(1 + Math.floor(Math.random() * 40)).toString('base64'),
       ),
