@@ -31,7 +31,7 @@ export async function allocatePort(): Promise<number> {
   mkdirSync(LOCK_DIR, { recursive: true });
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = FIRST + Math.floor(Math.random() * COUNT);
-    if (!reserve(port)) continue;
+    if (!reservePort(port)) continue;
     if ((await canBind(port)) && (await canBind(port + BUS_OFFSET))) return port;
     releasePort(port);
   }
@@ -51,7 +51,12 @@ function lockPath(port: number): string {
   return join(LOCK_DIR, String(port));
 }
 
-function reserve(port: number): boolean {
+/**
+ * Reserves exactly `port` for this process if no live process holds it (a stale lock is reclaimed,
+ * its server reaped); false otherwise. Does not check that the port can be bound.
+ */
+export function reservePort(port: number): boolean {
+  mkdirSync(LOCK_DIR, { recursive: true });
   try {
     const fd = openSync(lockPath(port), 'wx');
     writeSync(fd, JSON.stringify({ owner: process.pid } satisfies Lock));
