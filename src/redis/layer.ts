@@ -236,6 +236,7 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
         this.config.commandTimeoutMs + 50,
         'PING',
       );
+      if (this.#closed) return; // closed while the probe was out: no more state changes
       if (recovering) {
         breaker.close();
         this.#setState('ready', '');
