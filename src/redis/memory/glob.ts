@@ -44,9 +44,10 @@ export function globMatcher(pattern: string): (subject: string) => boolean {
   return (subject) => regex.test(asBytes(subject));
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
-
 /** The UTF-8 bytes of `text` as a latin1 string (one character per byte); ASCII is unchanged. */
 function asBytes(text: string): string {
-  return ASCII.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7f) return Buffer.from(text, 'utf8').toString('latin1');
+  }
+  return text;
 }
