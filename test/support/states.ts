@@ -1,8 +1,11 @@
 /**
  * Records a layer's `state` events with their time, and waits for a given state without polling,
- * so failure tests can assert the exact sequence of changes (one event per change).
+ * so failure tests can assert the exact sequence of changes (one event per change). `TestLayers`
+ * opens the layers of a failure test file, each with its StateLog, and closes them after each test.
  */
-import type { LayerState, RedisLayer, StateChange } from '../../src/redis/layer.js';
+import { expect } from 'vitest';
+import type { RedisConfig } from '../../src/config/redis.js';
+import { type LayerState, RedisLayer, type StateChange } from '../../src/redis/layer.js';
 
 export interface TimedChange extends StateChange {
   at: number;
@@ -39,5 +42,36 @@ export class StateLog {
       };
       this.layer.on('state', onState);
     });
+  }
+}
+
+export interface LoggedLayer {
+  layer: RedisLayer;
+  log: StateLog;
+}
+
+/** The layers a test file opens (each with a StateLog from before connect()); `closeAll()` in afterEach. */
+export class TestLayers {
+  readonly #open: RedisLayer[] = [];
+
+  /** A layer on `config`, connected; the test expects it to be `ready`. */
+  async connected(config: RedisConfig): Promise<LoggedLayer> {
+    const { layer, log } = await this.connectTimed(config);
+    expect(layer.state).toBe('ready');
+    return { layer, log };
+  }
+
+  /** A layer on `config` after connect(), whatever state it reached, and how long connect() took. */
+  async connectTimed(config: RedisConfig): Promise<LoggedLayer & { connectMs: number }> {
+    const layer = new RedisLayer(config);
+    this.#open.push(layer);
+    const log = new StateLog(layer);
+    const started = performance.now();
+    await layer.connect();
+    return { layer, log, connectMs: performance.now() - started };
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.#open.splice(0).map((layer) => layer.close()));
   }
 }

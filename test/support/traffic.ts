@@ -1,8 +1,12 @@
 /**
  * Steady traffic for failure tests: `concurrency` loops each calling `op` back to back (with a
  * short pause), recording when every call started and ended and how it finished. Tests then ask
- * how long the slowest call took, and when calls succeeded again after an event.
+ * how long the slowest call took, and when calls succeeded again after an event. Also: SET traffic
+ * over a layer, and pub/sub probes that check a subscription survived a failure.
  */
+import type { Store } from '../../src/redis/store.js';
+import { waitFor } from './redis-process.js';
+
 export interface CallRecord {
   /** performance.now() when the call was made and when it settled. */
   start: number;
@@ -92,4 +96,34 @@ export class Traffic {
       await new Promise((resolve) => setTimeout(resolve, this.pauseMs));
     }
   }
+}
+
+/** Started traffic of SETs through `layer.store`: worker `w` writes its call number to `keyOf(w)`. */
+export function writeTraffic(
+  layer: { readonly store: Pick<Store, 'set'> },
+  keyOf: (worker: number) => string,
+  concurrency = 10,
+): Traffic {
+  return new Traffic((worker, n) => layer.store.set(keyOf(worker), String(n)), concurrency).start();
+}
+
+/** Subscribes to `channel`; the returned array collects every message received. */
+export async function collectMessages(store: Pick<Store, 'subscribe'>, channel: string): Promise<string[]> {
+  const received: string[] = [];
+  await store.subscribe(channel, (message) => received.push(message));
+  return received;
+}
+
+/** Publishes `message` on `channel` until it shows up in `received` (waitFor's timeout). */
+export async function publishUntilReceived(
+  what: string,
+  store: Pick<Store, 'publish'>,
+  channel: string,
+  message: string,
+  received: string[],
+): Promise<void> {
+  await waitFor(what, async () => {
+    await store.publish(channel, message);
+    return received.includes(message);
+  });
 }

@@ -6,9 +6,9 @@
  * must show every node with its role.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RedisLayer } from '../../../src/redis/layer.js';
+import type { RedisLayer } from '../../../src/redis/layer.js';
 import { hashSlot } from '../../../src/redis/topology/slot.js';
-import { StateLog } from '../../support/states.js';
+import { type StateLog, TestLayers } from '../../support/states.js';
 import {
   type FailoverResult,
   type RedisClusterHandle,
@@ -16,7 +16,7 @@ import {
   startCluster,
   waitFor,
 } from '../../support/topology.js';
-import { Traffic } from '../../support/traffic.js';
+import { collectMessages, publishUntilReceived, type Traffic, writeTraffic } from '../../support/traffic.js';
 
 const TIMEOUT_MS = 250;
 const SLACK_MS = 200;
@@ -24,14 +24,14 @@ const SLACK_MS = 200;
 const RESUME_WITHIN_MS = 1000;
 
 let cluster: RedisClusterHandle;
-const layers: RedisLayer[] = [];
+const layers = new TestLayers();
 
 beforeAll(async () => {
   cluster = await startCluster();
 }, 60_000);
 afterAll(() => cluster.stop());
 afterEach(async () => {
-  await Promise.all(layers.splice(0).map((layer) => layer.close()));
+  await layers.closeAll();
   for (const node of cluster.nodes) {
     if (node.paused) node.resume();
     if (!node.running) await node.restart();
@@ -39,14 +39,8 @@ afterEach(async () => {
   await cluster.waitHealthy();
 }, 60_000);
 
-async function connectedLayer(): Promise<{ layer: RedisLayer; log: StateLog }> {
-  const layer = new RedisLayer(cluster.config({ REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) }));
-  layers.push(layer);
-  const log = new StateLog(layer);
-  await layer.connect();
-  expect(layer.state).toBe('ready');
-  return { layer, log };
-}
+const connectedLayer = () =>
+  layers.connected(cluster.config({ REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) }));
 
 /** `count` keys (or channels) built by `name(i)` whose slots `master` serves. */
 async function servedBy(master: RedisProcess, count: number, name: (i: number) => string): Promise<string[]> {
@@ -65,28 +59,36 @@ async function trafficAround(layer: RedisLayer, victim: RedisProcess) {
     const key = layer.keys.key('other', i);
     if ((await cluster.masterOfSlot(hashSlot(key))) !== victim) elsewhere.push(key);
   }
-  const victimWrites = new Traffic((w, n) => layer.store.set(onVictim[w]!, String(n)), 10).start();
-  const otherWrites = new Traffic((w, n) => layer.store.set(elsewhere[w]!, String(n)), 5).start();
+  const victimWrites = writeTraffic(layer, (w) => onVictim[w]!, 10);
+  const otherWrites = writeTraffic(layer, (w) => elsewhere[w]!, 5);
   await victimWrites.waitForSuccess();
   await otherWrites.waitForSuccess();
   return { victimWrites, otherWrites, onVictim };
 }
 
-async function resumedAfter(traffic: Traffic, failover: FailoverResult, layer: RedisLayer): Promise<number> {
+/** Writes to the victim's slots resumed within RESUME_WITHIN_MS of the promotion (printed too). */
+async function expectResumed(what: string, traffic: Traffic, failover: FailoverResult, layer: RedisLayer) {
   const first = await waitFor('a write after the promotion', () =>
     traffic.firstSuccessAfter(failover.promotedAt),
   ).catch((error: Error) => {
     const outcomes = JSON.stringify(traffic.outcomes(failover.promotedAt));
     throw new Error(`${error.message}; layer ${layer.state} (${layer.reason}); since promotion: ${outcomes}`);
   });
-  return first.end - failover.promotedAt;
-}
-
-function report(what: string, failover: FailoverResult, resumedMs: number): void {
+  const resumedMs = first.end - failover.promotedAt;
   const promotion = Math.round(failover.promotedAt - failover.startedAt);
   console.info(
     `cluster ${what}: replica promoted ${promotion} ms in; writes resumed ${Math.round(resumedMs)} ms after`,
   );
+  expect(resumedMs).toBeLessThan(RESUME_WITHIN_MS);
+}
+
+/** Once the layer is ready again, stops both traffics: no call waited past the command timeout. */
+async function expectBoundedOnceReady(log: StateLog, victimWrites: Traffic, otherWrites: Traffic) {
+  await log.reach('ready');
+  await victimWrites.stop();
+  await otherWrites.stop();
+  expect(victimWrites.slowestMs()).toBeLessThanOrEqual(TIMEOUT_MS + SLACK_MS);
+  expect(otherWrites.slowestMs()).toBeLessThanOrEqual(TIMEOUT_MS + SLACK_MS);
 }
 
 describe('Redis Cluster failover', () => {
@@ -94,30 +96,25 @@ describe('Redis Cluster failover', () => {
     const { layer, log } = await connectedLayer();
     const victim = (await cluster.masters())[0]!;
     const [channel] = await servedBy(victim, 1, (i) => layer.keys.channel('failover', i));
-    const received: string[] = [];
-    await layer.store.subscribe(channel!, (message) => received.push(message));
+    const received = await collectMessages(layer.store, channel!);
     const { victimWrites, otherWrites, onVictim } = await trafficAround(layer, victim);
 
     const failover = await cluster.failover(victim);
-    const resumedMs = await resumedAfter(victimWrites, failover, layer);
-    report('master killed', failover, resumedMs);
-    expect(resumedMs).toBeLessThan(RESUME_WITHIN_MS);
-
-    await log.reach('ready');
-    await victimWrites.stop();
-    await otherWrites.stop();
-    expect(victimWrites.slowestMs()).toBeLessThanOrEqual(TIMEOUT_MS + SLACK_MS);
-    expect(otherWrites.slowestMs()).toBeLessThanOrEqual(TIMEOUT_MS + SLACK_MS);
+    await expectResumed('master killed', victimWrites, failover, layer);
+    await expectBoundedOnceReady(log, victimWrites, otherWrites);
     // Degraded at most once while the slots were unserved: no flapping.
     expect(log.states.filter((s) => s === 'degraded').length).toBeLessThanOrEqual(1);
     expect(log.states.at(-1)).toBe('ready');
 
     await layer.store.set(onVictim[0]!, 'after');
     expect(await layer.store.get(onVictim[0]!)).toBe('after');
-    await waitFor('the sharded subscription on the promoted master', async () => {
-      await layer.store.publish(channel!, 'after failover');
-      return received.includes('after failover');
-    });
+    await publishUntilReceived(
+      'the sharded subscription on the promoted master',
+      layer.store,
+      channel!,
+      'after failover',
+      received,
+    );
 
     const nodes = (await layer.health()).nodes;
     const dead = nodes.find((n) => n.address === victim.address);
@@ -141,37 +138,30 @@ describe('Redis Cluster failover', () => {
       return Array.isArray(role) && role[0] === 'master';
     });
     const failover = { previous: victim, promoted, startedAt, promotedAt: performance.now() };
-    const resumedMs = await resumedAfter(victimWrites, failover, layer);
-    report('master paused', failover, resumedMs);
-    expect(resumedMs).toBeLessThan(RESUME_WITHIN_MS);
-
-    await log.reach('ready');
-    await victimWrites.stop();
-    await otherWrites.stop();
-    expect(victimWrites.slowestMs()).toBeLessThanOrEqual(TIMEOUT_MS + SLACK_MS);
-    expect(otherWrites.slowestMs()).toBeLessThanOrEqual(TIMEOUT_MS + SLACK_MS);
+    await expectResumed('master paused', victimWrites, failover, layer);
+    await expectBoundedOnceReady(log, victimWrites, otherWrites);
   });
 
   it('follows a graceful CLUSTER FAILOVER with writes and subscriptions intact', async () => {
     const { layer, log } = await connectedLayer();
     const victim = (await cluster.masters())[2]!;
     const [channel] = await servedBy(victim, 1, (i) => layer.keys.channel('graceful', i));
-    const received: string[] = [];
-    await layer.store.subscribe(channel!, (message) => received.push(message));
+    const received = await collectMessages(layer.store, channel!);
     const { victimWrites, otherWrites } = await trafficAround(layer, victim);
 
     const failover = await cluster.failover(victim, { graceful: true });
-    const resumedMs = await resumedAfter(victimWrites, failover, layer);
-    report('graceful failover', failover, resumedMs);
-    expect(resumedMs).toBeLessThan(RESUME_WITHIN_MS);
+    await expectResumed('graceful failover', victimWrites, failover, layer);
     await victimWrites.stop();
     await otherWrites.stop();
     expect(victimWrites.slowestMs()).toBeLessThanOrEqual(TIMEOUT_MS + SLACK_MS);
     expect(log.states.at(-1)).toBe('ready');
-    await waitFor('the sharded subscription after the switch', async () => {
-      await layer.store.publish(channel!, 'after switch');
-      return received.includes('after switch');
-    });
+    await publishUntilReceived(
+      'the sharded subscription after the switch',
+      layer.store,
+      channel!,
+      'after switch',
+      received,
+    );
   });
 
   it('reports every node with its role, reachability and latency', async () => {
@@ -193,12 +183,8 @@ describe('Redis Cluster failover', () => {
   // Last: it restarts the whole cluster.
   it('starts degraded at once when no node answers, and becomes ready when the cluster is back', async () => {
     await Promise.all(cluster.nodes.map((node) => node.kill()));
-    const layer = new RedisLayer(cluster.config());
-    layers.push(layer);
-    const log = new StateLog(layer);
-    const started = performance.now();
-    await layer.connect();
-    expect(performance.now() - started).toBeLessThan(1000);
+    const { layer, log, connectMs } = await layers.connectTimed(cluster.config());
+    expect(connectMs).toBeLessThan(1000);
     expect(layer.state).toBe('degraded');
     expect(layer.reason).toMatch(/unavailable|connect|ECONNREFUSED/i);
 

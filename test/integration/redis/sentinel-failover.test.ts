@@ -6,49 +6,41 @@
  * survive, and health() must show the master, the replica and the sentinels.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RedisLayer } from '../../../src/redis/layer.js';
-import { StateLog } from '../../support/states.js';
+import { TestLayers } from '../../support/states.js';
 import {
   type FailoverResult,
   type RedisSentinelHandle,
   startSentinel,
   waitFor,
 } from '../../support/topology.js';
-import { Traffic } from '../../support/traffic.js';
+import { collectMessages, publishUntilReceived, writeTraffic } from '../../support/traffic.js';
 
 const TIMEOUT_MS = 250;
 const SLACK_MS = 200;
 const RESUME_WITHIN_MS = 1000;
 
 let sentinel: RedisSentinelHandle;
-const layers: RedisLayer[] = [];
+const layers = new TestLayers();
 
 beforeAll(async () => {
   sentinel = await startSentinel();
 }, 60_000);
 afterAll(() => sentinel.stop());
 afterEach(async () => {
-  await Promise.all(layers.splice(0).map((layer) => layer.close()));
+  await layers.closeAll();
   for (const node of sentinel.sentinels) if (!node.running) await node.restart();
   for (const node of sentinel.servers) if (!node.running) await sentinel.rejoin(node);
   await sentinel.waitHealthy();
 }, 60_000);
 
-async function connectedLayer(): Promise<{ layer: RedisLayer; log: StateLog }> {
-  const layer = new RedisLayer(sentinel.config({ REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) }));
-  layers.push(layer);
-  const log = new StateLog(layer);
-  await layer.connect();
-  expect(layer.state).toBe('ready');
-  return { layer, log };
-}
+const connectedLayer = () =>
+  layers.connected(sentinel.config({ REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) }));
 
 async function failoverUnderTraffic(graceful: boolean) {
   const { layer, log } = await connectedLayer();
   const channel = layer.keys.channel('sentinel', graceful ? 'graceful' : 'kill');
-  const received: string[] = [];
-  await layer.store.subscribe(channel, (message) => received.push(message));
-  const writes = new Traffic((w, n) => layer.store.set(layer.keys.key('w', w), String(n)), 10).start();
+  const received = await collectMessages(layer.store, channel);
+  const writes = writeTraffic(layer, (w) => layer.keys.key('w', w), 10);
   await writes.waitForSuccess();
 
   const failover = await sentinel.failover({ graceful });
@@ -78,10 +70,13 @@ describe('Redis Sentinel failover', () => {
     const { layer, writes, failover, resumedAt, channel, received } = await failoverUnderTraffic(true);
     expect(resumedAt - failover.announcedAt!).toBeLessThan(RESUME_WITHIN_MS);
     expect(writes.slowestMs()).toBeLessThanOrEqual(TIMEOUT_MS + SLACK_MS);
-    await waitFor('the subscription on the new master', async () => {
-      await layer.store.publish(channel, 'after switch');
-      return received.includes('after switch');
-    });
+    await publishUntilReceived(
+      'the subscription on the new master',
+      layer.store,
+      channel,
+      'after switch',
+      received,
+    );
     expect(layer.state).toBe('ready');
   });
 
@@ -93,10 +88,13 @@ describe('Redis Sentinel failover', () => {
     expect(log.states).toEqual(['ready', 'degraded', 'ready']);
     expect(log.changes[1]!.reason).toMatch(/master/);
 
-    await waitFor('the subscription on the new master', async () => {
-      await layer.store.publish(channel, 'after failover');
-      return received.includes('after failover');
-    });
+    await publishUntilReceived(
+      'the subscription on the new master',
+      layer.store,
+      channel,
+      'after failover',
+      received,
+    );
     const health = await layer.health();
     expect(health.nodes.find((n) => n.role === 'master')).toMatchObject({
       address: failover.promoted.address,
@@ -106,12 +104,8 @@ describe('Redis Sentinel failover', () => {
 
   it('starts degraded at once when no sentinel answers, and becomes ready when they return', async () => {
     await Promise.all(sentinel.sentinels.map((s) => s.kill()));
-    const layer = new RedisLayer(sentinel.config());
-    layers.push(layer);
-    const log = new StateLog(layer);
-    const started = performance.now();
-    await layer.connect();
-    expect(performance.now() - started).toBeLessThan(1000);
+    const { layer, log, connectMs } = await layers.connectTimed(sentinel.config());
+    expect(connectMs).toBeLessThan(1000);
     expect(layer.state).toBe('degraded');
     await expect(layer.store.get(layer.keys.key('x'))).rejects.toMatchObject({ code: 'REDIS_UNAVAILABLE' });
 

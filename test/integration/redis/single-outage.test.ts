@@ -4,43 +4,28 @@
  * (one `state` event per change), and it returns to Redis by itself, subscriptions included.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RedisLayer } from '../../../src/redis/layer.js';
-import { StateLog } from '../../support/states.js';
+import { TestLayers } from '../../support/states.js';
 import { type RedisSingleHandle, startSingle, waitFor } from '../../support/topology.js';
-import { Traffic } from '../../support/traffic.js';
+import { collectMessages, writeTraffic } from '../../support/traffic.js';
 
 const TIMEOUT_MS = 250;
 /** Room for a loaded, shared machine: timers can fire late when the event loop is busy. */
 const SLACK_MS = 200;
 
 let redis: RedisSingleHandle;
-const layers: RedisLayer[] = [];
+const layers = new TestLayers();
 
 beforeAll(async () => {
   redis = await startSingle();
 });
 afterAll(() => redis.stop());
 afterEach(async () => {
-  await Promise.all(layers.splice(0).map((layer) => layer.close()));
+  await layers.closeAll();
   redis.node.resume();
   if (!redis.node.running) await redis.node.restart();
 });
 
-async function connectedLayer(): Promise<{ layer: RedisLayer; log: StateLog }> {
-  const layer = new RedisLayer(redis.config({ REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) }));
-  layers.push(layer);
-  const log = new StateLog(layer);
-  await layer.connect();
-  expect(layer.state).toBe('ready');
-  return { layer, log };
-}
-
-function writes(layer: RedisLayer): Traffic {
-  return new Traffic(
-    (worker, n) => layer.store.set(layer.keys.key('traffic', worker), String(n)),
-    10,
-  ).start();
-}
+const connectedLayer = () => layers.connected(redis.config({ REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) }));
 
 describe.each([
   ['killed (SIGKILL)', () => redis.node.kill(), () => redis.node.restart()],
@@ -49,7 +34,7 @@ describe.each([
 ])('Redis %s during traffic', (_name, breakIt, repair) => {
   it('bounds every call, degrades once with a reason, and recovers by itself', async () => {
     const { layer, log } = await connectedLayer();
-    const traffic = writes(layer);
+    const traffic = writeTraffic(layer, (worker) => layer.keys.key('traffic', worker), 10);
     await traffic.waitForSuccess();
 
     await breakIt();
@@ -78,12 +63,8 @@ describe.each([
 describe('Redis unavailable at startup', () => {
   it('starts degraded at once when Redis is down, then becomes ready when it comes up', async () => {
     await redis.node.kill();
-    const layer = new RedisLayer(redis.config());
-    layers.push(layer);
-    const log = new StateLog(layer);
-    const started = performance.now();
-    await layer.connect();
-    expect(performance.now() - started).toBeLessThan(1000);
+    const { layer, log, connectMs } = await layers.connectTimed(redis.config());
+    expect(connectMs).toBeLessThan(1000);
     expect(layer.state).toBe('degraded');
     expect(layer.reason).toMatch(/ECONNREFUSED|connect/);
     const call = performance.now();
@@ -98,12 +79,10 @@ describe('Redis unavailable at startup', () => {
 
   it('gives up waiting for a paused Redis after the connect timeout, then recovers', async () => {
     redis.node.pause();
-    const layer = new RedisLayer(redis.config({ REDIS_CONNECT_TIMEOUT_MS: '500' }));
-    layers.push(layer);
-    const log = new StateLog(layer);
-    const started = performance.now();
-    await layer.connect();
-    expect(performance.now() - started).toBeLessThan(500 + SLACK_MS);
+    const { layer, log, connectMs } = await layers.connectTimed(
+      redis.config({ REDIS_CONNECT_TIMEOUT_MS: '500' }),
+    );
+    expect(connectMs).toBeLessThan(500 + SLACK_MS);
     expect(layer.state).toBe('degraded');
 
     redis.node.resume();
@@ -117,8 +96,7 @@ describe('subscriptions across a restart', () => {
   it('are restored, and deliver each message once', async () => {
     const { layer, log } = await connectedLayer();
     const channel = layer.keys.channel('outage', 'restart');
-    const received: string[] = [];
-    await layer.store.subscribe(channel, (message) => received.push(message));
+    const received = await collectMessages(layer.store, channel);
 
     await redis.node.kill();
     await log.reach('degraded');
