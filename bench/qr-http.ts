@@ -10,12 +10,18 @@
  *   and p99 (target < 10 ms);
  * - 100 connections over all 25,000 students (more than the in-process tier holds by default, so
  *   most answers come from Redis);
+ * - 100 connections sending RATE (3,000) requests per second in all: p99 below saturation, where
+ *   a closed loop's latency is just connections / throughput;
  * - 5,000 connections over 1,000 students: no errors, no timeouts, every answer a 200.
  *
- * Run: npx tsx bench/qr-http.ts [--duration 5] [--rounds 3]   (STUDENTS=25000)
+ * Each line also gives the server's own CPU time per request (utime + stime from /proc), which the
+ * load of other processes on the machine does not blur; `GET /api/1/status` of the same server
+ * (no I/O) separates the reference server's own per-request cost from the QR route's.
+ *
+ * Run: npx tsx bench/qr-http.ts [--duration 5] [--rounds 3]   (STUDENTS=25000 RATE=3000)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +36,8 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const ownRedis = process.env.REDIS_URL === undefined ? await RedisProcess.start() : undefined;
 const REDIS_URL = process.env.REDIS_URL ?? `redis://${ownRedis!.address}`;
 const STUDENTS = Number(process.env.STUDENTS ?? 25_000);
+/** Fixed request rate of the latency scenario: what an event's peak needs, well below saturation. */
+const RATE = Number(process.env.RATE ?? 3_000);
 const { values } = parseArgs({
   options: { duration: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' } },
 });
@@ -78,25 +86,49 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** CPU time (user + system) a process has used, in milliseconds (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 interface Result {
   rps: number;
+  /** Server CPU per answered request, in microseconds: not blurred by other processes' load. */
+  cpuUs: number;
   p99: number;
   errors: number;
   timeouts: number;
   non2xx: number;
 }
 
-async function load(base: string, paths: string[], connections: number, seconds: number): Promise<Result> {
+async function load(
+  base: string,
+  pid: number,
+  paths: string[],
+  connections: number,
+  seconds: number,
+  rate?: number,
+): Promise<Result> {
+  // One dynamic request walking the paths round-robin across every connection: a static array
+  // would be built once per connection (25,000 x 5,000 buffers) before the first request.
+  let next = 0;
+  const cpuBefore = cpuMs(pid);
   const result = await autocannon({
     url: base,
     connections,
     duration: seconds,
     pipelining: 1,
     timeout: 10,
-    requests: paths.map((path) => ({ method: 'GET', path })),
+    ...(rate === undefined ? {} : { overallRate: rate }),
+    requests: [
+      { method: 'GET', setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length]! }) },
+    ],
   });
+  const cpuUs = ((cpuMs(pid) - cpuBefore) * 1000) / Math.max(1, result.requests.total);
   return {
     rps: result.requests.average,
+    cpuUs,
     p99: result.latency.p99,
     errors: result.errors,
     timeouts: result.timeouts,
@@ -145,12 +177,20 @@ const targets = [
   {
     name: 'bare Fastify route (baseline)',
     base: `http://127.0.0.1:${barePort}`,
+    pid: bare.pid!,
     path: (id: string) => `/bare/${id}.png`,
   },
   {
     name: 'GET /api/1/qr/students/:id.png',
     base: `http://127.0.0.1:${plexusPort}`,
+    pid: server.pid!,
     path: (id: string) => `/api/1/qr/students/${id}.png`,
+  },
+  {
+    name: 'GET /api/1/status (same server, no I/O)',
+    base: `http://127.0.0.1:${plexusPort}`,
+    pid: server.pid!,
+    path: (_id: string) => '/api/1/status',
   },
 ];
 
@@ -161,7 +201,7 @@ try {
   ]);
   const hot = ids.slice(0, 1000);
   // Warm-up: JIT, connections, and the server's in-process tier for the hot set.
-  for (const t of targets) await load(t.base, hot.map(t.path), 50, 2);
+  for (const t of targets) await load(t.base, t.pid, hot.map(t.path), 50, 2);
 
   const scenarios = [
     { name: `100 connections, 1,000 students`, connections: 100, ids: hot, seconds: duration },
@@ -170,6 +210,13 @@ try {
       connections: 100,
       ids,
       seconds: duration,
+    },
+    {
+      name: `100 connections at ${RATE.toLocaleString('en-US')} req/s (not saturated), 1,000 students`,
+      connections: 100,
+      ids: hot,
+      seconds: duration,
+      rate: RATE,
     },
     {
       name: `5,000 connections, 1,000 students`,
@@ -182,7 +229,16 @@ try {
     const runs: Result[][] = targets.map(() => []);
     for (let round = 0; round < rounds; round++) {
       for (const [i, t] of targets.entries()) {
-        runs[i]!.push(await load(t.base, scenario.ids.map(t.path), scenario.connections, scenario.seconds));
+        runs[i]!.push(
+          await load(
+            t.base,
+            t.pid,
+            scenario.ids.map(t.path),
+            scenario.connections,
+            scenario.seconds,
+            scenario.rate,
+          ),
+        );
       }
     }
     const baseline = median(runs[0]!.map((r) => r.rps));
@@ -192,8 +248,9 @@ try {
       const rps = median(rs.map((r) => r.rps));
       const sum = (k: 'errors' | 'timeouts' | 'non2xx') => rs.reduce((a, r) => a + r[k], 0);
       console.log(
-        `  ${t.name.padEnd(34)} ${Math.round(rps).toString().padStart(7)} req/s  ratio ${(rps / baseline).toFixed(2)}  ` +
-          `p99 ${median(rs.map((r) => r.p99))} ms  errors ${sum('errors')}  timeouts ${sum('timeouts')}  non-2xx ${sum('non2xx')}`,
+        `  ${t.name.padEnd(40)} ${Math.round(rps).toString().padStart(7)} req/s  ratio ${(rps / baseline).toFixed(2)}  ` +
+          `p99 ${median(rs.map((r) => r.p99))} ms  CPU ${median(rs.map((r) => r.cpuUs)).toFixed(1)} us/req  ` +
+          `errors ${sum('errors')}  timeouts ${sum('timeouts')}  non-2xx ${sum('non2xx')}`,
       );
     }
   }

@@ -55,6 +55,7 @@ export class QRImages {
   readonly #namespaces: Record<SubjectType, CacheNamespace>;
   readonly #fingerprint: string;
   readonly #ttl: number;
+  readonly #untagged: { ttl: number; tags: readonly string[] };
 
   constructor(options: QRImagesOptions) {
     this.#config = options.config;
@@ -64,6 +65,7 @@ export class QRImages {
     const format = options.tokens.format === 'jwt' ? 'j' : 'c';
     this.#fingerprint = `k${options.tokens.keyring.signing.id}${format}${options.config.errorCorrection}`;
     this.#ttl = options.config.cacheTtlSeconds * 1000;
+    this.#untagged = { ttl: this.#ttl, tags: [] };
   }
 
   /** The configured default options for a format. */
@@ -92,14 +94,14 @@ export class QRImages {
       if (record === undefined) throw new QRNotFoundError(type, id);
       return this.entryFor(record, options, renderHere);
     };
-    const entryOptions = { ttl: this.#ttl, tags: this.#isDefault(options) ? [] : [id] };
+    const entryOptions = this.#isDefault(options) ? this.#untagged : { ttl: this.#ttl, tags: [id] };
     let entry = decodeEntry(await ns.getOrSet(key, load, entryOptions));
     if (entry === undefined) {
       // Written by an incompatible version, or damaged: replace it.
       await ns.delete(key);
       entry = decodeEntry(await ns.getOrSet(key, load, entryOptions))!;
     }
-    return { ...entry, format: options.format, cached };
+    return { token: entry.token, etag: entry.etag, body: entry.body, format: options.format, cached };
   }
 
   /** Signs the record's token and renders it: the value stored in the cache. */

@@ -108,12 +108,13 @@ function sendImage(
   request: FastifyRequest,
   reply: FastifyReply,
   image: QRImage,
-  maxAge: number,
+  cacheControl: string,
 ): FastifyReply {
-  void reply
-    .header('etag', image.etag)
-    .header('cache-control', `private, max-age=${maxAge}`)
-    .header('x-cache', image.cached ? 'HIT' : 'MISS');
+  void reply.headers({
+    etag: image.etag,
+    'cache-control': cacheControl,
+    'x-cache': image.cached ? 'HIT' : 'MISS',
+  });
   const match = request.headers['if-none-match'];
   if (match?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === image.etag)) {
     return reply.code(304).send();
@@ -123,7 +124,7 @@ function sendImage(
 
 export const qrRoutes: RoutePlugin = (app, { plexus, requireAdmin }) => {
   const qr = plexus.qr;
-  const maxAge = plexus.config.qr.httpMaxAgeSeconds;
+  const cacheControl = `private, max-age=${plexus.config.qr.httpMaxAgeSeconds}`;
 
   for (const type of ['student', 'stall'] as const) {
     const base = `/qr/${PLURAL[type]}`;
@@ -150,7 +151,7 @@ export const qrRoutes: RoutePlugin = (app, { plexus, requireAdmin }) => {
           { schema: { params: idParams, querystring: imageQuery, response: errorResponses } },
           async (request, reply) => {
             const image = await qr.getImage(type, request.params.id, { ...request.query, format });
-            return sendImage(request, reply, image, maxAge);
+            return sendImage(request, reply, image, cacheControl);
           },
         );
       }

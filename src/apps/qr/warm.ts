@@ -43,6 +43,12 @@ interface Pending {
 /** Workers are closed after this long without warming. */
 const POOL_IDLE_MS = 10_000;
 
+/**
+ * Most keys any warm run has in flight (QR_WARM_CONCURRENCY and CACHE_WARM_CONCURRENCY are both
+ * capped below this): records of pages further back are loaded or skipped by then.
+ */
+const MAX_IN_FLIGHT = 4096;
+
 export function workerCount(setting: number | 'auto'): number {
   return setting === 'auto' ? Math.min(4, Math.max(0, availableParallelism() - 1)) : setting;
 }
@@ -86,8 +92,7 @@ export class QRWarmer {
   async *keys(type: SubjectType, formats: readonly ImageFormat[]): AsyncGenerator<string> {
     const pending = this.#pending[type];
     const batch = this.#config.warmBatchSize;
-    // Keys of older pages are either loaded or skipped (already cached) by now.
-    const keep = Math.ceil(this.#config.warmConcurrency / batch) + 1;
+    const keep = Math.ceil(MAX_IN_FLIGHT / batch) + 1;
     let after: string | undefined;
     const keysOfPage: string[][] = [];
     this.#started();
@@ -110,8 +115,9 @@ export class QRWarmer {
         yield* keys;
       }
     } finally {
-      // Loads still in flight read the record again from the database.
-      for (const keys of keysOfPage) for (const key of keys) pending.delete(key);
+      // Records of the last pages stay for the loads still in flight. Those of keys that were
+      // skipped (already cached) linger, at most `keep` pages of them, until a later run reaches
+      // the same keys and replaces them.
       this.#finished();
     }
   }
