@@ -3,10 +3,8 @@
  * answering GET /bare with a literal of the same shape and size as /api/1/status.
  * Usage: node --import tsx bench/server-bare.ts <port>
  */
-import Fastify from 'fastify';
+import { serveBare } from './support/http.js';
 
-const port = Number(process.argv[2] ?? 3999);
-const app = Fastify({ logger: false });
 const body = {
   status: 'online',
   cluster: {
@@ -17,7 +15,4 @@ const body = {
   },
   redis: { connected: false, fallbackMode: true, healthy: true, topology: 'memory', state: 'memory' },
 };
-app.get('/bare', async () => body);
-await app.listen({ host: '127.0.0.1', port });
-process.send?.('ready');
-process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+await serveBare(body, 3999);

@@ -12,57 +12,28 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { SEMI_SPACE_FLAG } from '../src/cli/node-flags.js';
+import {
+  freePort,
+  LOAD_OPTIONS,
+  loadSettings,
+  median,
+  REDIS_URL,
+  ROOT,
+  runRounds,
+  spawnBare,
+  stop,
+  type Target,
+  waitForHttp,
+} from './support/http.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/plexus.js');
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '3' },
-    connections: { type: 'string', default: '50' },
-  },
-});
-const duration = Number(values.duration);
-const rounds = Number(values.rounds);
-const connections = Number(values.connections);
-
-interface Target {
-  name: string;
-  url: string;
-  process: ChildProcess;
-  runs: { rps: number; p99: number }[];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`${url}: server exited with ${child.exitCode}`);
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
+const { values } = parseArgs({ options: LOAD_OPTIONS });
+const { duration, rounds, connections } = loadSettings(values);
 
 /** `node bin/plexus.js start`, with the V8 flags `npm start` uses unless `nodeFlags` says otherwise. */
 function startPlexus(
@@ -89,25 +60,6 @@ function children(pid: number): number[] {
   return text === '' ? [] : text.split(/\s+/).map(Number);
 }
 
-async function load(url: string, seconds: number): Promise<{ rps: number; p99: number }> {
-  const result = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
-  if (result.non2xx > 0 || result.errors > 0)
-    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { rps: result.requests.average, p99: result.latency.p99 };
-}
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 async function main(): Promise<void> {
   const built = join(ROOT, 'dist/src/cli/main.js');
   if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first');
@@ -122,20 +74,13 @@ async function main(): Promise<void> {
     freePort(),
   ]);
 
-  const bare = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'bench/server-bare.ts'), String(barePort)],
-    {
-      cwd: ROOT,
-      stdio: 'ignore',
-    },
-  );
+  const bare = spawnBare('server-bare.ts', barePort);
   const memory = startPlexus(memoryPort, join(dataDir, 'memory'), {});
   const redis = startPlexus(redisPort, join(dataDir, 'redis'), {
     REDIS_URL,
     REDIS_KEY_PREFIX: `bench-${process.pid}`,
   });
-  const targets: Target[] = [
+  const targets: (Target & { process: ChildProcess })[] = [
     {
       name: 'bare Fastify route (baseline)',
       url: `http://127.0.0.1:${barePort}/bare`,
@@ -160,10 +105,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 3000));
     const idleRss = rssMb(memory.pid!);
 
-    for (const target of targets) await load(target.url, 2); // warm-up: JIT, connection pools
-    for (let round = 0; round < rounds; round++) {
-      for (const target of targets) target.runs.push(await load(target.url, duration));
-    }
+    await runRounds(targets, { connections, rounds, duration });
     const baseline = median(targets[0]!.runs.map((r) => r.rps));
     console.log(
       `\nthroughput: ${connections} connections, ${rounds} rounds of ${duration} s, median of rounds`,

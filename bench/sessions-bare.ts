@@ -3,10 +3,8 @@
  * answering GET /bare with a literal of the same shape and size as GET /api/1/auth/me.
  * Usage: node --import tsx bench/sessions-bare.ts <port>
  */
-import Fastify from 'fastify';
+import { serveBare } from './support/http.js';
 
-const port = Number(process.argv[2] ?? 3998);
-const app = Fastify({ logger: false });
 const body = {
   user: { id: '4b8f5a8e-3f6c-4f7e-9d2a-0c1e5b7a9d31', login: 'bench@example.com', roles: ['staff'] },
   session: {
@@ -19,6 +17,4 @@ const body = {
     expiresAt: '2026-01-02T00:00:00.000Z',
   },
 };
-app.get('/bare', async () => body);
-await app.listen({ host: '127.0.0.1', port });
-process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+await serveBare(body, 3998);

@@ -16,13 +16,11 @@
  * Usage: npx tsx bench/sessions-me.ts [--duration 5] [--rounds 3] [--connections 50] [--reads 20000]
  *   (REDIS_URL, default redis://127.0.0.1:6379)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { createClient } from 'redis';
 import { Accounts } from '../src/accounts/accounts.js';
 import { loadDbConfig } from '../src/config/db.js';
@@ -31,90 +29,28 @@ import { loadAccountsConfig } from '../src/config/sessions.js';
 import { Database } from '../src/db/database.js';
 import { RedisLayer } from '../src/redis/layer.js';
 import { Sessions } from '../src/sessions/sessions.js';
+import {
+  freePort,
+  LOAD_OPTIONS,
+  loadSettings,
+  median,
+  REDIS_URL,
+  ROOT,
+  runRounds,
+  spawnBare,
+  stop,
+  type Target,
+  waitForHttp,
+} from './support/http.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const MAIN = join(ROOT, 'src/cli/main.ts');
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** Linux's USER_HZ, the unit of utime/stime in /proc/<pid>/stat. */
-const TICKS_PER_SECOND = 100;
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '3' },
-    connections: { type: 'string', default: '50' },
-    reads: { type: 'string', default: '20000' },
-  },
-});
-const duration = Number(values.duration);
-const rounds = Number(values.rounds);
-const connections = Number(values.connections);
+const { values } = parseArgs({ options: { ...LOAD_OPTIONS, reads: { type: 'string', default: '20000' } } });
+const { duration, rounds, connections } = loadSettings(values);
 const reads = Number(values.reads);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`${url}: server exited with ${child.exitCode}`);
-    const ok = await fetch(url).then(
-      (r) => r.status < 500,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-/** CPU time (user + system) a process has used, in microseconds; Linux only, else NaN. */
-function cpuMicros(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / TICKS_PER_SECOND;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-interface Run {
-  rps: number;
-  p99: number;
-  /** Server CPU per request, in microseconds. */
-  cpu: number;
-}
-
-async function load(url: string, seconds: number, pid: number | undefined, cookie?: string): Promise<Run> {
-  const headers = cookie === undefined ? {} : { cookie };
-  const before = cpuMicros(pid);
-  const result = await autocannon({ url, connections, duration: seconds, pipelining: 1, headers });
-  const cpu = (cpuMicros(pid) - before) / result.requests.total;
-  if (result.non2xx > 0 || result.errors > 0)
-    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { rps: result.requests.average, p99: result.latency.p99, cpu };
-}
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 async function throughput(dataDir: string, prefix: string): Promise<void> {
@@ -138,14 +74,7 @@ async function throughput(dataDir: string, prefix: string): Promise<void> {
   await db.close();
 
   const [barePort, plexusPort] = await Promise.all([freePort(), freePort()]);
-  const bare = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'bench/sessions-bare.ts'), String(barePort)],
-    {
-      cwd: ROOT,
-      stdio: 'ignore',
-    },
-  );
+  const bare = spawnBare('sessions-bare.ts', barePort);
   const plexus = spawn(
     process.execPath,
     ['--import', 'tsx', MAIN, 'start', '--host', '127.0.0.1', '--port', String(plexusPort)],
@@ -153,7 +82,12 @@ async function throughput(dataDir: string, prefix: string): Promise<void> {
   );
   try {
     const meUrl = `http://127.0.0.1:${plexusPort}/api/1/auth/me`;
-    await Promise.all([waitForHttp(`http://127.0.0.1:${barePort}/bare`, bare), waitForHttp(meUrl, plexus)]);
+    // Signed out, /me answers 401: any answer below 500 means the server is up.
+    const up = (r: Response) => r.status < 500;
+    await Promise.all([
+      waitForHttp(`http://127.0.0.1:${barePort}/bare`, bare, up),
+      waitForHttp(meUrl, plexus, up),
+    ]);
     const login = await fetch(`http://127.0.0.1:${plexusPort}/api/1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'autocannon' },
@@ -162,35 +96,30 @@ async function throughput(dataDir: string, prefix: string): Promise<void> {
     if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
     const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
 
-    const targets = [
+    const targets: Target[] = [
       {
         name: 'bare Fastify route (baseline)',
         url: `http://127.0.0.1:${barePort}/bare`,
         pid: bare.pid,
         cookie: undefined,
-        runs: [] as Run[],
+        runs: [],
       },
       {
         name: 'GET /api/1/status (no session)',
         url: `http://127.0.0.1:${plexusPort}/api/1/status`,
         pid: plexus.pid,
         cookie: undefined,
-        runs: [] as Run[],
+        runs: [],
       },
       {
         name: 'GET /api/1/auth/me, signed in',
         url: meUrl,
         pid: plexus.pid,
         cookie,
-        runs: [] as Run[],
+        runs: [],
       },
     ];
-    for (const target of targets) await load(target.url, 2, target.pid, target.cookie); // warm-up
-    for (let round = 0; round < rounds; round++) {
-      for (const target of targets) {
-        target.runs.push(await load(target.url, duration, target.pid, target.cookie));
-      }
-    }
+    await runRounds(targets, { connections, rounds, duration });
     const baseline = median(targets[0]!.runs.map((r) => r.rps));
     console.log(
       `throughput: ${connections} connections, ${rounds} rounds of ${duration} s, median of rounds`,
