@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InstanceRegistry, Metrics } from '../../src/instances/index.js';
 import { silentLogger } from '../../src/logger.js';
-import { BACKENDS, eventually, type Instances, type ManualLayer } from './bus-layers.js';
+import { BACKENDS, eventually, type Instances, type ManualLayer } from '../support/bus-backends.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type JobContext, Jobs, type JobsOptions } from '../../src/jobs/index.js';
 import { JobLedger } from '../../src/jobs/ledger.js';
-import { BACKENDS, eventually, type Instances, type ManualLayer } from './bus-layers.js';
+import { BACKENDS, eventually, type Instances, type ManualLayer } from '../support/bus-backends.js';
 
 interface Run {
   instance: string;

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Metrics, type MetricsOptions } from '../../src/instances/index.js';
 import { silentLogger } from '../../src/logger.js';
-import { BACKENDS, type Instances, type ManualLayer } from './bus-layers.js';
+import { BACKENDS, type Instances, type ManualLayer } from '../support/bus-backends.js';
 
 describe.each(BACKENDS)('metrics on $name', (backend) => {
   let instances: Instances;

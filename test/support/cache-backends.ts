@@ -7,44 +7,18 @@
  * - `redis`: each cache on its own RedisLayer (own connections) to the machine's Redis, one prefix.
  * - `cluster`: the same on a 3-master Redis Cluster started for the file.
  */
-import { EventEmitter } from 'node:events';
 import { type Cache, type CacheOptions, createCache } from '../../src/cache/index.js';
 import type { CacheConfig } from '../../src/config/cache.js';
 import type { RedisConfig } from '../../src/config/redis.js';
 import { loadRedisConfig } from '../../src/config/redis.js';
 import { Keys } from '../../src/redis/keys.js';
-import { type LayerState, RedisLayer, type RedisLayerEvents } from '../../src/redis/layer.js';
+import { RedisLayer } from '../../src/redis/layer.js';
 import { MemoryData } from '../../src/redis/memory/data.js';
 import { MemoryStore } from '../../src/redis/memory/memory-store.js';
 import { MemoryPubSub } from '../../src/redis/memory/pubsub.js';
 import type { Store } from '../../src/redis/store.js';
+import { connectReadyLayer, ManualLayer, eventually as poll, sharedCluster } from './layers.js';
 import { singleConfig, uniquePrefix } from './redis.js';
-import { type RedisClusterHandle, startCluster } from './topology.js';
-
-/** A layer view over any Store whose state a test sets by hand. */
-export class ManualCacheLayer extends EventEmitter<RedisLayerEvents> {
-  #state: LayerState;
-
-  constructor(
-    readonly store: Store,
-    readonly keys: Keys,
-    state: LayerState,
-  ) {
-    super();
-    this.#state = state;
-  }
-
-  get state(): LayerState {
-    return this.#state;
-  }
-
-  setState(state: LayerState): void {
-    const previous = this.#state;
-    this.#state = state;
-    if (previous !== state)
-      this.emit('state', { state, previous, reason: state === 'degraded' ? 'test' : '' });
-  }
-}
 
 export interface CacheGroup {
   caches: Cache[];
@@ -105,7 +79,7 @@ function memoryL2Backend(): CacheBackend {
       const keys = new Keys(uniquePrefix('cache'));
       const store = new MemoryStore({ data, pubsub });
       const caches = Array.from({ length: count }, (_, i) => {
-        const layer = new ManualCacheLayer(new MemoryStore({ data, pubsub }), keys, 'memory');
+        const layer = new ManualLayer(new MemoryStore({ data, pubsub }), keys, 'memory');
         const options: CacheOptions = { redis: layer, l2: layer.store, config, instanceId: `l${i}` };
         return createCache(options);
       });
@@ -126,14 +100,7 @@ function memoryL2Backend(): CacheBackend {
 function redisGroup(configFor: () => RedisConfig) {
   return async (count: number, config?: Partial<CacheConfig>): Promise<CacheGroup> => {
     const shared = configFor();
-    const layers = await Promise.all(
-      Array.from({ length: count }, async () => {
-        const layer = new RedisLayer(shared);
-        await layer.connect();
-        if (layer.state !== 'ready') throw new Error(`Redis layer is ${layer.state}: ${layer.reason}`);
-        return layer;
-      }),
-    );
+    const layers = await Promise.all(Array.from({ length: count }, () => connectReadyLayer(shared)));
     const caches = layers.map((redis, i) => createCache({ redis, config, instanceId: `r${i}` }));
     await startAll(caches);
     return {
@@ -159,20 +126,13 @@ function redisBackend(): CacheBackend {
 }
 
 function clusterBackend(): CacheBackend {
-  let cluster: RedisClusterHandle | undefined;
+  const cluster = sharedCluster();
   return {
     name: 'cluster',
     shared: true,
-    async setup() {
-      cluster = await startCluster();
-    },
-    async teardown() {
-      await cluster?.stop();
-    },
-    group: redisGroup(() => {
-      if (cluster === undefined) throw new Error('cluster backend not set up');
-      return cluster.config();
-    }),
+    setup: cluster.setup,
+    teardown: cluster.teardown,
+    group: redisGroup(cluster.config),
   };
 }
 
@@ -181,13 +141,6 @@ export function cacheBackends(): CacheBackend[] {
 }
 
 /** Resolves when `predicate` holds, polling every 5 ms; rejects after `timeoutMs`. */
-export async function eventually(
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+export function eventually(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  return poll(predicate, timeoutMs, 5);
 }

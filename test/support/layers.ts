@@ -1,4 +1,8 @@
 /**
+ * Layers for test suites. `ManualLayer` is a layer view over any Store whose state a test sets by
+ * hand (to simulate an outage); `connectReadyLayer` and `sharedCluster` serve the backends of the
+ * conformance suites (bus-backends.ts, cache-backends.ts); `eventually` polls a condition.
+ *
  * One `RedisLayer` factory per topology, for suites that must pass on every one of them:
  *
  *   describe.each(layerTargets())('%s', (target) => {
@@ -11,8 +15,12 @@
  * the harness in setup() (so chaos such as SCRIPT FLUSH never touches a server other tests share)
  * and stop it in teardown(). Every layer gets a unique key prefix and is closed at teardown.
  */
-import { loadRedisConfig } from '../../src/config/redis.js';
-import { RedisLayer } from '../../src/redis/layer.js';
+import { EventEmitter } from 'node:events';
+import type { LayerView } from '../../src/bus/backend.js';
+import { loadRedisConfig, type RedisConfig } from '../../src/config/redis.js';
+import type { Keys } from '../../src/redis/keys.js';
+import { type LayerState, RedisLayer, type RedisLayerEvents } from '../../src/redis/layer.js';
+import type { Store } from '../../src/redis/store.js';
 import { uniquePrefix } from './redis.js';
 import type { RedisProcess } from './redis-process.js';
 import {
@@ -23,6 +31,73 @@ import {
   startSentinel,
   startSingle,
 } from './topology.js';
+
+/** A LayerView over any Store whose state a test sets by hand (to simulate an outage). */
+export class ManualLayer extends EventEmitter<RedisLayerEvents> implements LayerView {
+  #state: LayerState;
+
+  constructor(
+    readonly store: Store,
+    readonly keys: Keys,
+    state: LayerState = 'memory',
+  ) {
+    super();
+    this.#state = state;
+  }
+
+  get state(): LayerState {
+    return this.#state;
+  }
+
+  /** Emits a `state` event when the state changes; the reason defaults to 'test' for `degraded`. */
+  setState(state: LayerState, reason = state === 'degraded' ? 'test' : ''): void {
+    const previous = this.#state;
+    this.#state = state;
+    if (previous !== state) this.emit('state', { state, previous, reason });
+  }
+}
+
+/** A new RedisLayer on `config`, connected; throws unless it became `ready`. */
+export async function connectReadyLayer(config: RedisConfig): Promise<RedisLayer> {
+  const layer = new RedisLayer(config);
+  await layer.connect();
+  if (layer.state !== 'ready') throw new Error(`Redis layer is ${layer.state}: ${layer.reason}`);
+  return layer;
+}
+
+/** A Redis Cluster started by setup() and stopped by teardown(), shared by a file's tests. */
+export function sharedCluster(): {
+  setup(): Promise<void>;
+  teardown(): Promise<void>;
+  config(): RedisConfig;
+} {
+  let cluster: RedisClusterHandle | undefined;
+  return {
+    async setup() {
+      cluster = await startCluster();
+    },
+    async teardown() {
+      await cluster?.stop();
+    },
+    config() {
+      if (cluster === undefined) throw new Error('cluster backend not set up');
+      return cluster.config();
+    },
+  };
+}
+
+/** Resolves when `predicate` holds, polling every `intervalMs`; rejects after `timeoutMs`. */
+export async function eventually(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  intervalMs = 10,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
 
 export type TargetName = 'memory' | 'single' | 'sentinel' | 'cluster';
 

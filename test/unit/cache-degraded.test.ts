@@ -9,14 +9,15 @@ import { Keys } from '../../src/redis/keys.js';
 import { MemoryData } from '../../src/redis/memory/data.js';
 import { MemoryStore } from '../../src/redis/memory/memory-store.js';
 import { MemoryPubSub } from '../../src/redis/memory/pubsub.js';
-import { eventually, ManualCacheLayer } from '../support/cache-backends.js';
+import { eventually } from '../support/cache-backends.js';
+import { ManualLayer } from '../support/layers.js';
 
 const data = new MemoryData();
 const pubsub = new MemoryPubSub();
 let open: Cache[] = [];
 
-function instance(keys: Keys, id: string, config = {}): { cache: Cache; layer: ManualCacheLayer } {
-  const layer = new ManualCacheLayer(new MemoryStore({ data, pubsub }), keys, 'ready');
+function instance(keys: Keys, id: string, config = {}): { cache: Cache; layer: ManualLayer } {
+  const layer = new ManualLayer(new MemoryStore({ data, pubsub }), keys, 'ready');
   const cache = createCache({ redis: layer, l2: layer.store, instanceId: id, config });
   open.push(cache);
   return { cache, layer };
@@ -90,7 +91,7 @@ describe('cache while Redis is unavailable', () => {
     // B's messages go through a pub/sub of its own: it hears nothing from A, as if its subscriber
     // connection had not reconnected yet; its probes are dropped until the test lets them through.
     const bStore = new MemoryStore({ data, pubsub: new MemoryPubSub() });
-    const bLayer = new ManualCacheLayer(bStore, keys, 'ready');
+    const bLayer = new ManualLayer(bStore, keys, 'ready');
     const b = createCache({ redis: bLayer, l2: bStore, instanceId: 'b' });
     open.push(b);
     await Promise.all([a.cache.start(), b.start()]);

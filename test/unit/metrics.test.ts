@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/logger.js';
 import { Keys } from '../../src/redis/keys.js';
 import { MemoryStore } from '../../src/redis/memory/memory-store.js';
 import type { Store } from '../../src/redis/store.js';
-import { ManualLayer } from '../conformance/bus-layers.js';
+import { ManualLayer } from '../support/layers.js';
 
 /** A MemoryStore whose scripts fail with `failure` while it is set. */
 function failingStore(): { store: Store; fail: (error: Error | undefined) => void } {

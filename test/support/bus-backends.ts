@@ -1,44 +1,20 @@
 /**
- * Several "instances" for the coordination conformance suites (bus, jobs, instances): each gets a
- * LayerView, all sharing one backend. `memory` shares one MemoryData and one MemoryPubSub between
- * MemoryStores (several instances in one process, as the memory implementation sees them);
+ * Several "instances" for the coordination conformance suites (bus, jobs, instances, metrics): each
+ * gets a LayerView, all sharing one backend. `memory` shares one MemoryData and one MemoryPubSub
+ * between MemoryStores (several instances in one process, as the memory implementation sees them);
  * `redis` and `cluster` give each instance its own RedisLayer (own connections) on one key prefix.
  */
-import { EventEmitter } from 'node:events';
 import type { LayerView } from '../../src/bus/backend.js';
 import type { RedisConfig } from '../../src/config/redis.js';
 import { Keys } from '../../src/redis/keys.js';
-import { type LayerState, RedisLayer, type RedisLayerEvents } from '../../src/redis/layer.js';
+import type { RedisLayer } from '../../src/redis/layer.js';
 import { MemoryData } from '../../src/redis/memory/data.js';
 import { MemoryStore } from '../../src/redis/memory/memory-store.js';
 import { MemoryPubSub } from '../../src/redis/memory/pubsub.js';
-import type { Store } from '../../src/redis/store.js';
-import { singleConfig, uniquePrefix } from '../support/redis.js';
-import { type RedisClusterHandle, startCluster } from '../support/topology.js';
+import { connectReadyLayer, ManualLayer, sharedCluster } from './layers.js';
+import { singleConfig, uniquePrefix } from './redis.js';
 
-/** A LayerView over any Store whose state a test sets by hand (to simulate an outage). */
-export class ManualLayer extends EventEmitter<RedisLayerEvents> implements LayerView {
-  #state: LayerState;
-
-  constructor(
-    readonly store: Store,
-    readonly keys: Keys,
-    state: LayerState = 'memory',
-  ) {
-    super();
-    this.#state = state;
-  }
-
-  get state(): LayerState {
-    return this.#state;
-  }
-
-  setState(state: LayerState, reason = ''): void {
-    const previous = this.#state;
-    this.#state = state;
-    if (previous !== state) this.emit('state', { state, previous, reason });
-  }
-}
+export { eventually, ManualLayer } from './layers.js';
 
 export interface Instances {
   layers: LayerView[];
@@ -81,9 +57,7 @@ function redisInstances(config: () => RedisConfig): (count: number) => Promise<I
     const shared = config();
     const layers: RedisLayer[] = [];
     const add = async () => {
-      const layer = new RedisLayer(shared);
-      await layer.connect();
-      if (layer.state !== 'ready') throw new Error(`Redis layer is ${layer.state}: ${layer.reason}`);
+      const layer = await connectReadyLayer(shared);
       layers.push(layer);
       return layer;
     };
@@ -102,32 +76,13 @@ export function redisBackend(): Backend {
 }
 
 export function clusterBackend(): Backend {
-  let cluster: RedisClusterHandle | undefined;
+  const cluster = sharedCluster();
   return {
     name: 'cluster',
-    async setup() {
-      cluster = await startCluster();
-    },
-    async teardown() {
-      await cluster?.stop();
-    },
-    instances: redisInstances(() => {
-      if (cluster === undefined) throw new Error('cluster backend not set up');
-      return cluster.config();
-    }),
+    setup: cluster.setup,
+    teardown: cluster.teardown,
+    instances: redisInstances(cluster.config),
   };
 }
 
 export const BACKENDS = [memoryBackend(), redisBackend(), clusterBackend()];
-
-/** Resolves when `predicate` holds, polling every 10 ms; rejects after `timeoutMs`. */
-export async function eventually(
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
