@@ -85,18 +85,21 @@ export const parse = {
   /** A comma-separated list (or an array) of `host:port` addresses. */
   hostList(): Parser<HostPort[]> {
     return (raw, setting) => {
-      const items =
-        typeof raw === 'string'
-          ? raw
-              .split(',')
-              .map((s) => s.trim())
-              .filter((s) => s !== '')
-          : raw;
+      const items = splitList(raw);
       if (!Array.isArray(items)) fail(setting, 'expected a comma-separated list of host:port');
       return items.map((item: unknown) => parseHostPort(item, setting));
     };
   },
 };
+
+/** A comma-separated string as its trimmed, non-empty items; anything else is returned as is. */
+export function splitList(raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw;
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
 
 export interface HostPort {
   host: string;

@@ -5,7 +5,7 @@
  * development setup agree on tokens.
  */
 import { ConfigError } from '../errors.js';
-import { loadSection, option, parse, type SectionOf } from './option.js';
+import { loadSection, option, parse, type SectionOf, splitList } from './option.js';
 
 export interface QRKeySetting {
   id: number;
@@ -15,13 +15,7 @@ export interface QRKeySetting {
 const keyId = parse.integer(0, 255);
 
 function parseKeys(raw: unknown, setting: string): QRKeySetting[] {
-  const items =
-    typeof raw === 'string'
-      ? raw
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s !== '')
-      : raw;
+  const items = splitList(raw);
   if (!Array.isArray(items)) throw new ConfigError(setting, 'expected a comma-separated list of id:secret');
   return items.map((item: unknown) => {
     if (typeof item === 'object' && item !== null && 'id' in item && 'secret' in item) {
