@@ -112,7 +112,20 @@ export class Executor {
   }
 
   /** Called by the deadline queue; the call's reply, if it ever comes, is then ignored. */
+  /** Set when the layer closes: calls still pending then are refused, not counted as timeouts. */
+  #closed = false;
+
+  /** Rejects every call still in flight with REDIS_UNAVAILABLE; used by RedisLayer.close(). */
+  close(): void {
+    this.#closed = true;
+    this.deadlines.expireAll();
+  }
+
   timedOut(pending: PendingCall): void {
+    if (this.#closed) {
+      pending.reject(new RedisUnavailableError('the connection layer was closed'));
+      return;
+    }
     const now = performance.now();
     this.stats.failure(now - pending.start, pending.node, true, now);
     this.breaker.failure('timeout', now);

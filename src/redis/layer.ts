@@ -71,6 +71,7 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
   readonly #breaker: CircuitBreaker | undefined;
   readonly #stats = new Stats();
   readonly #deadlines: DeadlineQueue;
+  readonly #executor: Executor | undefined;
   readonly #subscriptions: Subscriptions | undefined;
   #timer: NodeJS.Timeout | undefined;
   #probing: Promise<void> | undefined;
@@ -110,10 +111,10 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       (state, reason) => this.#onBreaker(state, reason),
     );
     this.#subscriptions = new Subscriptions(this.#topology, config.commandTimeoutMs, this.#logger);
-    const executor = new Executor(this.#breaker, this.#deadlines, this.#stats, (node) =>
+    this.#executor = new Executor(this.#breaker, this.#deadlines, this.#stats, (node) =>
       topology.noteFailure?.(node),
     );
-    this.store = new RedisStore(topology, executor, this.#subscriptions);
+    this.store = new RedisStore(topology, this.#executor, this.#subscriptions);
   }
 
   get state(): LayerState {
@@ -160,7 +161,7 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
-    this.#deadlines.expireAll();
+    this.#executor?.close();
     if (this.store instanceof MemoryStore) this.store.close();
     await this.#topology?.close();
   }
@@ -225,8 +226,8 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
     if (topology === undefined || breaker === undefined || this.#closed) return;
     try {
       if (!this.#connected) {
-        // The first connection attempt failed outright (node-redis does not retry that on its
-        // own), or is still hanging on a paused server.
+        // The first connection attempt failed outright (node-redis gives up on some first-connect
+        // errors instead of retrying), or is still hanging on a paused server.
         await withTimeout(this.#open(), this.config.connectTimeoutMs, 'connect');
       }
       const recovering = breaker.state !== 'closed' || this.#state === 'connecting';

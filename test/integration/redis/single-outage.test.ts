@@ -121,3 +121,18 @@ describe('subscriptions across a restart', () => {
     expect(received.filter((m) => m === 'once')).toEqual(['once']);
   });
 });
+
+describe('closing the layer', () => {
+  it('refuses calls still waiting on a paused Redis at once, as unavailable rather than timed out', async () => {
+    const { layer } = await layers.connected(redis.config({ REDIS_COMMAND_TIMEOUT_MS: '5000' }));
+    redis.node.pause();
+    const pending = layer.store.get(layer.keys.key('closing', 'pending')).then(
+      () => 'resolved',
+      (error: { code?: string }) => error.code,
+    );
+    const start = performance.now();
+    await layer.close();
+    expect(await pending).toBe('REDIS_UNAVAILABLE');
+    expect(performance.now() - start).toBeLessThan(2000);
+  });
+});
