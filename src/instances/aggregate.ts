@@ -11,6 +11,7 @@
  */
 import type { InstanceReport } from './report.js';
 import { formatUptime } from './report.js';
+import type { HostFacts } from './sampler.js';
 
 export type Rule = 'sum' | 'avg' | 'max' | 'distinct';
 
@@ -72,16 +73,10 @@ export interface NamespaceStatistics {
 
 export type Totals = Record<string, number | string[]>;
 
-export interface ServerGroup {
+/** One server's instances; its hardware figures come from its freshest report. */
+export interface ServerGroup extends HostFacts {
   serverName: string;
   serverId: number | null;
-  platform: string;
-  arch: string;
-  nodeVersion: string;
-  cpus: number;
-  loadAverage: number[];
-  freeMemory: number;
-  totalMemory: number;
   totals: Totals;
   instances: InstanceEntry[];
 }

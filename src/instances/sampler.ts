@@ -11,19 +11,22 @@ import {
   performance,
 } from 'node:perf_hooks';
 
+/** The host's hardware and load, as one report carries them and a server group repeats them. */
+export interface HostFacts {
+  platform: string;
+  arch: string;
+  nodeVersion: string;
+  cpus: number;
+  loadAverage: number[];
+  freeMemory: number;
+  totalMemory: number;
+}
+
 export interface ProcessSample {
   memory: { rss: number; heapUsed: number; heapTotal: number; external: number };
   cpu: { percent: number };
   eventLoop: { delayP50Ms: number; delayP99Ms: number; delayMaxMs: number; utilization: number };
-  host: {
-    platform: string;
-    arch: string;
-    nodeVersion: string;
-    cpus: number;
-    loadAverage: number[];
-    freeMemory: number;
-    totalMemory: number;
-  };
+  host: HostFacts;
 }
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;

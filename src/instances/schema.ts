@@ -35,6 +35,17 @@ const namespaceFigures = object(
   ['path'],
 );
 
+/** The host's hardware and load (HostFacts in sampler.ts), in a report and in a server group. */
+const hostProperties = {
+  platform: str,
+  arch: str,
+  nodeVersion: str,
+  cpus: num,
+  loadAverage: { type: 'array', items: num },
+  freeMemory: num,
+  totalMemory: num,
+};
+
 const instanceSchema = object(
   {
     v: int,
@@ -54,18 +65,7 @@ const instanceSchema = object(
     memory: numbers('rss', 'heapUsed', 'heapTotal', 'external'),
     cpu: numbers('percent'),
     eventLoop: numbers('delayP50Ms', 'delayP99Ms', 'delayMaxMs', 'utilization'),
-    host: object(
-      {
-        platform: str,
-        arch: str,
-        nodeVersion: str,
-        cpus: num,
-        loadAverage: { type: 'array', items: num },
-        freeMemory: num,
-        totalMemory: num,
-      },
-      [],
-    ),
+    host: object(hostProperties, []),
     http: numbers(
       'connections',
       'inFlight',
@@ -98,13 +98,7 @@ const instanceSchema = object(
 const serverSchema = object({
   serverName: str,
   serverId: { type: ['integer', 'null'] },
-  platform: str,
-  arch: str,
-  nodeVersion: str,
-  cpus: num,
-  loadAverage: { type: 'array', items: num },
-  freeMemory: num,
-  totalMemory: num,
+  ...hostProperties,
   totals: totalsSchema,
   instances: { type: 'array', items: instanceSchema },
 });
