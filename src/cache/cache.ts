@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { type CacheConfig, loadCacheConfig } from '../config/cache.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { InvalidationChannel } from '../redis/invalidation-channel.js';
 import type { Keys } from '../redis/keys.js';
 import type { LayerState, StateChange } from '../redis/layer.js';
 import type { Store } from '../redis/store.js';
@@ -21,7 +22,7 @@ import { ClusterStatsReporter } from './cluster-stats.js';
 import { CacheEngine } from './engine.js';
 import { EntryCodec } from './envelope.js';
 import { CacheClosedError } from './errors.js';
-import { InvalidationChannel, type InvalidationOp } from './invalidation.js';
+import { type InvalidationOp, mergeKeyOps } from './invalidation.js';
 import { L2 } from './l2.js';
 import { type CacheCore, CacheNamespace } from './namespace.js';
 import { COUNTER_NAMES, emptyCounters, LagRecorder, withRates } from './stats.js';
@@ -37,8 +38,6 @@ import { checkName } from './validate.js';
 import { WarmTargetRegistry } from './warm.js';
 
 export const DEFAULT_NAMESPACE = 'default';
-const PROBE_TIMEOUT_MS = 500;
-const PROBE_RETRY_MS = 50;
 /** Delay before invalidations that could not be published are sent again. */
 const REPLAY_DELAY_MS = 500;
 
@@ -87,7 +86,7 @@ export class Cache extends CacheNamespace {
   readonly #layer: CacheLayer;
   readonly #l2: L2 | undefined;
   readonly #usable: () => boolean;
-  readonly #channel: InvalidationChannel | undefined;
+  readonly #channel: InvalidationChannel<InvalidationOp> | undefined;
   readonly #reporter: ClusterStatsReporter | undefined;
   readonly #lag = new LagRecorder();
   readonly #listeners = new Set<(event: InvalidationEvent) => void>();
@@ -104,7 +103,7 @@ export class Cache extends CacheNamespace {
     const l2 = store === undefined ? undefined : new L2(store, layer.keys);
     const logger = options.logger ?? silentLogger;
     const usable = () => store !== undefined && (layer.state === 'ready' || layer.state === 'memory');
-    let channel: InvalidationChannel | undefined;
+    let channel: InvalidationChannel<InvalidationOp> | undefined;
     const engine = new CacheEngine({
       config,
       keys: layer.keys,
@@ -112,7 +111,8 @@ export class Cache extends CacheNamespace {
       codec: new EntryCodec(options.serializer),
       logger,
       l2Usable: usable,
-      publish: (op) => channel?.publish(op),
+      // Copied: queued key operations are merged into the first one, which must not be the caller's.
+      publish: (op) => channel?.publish('k' in op ? { n: op.n, k: [...op.k] } : op),
     });
     const state = { engine, config, closed: false };
     super(state satisfies CacheCore, DEFAULT_NAMESPACE);
@@ -123,11 +123,11 @@ export class Cache extends CacheNamespace {
     this.#usable = usable;
     this.instanceId = options.instanceId ?? randomBytes(8).toString('hex');
     if (store !== undefined) {
-      channel = new InvalidationChannel(
+      channel = new InvalidationChannel<InvalidationOp>({
         store,
-        layer.keys.cache.channel(),
-        this.instanceId,
-        {
+        channel: layer.keys.cache.channel(),
+        origin: this.instanceId,
+        handlers: {
           apply: (ops, origin, lagMs) => {
             engine.writer.applyRemote(ops);
             for (const listener of this.#listeners) listener({ origin, ops, lagMs });
@@ -137,9 +137,11 @@ export class Cache extends CacheNamespace {
             this.#scheduleReplay();
           },
         },
-        this.#lag,
         logger,
-      );
+        label: 'cache invalidation',
+        lag: this.#lag,
+        merge: mergeKeyOps,
+      });
       this.#reporter = new ClusterStatsReporter(
         store,
         layer.keys,
@@ -260,13 +262,8 @@ export class Cache extends CacheNamespace {
     engine.local.distrust();
     void this.#reporter?.flush();
     await engine.writer.replayJournal();
-    for (let pause = PROBE_RETRY_MS; run === this.#syncRun; pause = Math.min(pause * 2, PROBE_TIMEOUT_MS)) {
-      if (this.#usable() && (await this.#channel!.probe(PROBE_TIMEOUT_MS))) {
-        if (run === this.#syncRun) engine.local.trust();
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, pause).unref());
-    }
+    const confirmed = await this.#channel!.confirm(this.#usable, () => run === this.#syncRun);
+    if (confirmed) engine.local.trust();
   }
 
   /** Invalidations that could not be published are retried shortly, not only after an outage. */
