@@ -29,7 +29,13 @@ export class Auth {
   readonly limiter: LoginLimiter;
   readonly #config: PlexusConfig;
 
-  constructor(config: PlexusConfig, redis: RedisLayer, db: Database, logger: Logger = silentLogger) {
+  constructor(
+    config: PlexusConfig,
+    redis: RedisLayer,
+    db: Database,
+    logger: Logger = silentLogger,
+    instanceId?: string,
+  ) {
     this.#config = config;
     const settings = config.sessions;
     const ttlMs = settings.ttlSeconds * 1000;
@@ -49,7 +55,13 @@ export class Auth {
           logger,
         })
       : undefined;
-    this.sessions = new Sessions(redis, { ttlMs, logger, durable });
+    this.sessions = new Sessions(redis, {
+      ttlMs,
+      logger,
+      durable,
+      instanceId,
+      localCache: { maxAgeMs: settings.localCacheMs, maxEntries: settings.localCacheMaxEntries },
+    });
     this.accounts = new Accounts(db, config.accounts, logger);
     this.limiter = new LoginLimiter(redis, {
       perAccount: settings.loginAccountLimit,

@@ -83,6 +83,18 @@ export const sessionsOptions = {
     doc: 'Durable mode: how often changed sessions are written to the database (logouts are written at once).',
     parse: parse.integer(50, 600_000),
   }),
+  localCacheMs: option({
+    env: 'SESSION_LOCAL_CACHE_MS',
+    default: 2000,
+    doc: 'How long an instance may answer from its own copy of a session it read from Redis (capped by the 5 s renewal step); 0 reads Redis on every request. Changes and logouts made on any instance drop the copies everywhere at once over pub/sub; this is the bound if such a message is lost. Unused without Redis.',
+    parse: parse.integer(0, 5000),
+  }),
+  localCacheMaxEntries: option({
+    env: 'SESSION_LOCAL_CACHE_MAX_ENTRIES',
+    default: 10_000,
+    doc: 'Most sessions kept in the local copy per instance; the oldest copy goes first.',
+    parse: parse.integer(1, 10_000_000),
+  }),
   loginAccountLimit: option({
     env: 'LOGIN_LIMIT_PER_ACCOUNT',
     default: 10,

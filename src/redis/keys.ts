@@ -105,5 +105,7 @@ export class Keys {
     /** Fixed-window login attempt counters. */
     loginAccount: (login: string) => this.key('login-limit', 'account', login),
     loginAddress: (address: string) => this.key('login-limit', 'ip', address),
+    /** Pub/sub: sessions changed or ended, so every instance drops its local copies. */
+    channel: () => this.channel('sessions', 'invalidate'),
   };
 }

@@ -21,7 +21,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ActiveSession } from './active-session.js';
 import type { CookieRead, SessionCookie } from './cookie.js';
 import { SessionError } from './errors.js';
-import type { SessionUser } from './record.js';
+import type { SessionRecord, SessionUser } from './record.js';
 import type { Sessions } from './sessions.js';
 
 declare module 'fastify' {
@@ -69,32 +69,45 @@ async function sessionPlugin(app: FastifyInstance, options: SessionPluginOptions
   async function load(request: FastifyRequest, current: RequestState): Promise<ActiveSession | null> {
     if (current.cookie.status !== 'valid') return null;
     const record = await sessions.load(current.cookie.id, { ip: request.ip });
-    if (record === null) return null;
+    return record === null ? null : activate(current, record);
+  }
+
+  function activate(current: RequestState, record: SessionRecord): ActiveSession {
     const window = Math.max(1000, Math.floor(record.ttlMs / 8));
     const stale =
       record.previousSeenAt !== undefined &&
       Math.floor(record.previousSeenAt / window) !== Math.floor(record.lastSeenAt / window);
-    if (current.cookie.renew || stale) current.setCookie = cookie.issue(record.id);
+    if ((current.cookie.status === 'valid' && current.cookie.renew) || stale)
+      current.setCookie = cookie.issue(record.id);
     current.session = new ActiveSession(record);
     return current.session;
   }
 
   app.decorateRequest('loadSession', function loadSession(this: FastifyRequest) {
     const current = state(this);
-    current.loading ??= load(this, current);
+    if (current.loading === undefined) {
+      // Most requests find their session in the local copy: no I/O, no async frames.
+      const copy = current.cookie.status === 'valid' ? sessions.cached(current.cookie.id) : undefined;
+      current.loading = copy === undefined ? load(this, current) : Promise.resolve(activate(current, copy));
+    }
     return current.loading;
   });
 
-  app.decorateRequest('requireSession', async function requireSession(this: FastifyRequest) {
-    const session = await this.loadSession();
-    if (session !== null) return session;
-    const current = state(this);
+  function refuse(request: FastifyRequest): never {
+    const current = state(request);
     if (current.cookie.status === 'none') throw new SessionError('AUTH_REQUIRED', 'Sign in first');
     current.setCookie = cookie.clear();
     if (current.cookie.status === 'invalid') {
       throw new SessionError('SESSION_INVALID', 'The session cookie is not valid; sign in again');
     }
     throw new SessionError('SESSION_EXPIRED', 'The session has expired or was ended; sign in again');
+  }
+
+  app.decorateRequest('requireSession', function requireSession(this: FastifyRequest) {
+    const loading = this.loadSession();
+    // Found in the local copy: already settled, nothing to check.
+    if (state(this).session !== null) return loading as Promise<ActiveSession>;
+    return loading.then((session) => session ?? refuse(this));
   });
 
   app.decorateReply(

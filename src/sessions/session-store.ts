@@ -163,8 +163,7 @@ export class SessionStore {
     );
     if (!Array.isArray(reply)) return null;
     const record = decodeSession(id, fieldsFromFlat(reply));
-    const step = Math.min(RENEWAL_GRANULARITY_MS, record.ttlMs / 10);
-    const recent = now >= record.lastSeenAt && now - record.lastSeenAt < step;
+    const recent = now >= record.lastSeenAt && now - record.lastSeenAt < renewalStep(record.ttlMs);
     if (touch && !recent) {
       record.previousSeenAt = record.lastSeenAt;
       record.lastSeenAt = now;
@@ -341,6 +340,11 @@ export class SessionStore {
  * write, not one each.
  */
 export const RENEWAL_GRANULARITY_MS = 5000;
+
+/** How long after its last renewal a session with this lifetime is renewed again. */
+export function renewalStep(ttlMs: number): number {
+  return Math.min(RENEWAL_GRANULARITY_MS, ttlMs / 10);
+}
 
 function cappedExpiry(now: number, record: SessionRecord): number {
   const expires = now + record.ttlMs;

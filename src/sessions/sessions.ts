@@ -15,18 +15,30 @@
  * local session has moved, reads fall back to it, so nobody is logged out by the move.
  *
  * Durable mode (option `durable`): see durable.ts.
+ *
+ * Local cache (option `localCache`, local-cache.ts): sessions read from Redis are kept in this
+ * process for a moment, so most requests cost no round trip. Every change made here is published
+ * on the sessions' invalidation channel before the call returns (a logout answers only once every
+ * other instance has been sent the message that drops its copy); copies are served only while the
+ * channel is confirmed live. A message that cannot be sent is retried for as long as a copy made
+ * before the change could still be served.
  */
+import { randomBytes } from 'node:crypto';
 import type { LayerView } from '../bus/backend.js';
 import { hasCode, RedisUnavailableError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { InvalidationChannel } from '../redis/invalidation-channel.js';
 import type { StateChange } from '../redis/layer.js';
 import { MemoryStore } from '../redis/memory/memory-store.js';
 import type { DurableSessions } from './durable.js';
+import { sessionHandle } from './handle.js';
+import { LocalSessionCache, type LocalSessionCacheStats } from './local-cache.js';
 import type { SessionRecord } from './record.js';
 import {
   type LoadOptions,
   type NewSession,
   newSessionId,
+  renewalStep,
   type SaveResult,
   type SessionChanges,
   SessionStore,
@@ -38,8 +50,21 @@ export interface SessionsOptions {
   logger?: Logger;
   /** Durable mode: the database copy (see durable.ts). */
   durable?: DurableSessions;
+  /** Keep sessions read from Redis in this process (local-cache.ts); off when absent or 0 ms. */
+  localCache?: { maxAgeMs: number; maxEntries: number };
+  /** Names this instance in invalidation messages (random when absent). */
+  instanceId?: string;
   now?: () => number;
 }
+
+/**
+ * What the sessions' invalidation channel carries: `s` the handles of sessions changed or ended,
+ * `u` a user whose every session was ended (logout-all).
+ */
+type SessionInvalidation = { s: string[] } | { u: string };
+
+/** How often a message that could not be published is tried again. */
+const RETRY_MS = 100;
 
 export interface SessionsHealth {
   /** Where sessions are kept now: `redis` (shared by every instance) or `memory` (this process). */
@@ -51,6 +76,8 @@ export interface SessionsHealth {
   /** Logout-alls made while Redis was unreachable, to replay when it is back. */
   pendingLogoutAll: number;
   durable: ReturnType<DurableSessions['health']> | null;
+  /** The local copies (SESSION_LOCAL_CACHE_MS); null when off or without Redis. */
+  localCache: LocalSessionCacheStats | null;
 }
 
 export class Sessions {
@@ -64,11 +91,26 @@ export class Sessions {
   /** userId → when logout-all was requested while Redis was unreachable. */
   readonly #pendingLogoutAll = new Map<string, number>();
   readonly #onState = (change: StateChange) => {
-    if (change.state === 'ready') void this.#recover();
+    if (change.state === 'ready') {
+      void this.#recover();
+      void this.#confirmChannel();
+    } else {
+      this.#confirmRun++;
+      this.#cache?.distrust();
+    }
   };
   readonly #now: () => number;
+  readonly #cache: LocalSessionCache | undefined;
+  readonly #channel: InvalidationChannel<SessionInvalidation> | undefined;
+  /** When each message handed back unsent stops being worth sending (no copy can outlive it). */
+  readonly #sendUntil = new WeakMap<SessionInvalidation, number>();
+  #unsent: SessionInvalidation[] = [];
+  #retryTimer: NodeJS.Timeout | undefined;
+  /** Bumped whenever the channel must be confirmed again, so an older confirmation stops. */
+  #confirmRun = 0;
   #recovering: Promise<void> = Promise.resolve();
   #started = false;
+  #closed = false;
 
   constructor(layer: LayerView, options: SessionsOptions) {
     this.#layer = layer;
@@ -78,6 +120,26 @@ export class Sessions {
     this.#now = options.now ?? Date.now;
     this.#shared = new SessionStore(layer.store, layer.keys, options.now);
     this.#local = new SessionStore(this.#localStore, layer.keys, options.now);
+    const local = options.localCache;
+    if (local !== undefined && local.maxAgeMs > 0 && layer.state !== 'memory') {
+      this.#cache = new LocalSessionCache({ ...local, renewalStep, now: this.#now });
+      this.#channel = new InvalidationChannel<SessionInvalidation>({
+        store: layer.store,
+        channel: layer.keys.sessions.channel(),
+        origin: options.instanceId ?? randomBytes(8).toString('hex'),
+        handlers: {
+          apply: (ops) => this.#applyRemote(ops),
+          undelivered: (ops) => this.#keepUnsent(ops),
+        },
+        logger: this.#logger,
+        label: 'session invalidation',
+        merge: (last, op) => {
+          if (!('s' in last) || !('s' in op)) return false;
+          last.s.push(...op.s);
+          return true;
+        },
+      });
+    }
   }
 
   /** Starts following the layer's state; in durable mode restores the database copy once ready. */
@@ -86,11 +148,20 @@ export class Sessions {
     this.#started = true;
     this.#layer.on('state', this.#onState);
     this.#durable?.start((id) => this.#peek(id));
+    if (this.#channel !== undefined) {
+      await this.#channel.start();
+      void this.#confirmChannel();
+    }
     if (this.#sharedUsable()) await this.#recover();
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#confirmRun++;
     this.#layer.off('state', this.#onState);
+    clearTimeout(this.#retryTimer);
+    this.#cache?.distrust();
+    await this.#channel?.stop();
     await this.#recovering;
     await this.#durable?.close();
     this.#localStore.close();
@@ -107,6 +178,7 @@ export class Sessions {
           : this.#localStore.data.keys(this.#layer.keys.sessions.allSessions()).length,
       pendingLogoutAll: this.#pendingLogoutAll.size,
       durable: this.#durable?.health() ?? null,
+      localCache: this.#cache?.stats() ?? null,
     };
   }
 
@@ -122,12 +194,32 @@ export class Sessions {
   }
 
   /**
+   * The local copy of a session when one may be served now (see local-cache.ts), without I/O;
+   * `load` returns the same, or reads Redis.
+   */
+  cached(id: string): SessionRecord | undefined {
+    return this.#cache?.get(id);
+  }
+
+  /**
    * Reads a session, renewing it unless `touch: false`. Null when it does not exist (any more);
    * REDIS_UNAVAILABLE / REDIS_TIMEOUT when only Redis could tell and it cannot be reached.
    */
   async load(id: string, options: LoadOptions = {}): Promise<SessionRecord | null> {
+    const touch = options.touch !== false;
+    const cache = touch ? this.#cache : undefined;
+    if (cache !== undefined) {
+      const copy = cache.get(id);
+      if (copy !== undefined) return copy;
+    }
+    const ticket = cache?.ticket() ?? 0;
     const record = await this.#route(
-      async (store) => (await store.load(id, options)) ?? (await this.#localLoad(id, options)),
+      async (store) => {
+        const shared = await store.load(id, options);
+        if (shared === null) return this.#localLoad(id, options);
+        cache?.fill(shared, ticket);
+        return shared;
+      },
       async (store) => {
         const local = await this.#localLoad(id, options, store);
         // Not here, and Redis cannot be asked: unknown, which is not the same as ended. Callers
@@ -137,7 +229,7 @@ export class Sessions {
         return local;
       },
     );
-    if (record !== null && options.touch !== false) this.#durable?.touched(record);
+    if (record !== null && touch) this.#durable?.touched(record);
     return record;
   }
 
@@ -147,6 +239,12 @@ export class Sessions {
     changes: SessionChanges,
     mode: 'update' | 'replace' = 'update',
   ): Promise<SaveResult | null> {
+    const result = await this.#write(id, changes, mode);
+    await this.#changed([id]);
+    return result;
+  }
+
+  async #write(id: string, changes: SessionChanges, mode: 'update' | 'replace'): Promise<SaveResult | null> {
     const result = await this.#route(
       async (store) => {
         const inLocal = await this.#local.load(id, { touch: false });
@@ -162,7 +260,9 @@ export class Sessions {
   /** Renews a session (and its express-session cookie) without changing its data. */
   async touch(id: string, ttlMs?: number, cookie?: Record<string, unknown>): Promise<boolean> {
     if (ttlMs === undefined && cookie === undefined) return (await this.load(id)) !== null;
-    return (await this.write(id, { ttlMs, cookie })) !== null;
+    // Renewing changes nothing a local copy serves, and a copy is never served past its renewal
+    // step: no invalidation (Express touches every request).
+    return (await this.#write(id, { ttlMs, cookie }, 'update')) !== null;
   }
 
   /** Ends one session wherever it is kept. Returns its user id, or null if there was none. */
@@ -173,6 +273,7 @@ export class Sessions {
       (store) => store.destroy(id),
       async () => null,
     );
+    await this.#changed([id]);
     return shared ?? local;
   }
 
@@ -204,6 +305,7 @@ export class Sessions {
       },
     );
     const ended = [...shared, ...local];
+    await this.#changed(ended, userId);
     // Sessions not yet copied to the database get their tombstones too.
     await this.#durable?.ended(ended);
     return ended;
@@ -263,6 +365,68 @@ export class Sessions {
     return this.load(id, { touch: false });
   }
 
+  /**
+   * Drops the local copies of these sessions (and, with `userId`, of all the user's) here and,
+   * before returning, publishes the same to every other instance.
+   */
+  async #changed(ids: readonly string[], userId?: string): Promise<void> {
+    const cache = this.#cache;
+    const channel = this.#channel;
+    if (cache === undefined || channel === undefined) return;
+    const handles = ids.map(sessionHandle);
+    cache.invalidate(handles);
+    if (userId !== undefined) cache.invalidateUser(userId);
+    const until = this.#now() + cache.maxAgeMs;
+    const ops: SessionInvalidation[] = [];
+    if (handles.length > 0) ops.push({ s: handles });
+    if (userId !== undefined) ops.push({ u: userId });
+    for (const op of ops) {
+      this.#sendUntil.set(op, until);
+      channel.publish(op);
+    }
+    if (ops.length > 0) await channel.flush();
+  }
+
+  #applyRemote(ops: readonly SessionInvalidation[]): void {
+    const cache = this.#cache!;
+    for (const op of ops as readonly unknown[]) {
+      if (typeof op !== 'object' || op === null) continue;
+      if ('s' in op && Array.isArray(op.s)) cache.invalidate(op.s.filter((h) => typeof h === 'string'));
+      else if ('u' in op && typeof op.u === 'string') cache.invalidateUser(op.u);
+    }
+  }
+
+  /** Messages that could not be published: tried again while a copy they drop could be served. */
+  #keepUnsent(ops: readonly SessionInvalidation[]): void {
+    const now = this.#now();
+    this.#unsent.push(...ops.filter((op) => (this.#sendUntil.get(op) ?? 0) > now));
+    if (this.#unsent.length === 0 || this.#retryTimer !== undefined || this.#closed) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      const unsent = this.#unsent;
+      this.#unsent = [];
+      for (const op of unsent) this.#channel!.publish(op);
+    }, RETRY_MS);
+    this.#retryTimer.unref();
+  }
+
+  /**
+   * Copies are served again once this instance receives its own probe on the channel while Redis
+   * is ready; until then every read goes to Redis.
+   */
+  async #confirmChannel(): Promise<void> {
+    const cache = this.#cache;
+    const channel = this.#channel;
+    if (cache === undefined || channel === undefined || this.#closed) return;
+    const run = ++this.#confirmRun;
+    cache.distrust();
+    const live = await channel.confirm(
+      () => this.#layer.state === 'ready',
+      () => run === this.#confirmRun,
+    );
+    if (live) cache.trust();
+  }
+
   #recover(): Promise<void> {
     this.#recovering = this.#recovering
       .then(() => this.#recoverNow())
@@ -278,8 +442,9 @@ export class Sessions {
   async #recoverNow(): Promise<void> {
     if (!this.#sharedUsable()) return;
     for (const [userId, requestedAt] of [...this.#pendingLogoutAll]) {
-      await this.#shared.destroyUser(userId, { createdBefore: requestedAt });
+      const ended = await this.#shared.destroyUser(userId, { createdBefore: requestedAt });
       this.#pendingLogoutAll.delete(userId);
+      await this.#changed(ended, userId);
     }
     if (this.#layer.state !== 'memory') {
       let moved = 0;

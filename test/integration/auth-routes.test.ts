@@ -317,6 +317,7 @@ describe('session management', () => {
       local: 0,
       pendingLogoutAll: 0,
       durable: null,
+      localCache: expect.objectContaining({ maxAgeMs: 2000, entries: 0 }),
     });
   });
 });

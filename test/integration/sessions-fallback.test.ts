@@ -106,6 +106,8 @@ describe('sessions without Redis', () => {
       local: 0,
       pendingLogoutAll: 0,
       durable: null,
+      // Sessions are in this process already: nothing to copy.
+      localCache: null,
     });
   });
 });

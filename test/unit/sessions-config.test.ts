@@ -30,6 +30,8 @@ describe('sessions configuration', () => {
       cookieSecure: 'auto',
       durable: false,
       durableFlushMs: 2000,
+      localCacheMs: 2000,
+      localCacheMaxEntries: 10_000,
       loginAccountLimit: 10,
       loginIpLimit: 50,
       loginWindowSeconds: 900,

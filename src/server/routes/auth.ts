@@ -14,13 +14,13 @@
  * a password and never leaves the cookie. Failed logins answer 401 INVALID_CREDENTIALS whether the
  * login exists or not; too many answer 429 LOGIN_RATE_LIMITED with Retry-After.
  */
-import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MAX_LOGIN_LENGTH, MAX_PASSWORD_LENGTH } from '../../accounts/accounts.js';
 import { sessionUser } from '../../accounts/auth.js';
 import type { ActiveSession } from '../../sessions/active-session.js';
 import { LoginRateLimitedError, SessionError } from '../../sessions/errors.js';
 import { plexusSessions } from '../../sessions/fastify.js';
+import { sessionHandle } from '../../sessions/handle.js';
 import type { SessionRecord } from '../../sessions/record.js';
 import type { RoutePlugin } from '../context.js';
 import { apiPaths } from '../context.js';
@@ -65,31 +65,36 @@ interface SessionBody {
   expiresAt: string;
 }
 
-/** Handles already computed, by session id; cleared when full. */
-const handles = new Map<string, string>();
-const HANDLE_CACHE_SIZE = 10_000;
-
-/** The public name of a session: not the id itself, which works as a credential. */
-function handle(sessionId: string): string {
-  let name = handles.get(sessionId);
-  if (name === undefined) {
-    name = createHash('sha256').update(sessionId).digest('base64url').slice(0, 22);
-    if (handles.size >= HANDLE_CACHE_SIZE) handles.clear();
-    handles.set(sessionId, name);
-  }
-  return name;
-}
+/**
+ * Descriptions by session id, reused while the session is not renewed: formatting three dates is
+ * most of what GET /auth/me costs once the session is read. Cleared when full.
+ */
+const described = new Map<string, { seen: number; expires: number; ip: string; body: SessionBody }>();
+const DESCRIBED_SIZE = 10_000;
 
 function describe(record: Readonly<SessionRecord>, currentId: string): SessionBody {
-  return {
-    id: handle(record.id),
-    current: record.id === currentId,
+  const memo = described.get(record.id);
+  const current = record.id === currentId;
+  if (
+    memo !== undefined &&
+    memo.seen === record.lastSeenAt &&
+    memo.expires === record.expiresAt &&
+    memo.ip === record.ip
+  ) {
+    return memo.body.current === current ? memo.body : { ...memo.body, current };
+  }
+  const body: SessionBody = {
+    id: sessionHandle(record.id),
+    current,
     device: record.device,
     ip: record.ip,
     createdAt: new Date(record.createdAt).toISOString(),
     lastSeenAt: new Date(record.lastSeenAt).toISOString(),
     expiresAt: new Date(record.expiresAt).toISOString(),
   };
+  if (described.size >= DESCRIBED_SIZE) described.clear();
+  described.set(record.id, { seen: record.lastSeenAt, expires: record.expiresAt, ip: record.ip, body });
+  return body;
 }
 
 function userBody(record: Readonly<SessionRecord>) {
@@ -190,7 +195,7 @@ export const authRoutes: RoutePlugin = async (app, { plexus }) => {
     async (request, reply) => {
       const session = await signedIn(request);
       const records = await auth.sessions.listUser(session.user!.id);
-      const target = records.find((record) => handle(record.id) === request.params.id);
+      const target = records.find((record) => sessionHandle(record.id) === request.params.id);
       if (target === undefined) throw new SessionError('SESSION_NOT_FOUND', 'No such session among yours');
       if (target.id === session.id) await reply.endSession();
       else await auth.sessions.destroy(target.id);
@@ -218,6 +223,19 @@ export const authRoutes: RoutePlugin = async (app, { plexus }) => {
                   lastFlushAt: { type: ['string', 'null'] },
                   lastError: { type: ['string', 'null'] },
                   restored: { type: 'integer' },
+                }),
+              ],
+            },
+            localCache: {
+              anyOf: [
+                { type: 'null' },
+                strictObject({
+                  trusted: { type: 'boolean' },
+                  maxAgeMs: { type: 'integer' },
+                  entries: { type: 'integer' },
+                  hits: { type: 'integer' },
+                  misses: { type: 'integer' },
+                  invalidations: { type: 'integer' },
                 }),
               ],
             },

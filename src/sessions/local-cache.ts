@@ -1,0 +1,200 @@
+/**
+ * `LocalSessionCache`: sessions this instance read from Redis a moment ago, so that the next
+ * requests of the same session cost no round trip (SESSION_LOCAL_CACHE_MS, 0 turns it off).
+ *
+ * When a copy may be served — all of these must hold:
+ * - the cache is trusted: Redis is ready and this instance has seen its own probe come back on
+ *   the invalidation channel since Redis was last (re)connected (sessions.ts);
+ * - the copy is younger than `maxAgeMs`;
+ * - the session's renewal is not due: a copy is never served past the moment the Redis read would
+ *   have renewed the session (RENEWAL_GRANULARITY_MS, or a tenth of the lifetime), so Redis sees
+ *   the same renewals as without the cache, and the copy is re-read at least that often;
+ * - nor its index refresh, nor its expiry.
+ *
+ * Invalidation. Every change made through Plexus on any instance (a save, logout, logout-all, a
+ * session ended from the list) drops the copies: the instance that made it at once, the others
+ * when its message arrives, which the writer publishes before it answers (sessions.ts). Messages
+ * name sessions by handle (handle.ts), never by id. A read that started before an invalidation of
+ * its session does not fill the cache with what it read (`ticket` / `fill`), so a slow read cannot
+ * put back a copy a write has just dropped.
+ *
+ * What is served is a copy: the application may change the objects it gets without changing the
+ * cached one.
+ */
+import { sessionHandle } from './handle.js';
+import type { SessionRecord } from './record.js';
+
+export interface LocalSessionCacheOptions {
+  /** Longest time a copy is served after it was read from Redis. */
+  maxAgeMs: number;
+  /** Most copies kept; the oldest goes first. */
+  maxEntries: number;
+  /** How long after its last renewal a session is renewed again (session-store.ts). */
+  renewalStep: (ttlMs: number) => number;
+  now?: () => number;
+}
+
+export interface LocalSessionCacheStats {
+  /** Copies may be served now (Redis ready and the invalidation channel confirmed). */
+  trusted: boolean;
+  maxAgeMs: number;
+  entries: number;
+  hits: number;
+  /** Reads that went to Redis while the cache was on. */
+  misses: number;
+  /** Copies dropped because a session changed or ended (here or on another instance). */
+  invalidations: number;
+}
+
+interface Entry {
+  record: SessionRecord;
+  handle: string;
+  servedUntil: number;
+}
+
+/** Invalidations remembered for `fill`; beyond this many the record is reset (see `fill`). */
+const MAX_REMEMBERED = 10_000;
+
+export class LocalSessionCache {
+  readonly maxAgeMs: number;
+  readonly #maxEntries: number;
+  readonly #renewalStep: (ttlMs: number) => number;
+  readonly #now: () => number;
+  readonly #entries = new Map<string, Entry>();
+  /** handle → session id, for invalidations, which name sessions by handle. */
+  readonly #ids = new Map<string, string>();
+  /** handle → the epoch of its last invalidation. */
+  readonly #invalidatedAt = new Map<string, number>();
+  /** Bumped by every invalidation; a read's ticket is the epoch when it started. */
+  #epoch = 0;
+  /** Reads that started before this epoch never fill (everything before it was forgotten). */
+  #floor = 0;
+  #trusted = false;
+  #hits = 0;
+  #misses = 0;
+  #invalidations = 0;
+
+  constructor(options: LocalSessionCacheOptions) {
+    this.maxAgeMs = options.maxAgeMs;
+    this.#maxEntries = options.maxEntries;
+    this.#renewalStep = options.renewalStep;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get trusted(): boolean {
+    return this.#trusted;
+  }
+
+  /** A copy of the session, or undefined when none may be served. */
+  get(id: string): SessionRecord | undefined {
+    if (!this.#trusted) return undefined;
+    const entry = this.#entries.get(id);
+    if (entry !== undefined && this.#now() < entry.servedUntil) {
+      this.#hits++;
+      return copyRecord(entry.record);
+    }
+    if (entry !== undefined) this.#forget(id, entry.handle);
+    return undefined;
+  }
+
+  /** Taken before reading a session from Redis (a miss), and handed to `fill` with what was read. */
+  ticket(): number {
+    this.#misses++;
+    return this.#epoch;
+  }
+
+  /** Keeps what a read returned, unless the session was invalidated since the read started. */
+  fill(record: SessionRecord, ticket: number): void {
+    if (!this.#trusted || ticket < this.#floor) return;
+    const handle = sessionHandle(record.id);
+    if ((this.#invalidatedAt.get(handle) ?? -1) > ticket) return;
+    const now = this.#now();
+    const servedUntil = Math.min(
+      now + this.maxAgeMs,
+      record.lastSeenAt + this.#renewalStep(record.ttlMs),
+      record.expiresAt,
+      record.user === null ? Number.POSITIVE_INFINITY : record.indexDueAt,
+    );
+    if (servedUntil <= now) return;
+    const { previousSeenAt: _, ...kept } = record;
+    this.#entries.delete(record.id);
+    while (this.#entries.size >= this.#maxEntries) {
+      const [oldestId, oldest] = this.#entries.entries().next().value!;
+      this.#forget(oldestId, oldest.handle);
+    }
+    this.#entries.set(record.id, { record: copyRecord(kept), handle, servedUntil });
+    this.#ids.set(handle, record.id);
+  }
+
+  /** Drops the copies of these sessions (by handle) and keeps later-finishing reads from filling. */
+  invalidate(handles: readonly string[]): void {
+    const epoch = ++this.#epoch;
+    if (this.#invalidatedAt.size + handles.length > MAX_REMEMBERED) {
+      this.#invalidatedAt.clear();
+      this.#floor = epoch;
+    }
+    for (const handle of handles) {
+      this.#invalidatedAt.set(handle, epoch);
+      const id = this.#ids.get(handle);
+      if (id === undefined) continue;
+      this.#forget(id, handle);
+      this.#invalidations++;
+    }
+  }
+
+  /** Drops every copy of the user's sessions; returns their handles. */
+  invalidateUser(userId: string): string[] {
+    const handles: string[] = [];
+    for (const entry of this.#entries.values()) {
+      if (entry.record.user?.id === userId) handles.push(entry.handle);
+    }
+    this.invalidate(handles);
+    return handles;
+  }
+
+  /** Serves nothing until `trust()`, and forgets everything (Redis was lost: messages may be too). */
+  distrust(): void {
+    this.#trusted = false;
+    this.#entries.clear();
+    this.#ids.clear();
+    this.#invalidatedAt.clear();
+    this.#floor = ++this.#epoch;
+  }
+
+  /** The invalidation channel is confirmed live: copies may be kept and served again. */
+  trust(): void {
+    this.#trusted = true;
+  }
+
+  stats(): LocalSessionCacheStats {
+    return {
+      trusted: this.#trusted,
+      maxAgeMs: this.maxAgeMs,
+      entries: this.#entries.size,
+      hits: this.#hits,
+      misses: this.#misses,
+      invalidations: this.#invalidations,
+    };
+  }
+
+  #forget(id: string, handle: string): void {
+    this.#entries.delete(id);
+    this.#ids.delete(handle);
+  }
+}
+
+/** A copy the caller may change freely: data, claims and cookie are not shared with the cache. */
+function copyRecord(record: SessionRecord): SessionRecord {
+  const { user, data, cookie } = record;
+  return {
+    ...record,
+    user: user === null ? null : { ...user, ...(user.roles === undefined ? {} : { roles: [...user.roles] }) },
+    data: isEmpty(data) ? {} : structuredClone(data),
+    cookie: cookie === null ? null : structuredClone(cookie),
+  };
+}
+
+function isEmpty(object: Record<string, unknown>): boolean {
+  for (const _ in object) return false;
+  return true;
+}
