@@ -122,6 +122,13 @@ describe('sessions shared by separate server processes', () => {
     await phone.login('bob@example.com');
     expect((await laptop.me()).status).toBe(200);
     expect((await phone.me()).status).toBe(200);
+    // Instance 1 answers the laptop from its local copy now: what follows shows that logout-all
+    // on instance 2 drops that copy before its answer, not SESSION_LOCAL_CACHE_MS later.
+    const hits = async () =>
+      ((await laptop.request('GET', '/api/1/health/sessions')).body.localCache as { hits: number }).hits;
+    const before = await hits();
+    expect((await laptop.me()).status).toBe(200);
+    expect(await hits()).toBe(before + 1);
 
     const listed = await phone.on(one).request('GET', '/api/1/auth/sessions');
     const devices = (listed.body.sessions as { device: string }[]).map((s) => s.device);
