@@ -5,13 +5,16 @@
  * 1. Throughput. `plexus start` (from source, Redis + SQLite) and the baseline (bench/sessions-
  *    bare.ts, same response size) each run in their own process; autocannon drives them from this
  *    one with a signed session cookie, alternating targets round by round so machine noise hits
- *    both alike. Every /me request verifies the cookie's HMAC and reads (and renews) the session
- *    in Redis: one EVALSHA. Reports median req/s, ratio (target >= 0.60), p99, and the server
- *    process's CPU time per request (from /proc, so contention does not blur it); GET /api/1/status
- *    of the same server (no I/O) shows how much of the gap is the server itself.
- * 2. Session read latency. In this process, one read at a time: `sessions.load` (signature-free,
- *    renewing: the script call and decoding) against the raw client's HGETALL of the same hash.
- *    Reports p50/p99 of each and the p99 ratio.
+ *    both alike. Every /me request checks the signed cookie (its HMAC once per cookie value) and
+ *    finds the session in the server's local copy (SESSION_LOCAL_CACHE_MS, default 2 s), or reads
+ *    and renews it in Redis (one EVALSHA) when the copy is older than that. Reports median req/s,
+ *    ratio (target >= 0.60), p99, and the server process's CPU time per request (from /proc, so
+ *    contention does not blur it); GET /api/1/status of the same server (no I/O) shows how much
+ *    of the gap is the server itself, and a second server with SESSION_LOCAL_CACHE_MS=0 what a
+ *    Redis round trip per request costs.
+ * 2. Session read latency. In this process, one read at a time: `sessions.load` from Redis
+ *    (renewing: the script call and decoding) against the raw client's HGETALL of the same hash,
+ *    and `sessions.load` answered from the local copy. Reports p50/p99 and the p99 ratio.
  *
  * Usage: npx tsx bench/sessions-me.ts [--duration 5] [--rounds 3] [--connections 50] [--reads 20000]
  *   (REDIS_URL, default redis://127.0.0.1:6379)
@@ -73,13 +76,20 @@ async function throughput(dataDir: string, prefix: string): Promise<void> {
   });
   await db.close();
 
-  const [barePort, plexusPort] = await Promise.all([freePort(), freePort()]);
+  const [barePort, plexusPort, uncachedPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const bare = spawnBare('sessions-bare.ts', barePort);
-  const plexus = spawn(
-    process.execPath,
-    ['--import', 'tsx', MAIN, 'start', '--host', '127.0.0.1', '--port', String(plexusPort)],
-    { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' },
-  );
+  const server = (port: number, extra: Record<string, string> = {}) =>
+    spawn(
+      process.execPath,
+      ['--import', 'tsx', MAIN, 'start', '--host', '127.0.0.1', '--port', String(port)],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', ...env, ...extra },
+        stdio: 'ignore',
+      },
+    );
+  const plexus = server(plexusPort);
+  const uncached = server(uncachedPort, { SESSION_LOCAL_CACHE_MS: '0' });
   try {
     const meUrl = `http://127.0.0.1:${plexusPort}/api/1/auth/me`;
     // Signed out, /me answers 401: any answer below 500 means the server is up.
@@ -87,6 +97,7 @@ async function throughput(dataDir: string, prefix: string): Promise<void> {
     await Promise.all([
       waitForHttp(`http://127.0.0.1:${barePort}/bare`, bare, up),
       waitForHttp(meUrl, plexus, up),
+      waitForHttp(`http://127.0.0.1:${uncachedPort}/api/1/auth/me`, uncached, up),
     ]);
     const login = await fetch(`http://127.0.0.1:${plexusPort}/api/1/auth/login`, {
       method: 'POST',
@@ -118,6 +129,13 @@ async function throughput(dataDir: string, prefix: string): Promise<void> {
         cookie,
         runs: [],
       },
+      {
+        name: 'the same, SESSION_LOCAL_CACHE_MS=0',
+        url: `http://127.0.0.1:${uncachedPort}/api/1/auth/me`,
+        pid: uncached.pid,
+        cookie,
+        runs: [],
+      },
     ];
     await runRounds(targets, { connections, rounds, duration });
     const baseline = median(targets[0]!.runs.map((r) => r.rps));
@@ -132,8 +150,14 @@ async function throughput(dataDir: string, prefix: string): Promise<void> {
         `  ${target.name.padEnd(34)} ${Math.round(rps).toString().padStart(7)} req/s  ratio ${(rps / baseline).toFixed(2)}  p99 ${p99} ms  server CPU ${cpu.toFixed(1)} µs/req`,
       );
     }
+    const health = await fetch(`http://127.0.0.1:${plexusPort}/api/1/health/sessions`);
+    const { localCache } = (await health.json()) as { localCache: { hits: number; misses: number } };
+    const reads = localCache.hits + localCache.misses;
+    console.log(
+      `  local copy: ${localCache.hits} of ${reads} session reads (${((100 * localCache.hits) / reads).toFixed(3)}%); the rest went to Redis`,
+    );
   } finally {
-    await Promise.all([stop(bare), stop(plexus)]);
+    await Promise.all([stop(bare), stop(plexus), stop(uncached)]);
   }
 }
 
@@ -148,6 +172,9 @@ async function readLatency(prefix: string): Promise<void> {
   );
   await layer.connect();
   const sessions = new Sessions(layer, { ttlMs: 86_400_000 });
+  const copying = new Sessions(layer, { ttlMs: 86_400_000, localCache: { maxAgeMs: 5000, maxEntries: 10 } });
+  await copying.start();
+  while (copying.health().localCache?.trusted !== true) await new Promise((r) => setTimeout(r, 10));
   const raw = createClient({ url: REDIS_URL });
   await raw.connect();
   const user = { id: '4b8f5a8e-3f6c-4f7e-9d2a-0c1e5b7a9d31', login: 'bench@example.com', roles: ['staff'] };
@@ -169,12 +196,14 @@ async function readLatency(prefix: string): Promise<void> {
     }
     return samples.sort((a, b) => a - b);
   };
-  const runs = { raw: [] as number[][], plexus: [] as number[][] };
+  const runs = { raw: [] as number[][], plexus: [] as number[][], local: [] as number[][] };
   await time(() => raw.hGetAll(key)); // warm-up
   await time(() => sessions.load(record.id));
+  await time(() => copying.load(record.id));
   for (let round = 0; round < rounds; round++) {
     runs.raw.push(await time(() => raw.hGetAll(key)));
     runs.plexus.push(await time(() => sessions.load(record.id)));
+    runs.local.push(await time(() => copying.load(record.id)));
   }
   const summary = (all: number[][]) => ({
     p50: median(all.map((s) => percentile(s, 0.5))),
@@ -182,6 +211,7 @@ async function readLatency(prefix: string): Promise<void> {
   });
   const base = summary(runs.raw);
   const ours = summary(runs.plexus);
+  const local = summary(runs.local);
   console.log(`\nsession read latency: one at a time, ${reads} reads x ${rounds} rounds, median of rounds`);
   console.log(
     `  raw node-redis HGETALL (baseline)  p50 ${base.p50.toFixed(3)} ms  p99 ${base.p99.toFixed(3)} ms`,
@@ -189,8 +219,12 @@ async function readLatency(prefix: string): Promise<void> {
   console.log(
     `  sessions.load (read + renew)       p50 ${ours.p50.toFixed(3)} ms  p99 ${ours.p99.toFixed(3)} ms  p99 ratio ${(ours.p99 / base.p99).toFixed(2)}`,
   );
+  console.log(
+    `  sessions.load, local copy on       p50 ${local.p50.toFixed(3)} ms  p99 ${local.p99.toFixed(3)} ms  p99 ratio ${(local.p99 / base.p99).toFixed(2)} (a Redis read every 5 s)`,
+  );
   await sessions.destroy(record.id);
   await sessions.close();
+  await copying.close();
   await raw.close();
   await layer.close();
 }

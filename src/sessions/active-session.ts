@@ -8,8 +8,9 @@ import type { SessionChanges } from './session-store.js';
 
 export class ActiveSession {
   readonly #record: SessionRecord;
-  readonly #set = new Map<string, unknown>();
-  readonly #unset = new Set<string>();
+  /** This request's changes; made on the first one (most requests change nothing). */
+  #set: Map<string, unknown> | undefined;
+  #unset: Set<string> | undefined;
 
   constructor(record: SessionRecord) {
     this.#record = record;
@@ -41,8 +42,8 @@ export class ActiveSession {
   }
 
   get<T = unknown>(name: string): T | undefined {
-    if (this.#unset.has(name)) return undefined;
-    if (this.#set.has(name)) return this.#set.get(name) as T;
+    if (this.#unset?.has(name)) return undefined;
+    if (this.#set?.has(name)) return this.#set.get(name) as T;
     return this.#record.data[name] as T | undefined;
   }
 
@@ -52,33 +53,33 @@ export class ActiveSession {
       this.unset(name);
       return;
     }
-    this.#unset.delete(name);
-    this.#set.set(name, value);
+    this.#unset?.delete(name);
+    (this.#set ??= new Map()).set(name, value);
   }
 
   unset(name: string): void {
-    this.#set.delete(name);
-    this.#unset.add(name);
+    this.#set?.delete(name);
+    (this.#unset ??= new Set()).add(name);
   }
 
   /** Every field, this request's changes applied. */
   data(): Record<string, unknown> {
-    const data = { ...this.#record.data, ...Object.fromEntries(this.#set) };
-    for (const name of this.#unset) delete data[name];
+    const data = { ...this.#record.data, ...Object.fromEntries(this.#set ?? []) };
+    for (const name of this.#unset ?? []) delete data[name];
     return data;
   }
 
   get changed(): boolean {
-    return this.#set.size > 0 || this.#unset.size > 0;
+    return (this.#set?.size ?? 0) > 0 || (this.#unset?.size ?? 0) > 0;
   }
 
   /** What to save, or null when nothing changed. */
   takeChanges(): SessionChanges | null {
     if (!this.changed) return null;
-    const changes = { set: Object.fromEntries(this.#set), unset: [...this.#unset] };
+    const changes = { set: Object.fromEntries(this.#set ?? []), unset: [...(this.#unset ?? [])] };
     this.#record.data = this.data();
-    this.#set.clear();
-    this.#unset.clear();
+    this.#set = undefined;
+    this.#unset = undefined;
     return changes;
   }
 }

@@ -5,6 +5,8 @@
  *                            request (one Redis call), or null
  *   request.requireSession() the same, or throws AUTH_REQUIRED / SESSION_INVALID / SESSION_EXPIRED
  *                            (a bad or stale cookie is also cleared)
+ *   request.sessionAtHand()  the session when it is known without waiting (the local copy, or
+ *                            loaded already), else undefined: hot routes answer synchronously
  *   reply.startSession(user) a new session with a fresh id (the request's previous one is ended:
  *                            no session fixation) and its cookie
  *   reply.endSession()       ends the request's session and clears the cookie
@@ -28,6 +30,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     loadSession(): Promise<ActiveSession | null>;
     requireSession(): Promise<ActiveSession>;
+    sessionAtHand(): ActiveSession | undefined;
   }
   interface FastifyReply {
     startSession(user: SessionUser, data?: Record<string, unknown>): Promise<ActiveSession>;
@@ -102,6 +105,11 @@ async function sessionPlugin(app: FastifyInstance, options: SessionPluginOptions
     }
     throw new SessionError('SESSION_EXPIRED', 'The session has expired or was ended; sign in again');
   }
+
+  app.decorateRequest('sessionAtHand', function sessionAtHand(this: FastifyRequest) {
+    void this.loadSession();
+    return state(this).session ?? undefined;
+  });
 
   app.decorateRequest('requireSession', function requireSession(this: FastifyRequest) {
     const loading = this.loadSession();

@@ -97,6 +97,10 @@ function describe(record: Readonly<SessionRecord>, currentId: string): SessionBo
   return body;
 }
 
+function meBody(session: ActiveSession) {
+  return { user: userBody(session.record), session: describe(session.record, session.id) };
+}
+
 function userBody(record: Readonly<SessionRecord>) {
   const user = record.user!;
   return { id: user.id, login: user.login ?? '', roles: user.roles ?? [] };
@@ -116,8 +120,7 @@ export const authRoutes: RoutePlugin = async (app, { plexus }) => {
       const { login, password } = request.body;
       try {
         const account = await auth.authenticate(login, password, request.ip);
-        const session = await reply.startSession(sessionUser(account));
-        return { user: userBody(session.record), session: describe(session.record, session.id) };
+        return meBody(await reply.startSession(sessionUser(account)));
       } catch (error) {
         if (error instanceof LoginRateLimitedError) retryAfter(reply, error.retryAfterMs);
         throw error;
@@ -159,9 +162,10 @@ export const authRoutes: RoutePlugin = async (app, { plexus }) => {
   app.get(
     `${apiPaths('/auth/me')[0]}`,
     { schema: { querystring: noQuery, response: { 200: meSchema, ...errorResponses } } },
-    async (request) => {
-      const session = await signedIn(request);
-      return { user: userBody(session.record), session: describe(session.record, session.id) };
+    (request) => {
+      // Called on every page load: answered without a promise when the session is at hand.
+      const session = request.sessionAtHand();
+      return session?.user ? meBody(session) : signedIn(request).then(meBody);
     },
   );
 
