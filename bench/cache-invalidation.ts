@@ -11,8 +11,8 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { createCache } from '../src/cache/index.js';
+import { preciseNow } from '../src/coherence/invalidation-channel.js';
 import { loadRedisConfig } from '../src/config/redis.js';
-import { preciseNow } from '../src/redis/invalidation-channel.js';
 import { RedisLayer } from '../src/redis/layer.js';
 
 const URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -12,9 +12,9 @@
  * replays the writes it could not send (journal.ts). `close()` flushes and unsubscribes.
  */
 import { randomBytes } from 'node:crypto';
+import { InvalidationChannel } from '../coherence/invalidation-channel.js';
 import { type CacheConfig, loadCacheConfig } from '../config/cache.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { InvalidationChannel } from '../redis/invalidation-channel.js';
 import type { Keys } from '../redis/keys.js';
 import type { LayerState, StateChange } from '../redis/layer.js';
 import type { Store } from '../redis/store.js';

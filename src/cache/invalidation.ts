@@ -1,6 +1,6 @@
 /**
  * Cluster-wide L1 invalidation: the operations the cache sends over its own channel
- * (`<prefix>:ch:cache:invalidate`, an `InvalidationChannel`, see src/redis/invalidation-channel.ts).
+ * (`<prefix>:ch:cache:invalidate`, an `InvalidationChannel`, see src/coherence/invalidation-channel.ts).
  * Every instance drops the L1 copies an operation names; the same messages wake instances waiting
  * for a cluster lock holder's value.
  *

@@ -10,9 +10,10 @@
  *   invalidations may have been missed. Without L2 (memory mode) L1 is the whole cache: it is
  *   always filled and the L1 TTL, which only bounds staleness against Redis, does not apply.
  */
+
+import { FillGuard } from '../coherence/fill-guard.js';
 import type { CacheConfig } from '../config/cache.js';
 import type { DecodedEntry } from './envelope.js';
-import { FillGuard } from './fill-guard.js';
 import { L1, type L1Entry } from './l1.js';
 
 export class LocalTier {

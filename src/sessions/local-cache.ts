@@ -15,12 +15,13 @@
  * session ended from the list) drops the copies: the instance that made it at once, the others
  * when its message arrives, which the writer publishes before it answers (sessions.ts). Messages
  * name sessions by handle (handle.ts), never by id. A read that started before an invalidation of
- * its session does not fill the cache with what it read (`ticket` / `fill`), so a slow read cannot
- * put back a copy a write has just dropped.
+ * its session does not fill the cache with what it read (`ticket` / `fill`, the cache's FillGuard),
+ * so a slow read cannot put back a copy a write has just dropped.
  *
  * What is served is a copy: the application may change the objects it gets without changing the
  * cached one.
  */
+import { FillGuard } from '../coherence/fill-guard.js';
 import { sessionHandle } from './handle.js';
 import type { SessionRecord } from './record.js';
 
@@ -52,9 +53,6 @@ interface Entry {
   servedUntil: number;
 }
 
-/** Invalidations remembered for `fill`; beyond this many the record is reset (see `fill`). */
-const MAX_REMEMBERED = 10_000;
-
 export class LocalSessionCache {
   readonly maxAgeMs: number;
   readonly #maxEntries: number;
@@ -63,12 +61,8 @@ export class LocalSessionCache {
   readonly #entries = new Map<string, Entry>();
   /** handle → session id, for invalidations, which name sessions by handle. */
   readonly #ids = new Map<string, string>();
-  /** handle → the epoch of its last invalidation. */
-  readonly #invalidatedAt = new Map<string, number>();
-  /** Bumped by every invalidation; a read's ticket is the epoch when it started. */
-  #epoch = 0;
-  /** Reads that started before this epoch never fill (everything before it was forgotten). */
-  #floor = 0;
+  /** Invalidations that happened while reads were in flight, keyed by handle. */
+  readonly #guard = new FillGuard();
   #trusted = false;
   #hits = 0;
   #misses = 0;
@@ -97,17 +91,20 @@ export class LocalSessionCache {
     return undefined;
   }
 
-  /** Taken before reading a session from Redis (a miss), and handed to `fill` with what was read. */
+  /**
+   * Taken before reading a session from Redis (a miss); every ticket must be handed back to
+   * `fill` exactly once, with what was read or null.
+   */
   ticket(): number {
     this.#misses++;
-    return this.#epoch;
+    return this.#guard.begin();
   }
 
-  /** Keeps what a read returned, unless the session was invalidated since the read started. */
-  fill(record: SessionRecord, ticket: number): void {
-    if (!this.#trusted || ticket < this.#floor) return;
-    const handle = sessionHandle(record.id);
-    if ((this.#invalidatedAt.get(handle) ?? -1) > ticket) return;
+  /** Keeps what a read returned, unless its session was invalidated since the read started. */
+  fill(id: string, record: SessionRecord | null, ticket: number): void {
+    const handle = sessionHandle(id);
+    const clean = this.#guard.end(handle, ticket);
+    if (!clean || !this.#trusted || record === null) return;
     const now = this.#now();
     const servedUntil = Math.min(
       now + this.maxAgeMs,
@@ -128,13 +125,8 @@ export class LocalSessionCache {
 
   /** Drops the copies of these sessions (by handle) and keeps later-finishing reads from filling. */
   invalidate(handles: readonly string[]): void {
-    const epoch = ++this.#epoch;
-    if (this.#invalidatedAt.size + handles.length > MAX_REMEMBERED) {
-      this.#invalidatedAt.clear();
-      this.#floor = epoch;
-    }
     for (const handle of handles) {
-      this.#invalidatedAt.set(handle, epoch);
+      this.#guard.touch(handle);
       const id = this.#ids.get(handle);
       if (id === undefined) continue;
       this.#forget(id, handle);
@@ -157,8 +149,7 @@ export class LocalSessionCache {
     this.#trusted = false;
     this.#entries.clear();
     this.#ids.clear();
-    this.#invalidatedAt.clear();
-    this.#floor = ++this.#epoch;
+    this.#guard.touchAll();
   }
 
   /** The invalidation channel is confirmed live: copies may be kept and served again. */

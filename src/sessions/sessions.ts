@@ -10,35 +10,29 @@
  * reports which store is in use.
  *
  * Recovery. When the layer becomes ready again, logout-alls made meanwhile are replayed against
- * Redis (ending the sessions older than the request), then the local sessions are moved into
+ * Redis (ending the sessions older than the request), so are single logouts, then the local sessions are moved into
  * Redis (unless an id is taken there), and in durable mode the database copy is restored. Until a
  * local session has moved, reads fall back to it, so nobody is logged out by the move.
  *
  * Durable mode (option `durable`): see durable.ts.
  *
- * Local cache (option `localCache`, local-cache.ts): sessions read from Redis are kept in this
- * process for a moment, so most requests cost no round trip. Every change made here is published
- * on the sessions' invalidation channel before the call returns (a logout answers only once every
- * other instance has been sent the message that drops its copy); copies are served only while the
- * channel is confirmed live. A message that cannot be sent is retried for as long as a copy made
- * before the change could still be served.
+ * Local copies (option `localCache`, copies.ts): sessions read from Redis are kept in this
+ * process for a moment, so most requests cost no round trip. Every change made here drops the
+ * copies on every instance before the call returns.
  */
-import { randomBytes } from 'node:crypto';
 import type { LayerView } from '../bus/backend.js';
 import { hasCode, RedisUnavailableError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { InvalidationChannel } from '../redis/invalidation-channel.js';
 import type { StateChange } from '../redis/layer.js';
 import { MemoryStore } from '../redis/memory/memory-store.js';
+import { SessionCopies } from './copies.js';
 import type { DurableSessions } from './durable.js';
-import { sessionHandle } from './handle.js';
-import { LocalSessionCache, type LocalSessionCacheStats } from './local-cache.js';
+import type { LocalSessionCacheStats } from './local-cache.js';
 import type { SessionRecord } from './record.js';
 import {
   type LoadOptions,
   type NewSession,
   newSessionId,
-  renewalStep,
   type SaveResult,
   type SessionChanges,
   SessionStore,
@@ -57,15 +51,6 @@ export interface SessionsOptions {
   now?: () => number;
 }
 
-/**
- * What the sessions' invalidation channel carries: `s` the handles of sessions changed or ended,
- * `u` a user whose every session was ended (logout-all).
- */
-type SessionInvalidation = { s: string[] } | { u: string };
-
-/** How often a message that could not be published is tried again. */
-const RETRY_MS = 100;
-
 export interface SessionsHealth {
   /** Where sessions are kept now: `redis` (shared by every instance) or `memory` (this process). */
   backend: 'redis' | 'memory';
@@ -75,6 +60,8 @@ export interface SessionsHealth {
   local: number;
   /** Logout-alls made while Redis was unreachable, to replay when it is back. */
   pendingLogoutAll: number;
+  /** Single sessions ended while Redis was unreachable, to end there too when it is back. */
+  pendingLogouts: number;
   durable: ReturnType<DurableSessions['health']> | null;
   /** The local copies (SESSION_LOCAL_CACHE_MS); null when off or without Redis. */
   localCache: LocalSessionCacheStats | null;
@@ -90,27 +77,16 @@ export class Sessions {
   readonly #durable: DurableSessions | undefined;
   /** userId → when logout-all was requested while Redis was unreachable. */
   readonly #pendingLogoutAll = new Map<string, number>();
+  /** Session ids ended while Redis was unreachable. */
+  readonly #pendingLogouts = new Set<string>();
   readonly #onState = (change: StateChange) => {
-    if (change.state === 'ready') {
-      void this.#recover();
-      void this.#confirmChannel();
-    } else {
-      this.#confirmRun++;
-      this.#cache?.distrust();
-    }
+    this.#copies?.stateChanged(change);
+    if (change.state === 'ready') void this.#recover();
   };
   readonly #now: () => number;
-  readonly #cache: LocalSessionCache | undefined;
-  readonly #channel: InvalidationChannel<SessionInvalidation> | undefined;
-  /** When each message handed back unsent stops being worth sending (no copy can outlive it). */
-  readonly #sendUntil = new WeakMap<SessionInvalidation, number>();
-  #unsent: SessionInvalidation[] = [];
-  #retryTimer: NodeJS.Timeout | undefined;
-  /** Bumped whenever the channel must be confirmed again, so an older confirmation stops. */
-  #confirmRun = 0;
+  readonly #copies: SessionCopies | undefined;
   #recovering: Promise<void> = Promise.resolve();
   #started = false;
-  #closed = false;
 
   constructor(layer: LayerView, options: SessionsOptions) {
     this.#layer = layer;
@@ -122,22 +98,11 @@ export class Sessions {
     this.#local = new SessionStore(this.#localStore, layer.keys, options.now);
     const local = options.localCache;
     if (local !== undefined && local.maxAgeMs > 0 && layer.state !== 'memory') {
-      this.#cache = new LocalSessionCache({ ...local, renewalStep, now: this.#now });
-      this.#channel = new InvalidationChannel<SessionInvalidation>({
-        store: layer.store,
-        channel: layer.keys.sessions.channel(),
-        origin: options.instanceId ?? randomBytes(8).toString('hex'),
-        handlers: {
-          apply: (ops) => this.#applyRemote(ops),
-          undelivered: (ops) => this.#keepUnsent(ops),
-        },
+      this.#copies = new SessionCopies(layer, {
+        ...local,
+        instanceId: options.instanceId,
         logger: this.#logger,
-        label: 'session invalidation',
-        merge: (last, op) => {
-          if (!('s' in last) || !('s' in op)) return false;
-          last.s.push(...op.s);
-          return true;
-        },
+        now: this.#now,
       });
     }
   }
@@ -148,20 +113,13 @@ export class Sessions {
     this.#started = true;
     this.#layer.on('state', this.#onState);
     this.#durable?.start((id) => this.#peek(id));
-    if (this.#channel !== undefined) {
-      await this.#channel.start();
-      void this.#confirmChannel();
-    }
+    await this.#copies?.start();
     if (this.#sharedUsable()) await this.#recover();
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    this.#confirmRun++;
     this.#layer.off('state', this.#onState);
-    clearTimeout(this.#retryTimer);
-    this.#cache?.distrust();
-    await this.#channel?.stop();
+    await this.#copies?.close();
     await this.#recovering;
     await this.#durable?.close();
     this.#localStore.close();
@@ -177,8 +135,9 @@ export class Sessions {
           ? 0
           : this.#localStore.data.keys(this.#layer.keys.sessions.allSessions()).length,
       pendingLogoutAll: this.#pendingLogoutAll.size,
+      pendingLogouts: this.#pendingLogouts.size,
       durable: this.#durable?.health() ?? null,
-      localCache: this.#cache?.stats() ?? null,
+      localCache: this.#copies?.stats() ?? null,
     };
   }
 
@@ -198,7 +157,7 @@ export class Sessions {
    * `load` returns the same, or reads Redis.
    */
   cached(id: string): SessionRecord | undefined {
-    return this.#cache?.get(id);
+    return this.#copies?.get(id);
   }
 
   /**
@@ -207,30 +166,34 @@ export class Sessions {
    */
   async load(id: string, options: LoadOptions = {}): Promise<SessionRecord | null> {
     const touch = options.touch !== false;
-    const cache = touch ? this.#cache : undefined;
-    if (cache !== undefined) {
-      const copy = cache.get(id);
+    const copies = touch ? this.#copies : undefined;
+    if (copies !== undefined) {
+      const copy = copies.get(id);
       if (copy !== undefined) return copy;
     }
-    const ticket = cache?.ticket() ?? 0;
-    const record = await this.#route(
-      async (store) => {
-        const shared = await store.load(id, options);
-        if (shared === null) return this.#localLoad(id, options);
-        cache?.fill(shared, ticket);
-        return shared;
-      },
-      async (store) => {
-        const local = await this.#localLoad(id, options, store);
-        // Not here, and Redis cannot be asked: unknown, which is not the same as ended. Callers
-        // answer 503 and keep the cookie rather than log the user out over an outage.
-        if (local === null)
-          throw new RedisUnavailableError('the session is kept in Redis, which cannot be reached');
-        return local;
-      },
-    );
-    if (record !== null && touch) this.#durable?.touched(record);
-    return record;
+    const ticket = copies?.ticket() ?? 0;
+    let fromRedis: SessionRecord | null = null;
+    try {
+      const record = await this.#route(
+        async (store) => {
+          fromRedis = await store.load(id, options);
+          return fromRedis ?? (await this.#localLoad(id, options));
+        },
+        async (store) => {
+          const local = await this.#localLoad(id, options, store);
+          // Not here, and Redis cannot be asked: unknown, which is not the same as ended. Callers
+          // answer 503 and keep the cookie rather than log the user out over an outage.
+          if (local === null)
+            throw new RedisUnavailableError('the session is kept in Redis, which cannot be reached');
+          return local;
+        },
+      );
+      if (record !== null && touch) this.#durable?.touched(record);
+      return record;
+    } finally {
+      // Only what Redis said is kept; every ticket is handed back, whatever happened.
+      copies?.fill(id, fromRedis, ticket);
+    }
   }
 
   /** Applies changes (per-field merge) or replaces the data. Null when the session is gone. */
@@ -240,7 +203,7 @@ export class Sessions {
     mode: 'update' | 'replace' = 'update',
   ): Promise<SaveResult | null> {
     const result = await this.#write(id, changes, mode);
-    await this.#changed([id]);
+    await this.#copies?.changed([id]);
     return result;
   }
 
@@ -271,9 +234,13 @@ export class Sessions {
     const local = await this.#local.destroy(id);
     const shared = await this.#route(
       (store) => store.destroy(id),
-      async () => null,
+      async () => {
+        // Maybe kept in Redis: ended there as soon as it is back (a no-op if it is not there).
+        this.#pendingLogouts.add(id);
+        return null;
+      },
     );
-    await this.#changed([id]);
+    await this.#copies?.changed([id]);
     return shared ?? local;
   }
 
@@ -305,7 +272,7 @@ export class Sessions {
       },
     );
     const ended = [...shared, ...local];
-    await this.#changed(ended, userId);
+    await this.#copies?.changed(ended, userId);
     // Sessions not yet copied to the database get their tombstones too.
     await this.#durable?.ended(ended);
     return ended;
@@ -365,68 +332,6 @@ export class Sessions {
     return this.load(id, { touch: false });
   }
 
-  /**
-   * Drops the local copies of these sessions (and, with `userId`, of all the user's) here and,
-   * before returning, publishes the same to every other instance.
-   */
-  async #changed(ids: readonly string[], userId?: string): Promise<void> {
-    const cache = this.#cache;
-    const channel = this.#channel;
-    if (cache === undefined || channel === undefined) return;
-    const handles = ids.map(sessionHandle);
-    cache.invalidate(handles);
-    if (userId !== undefined) cache.invalidateUser(userId);
-    const until = this.#now() + cache.maxAgeMs;
-    const ops: SessionInvalidation[] = [];
-    if (handles.length > 0) ops.push({ s: handles });
-    if (userId !== undefined) ops.push({ u: userId });
-    for (const op of ops) {
-      this.#sendUntil.set(op, until);
-      channel.publish(op);
-    }
-    if (ops.length > 0) await channel.flush();
-  }
-
-  #applyRemote(ops: readonly SessionInvalidation[]): void {
-    const cache = this.#cache!;
-    for (const op of ops as readonly unknown[]) {
-      if (typeof op !== 'object' || op === null) continue;
-      if ('s' in op && Array.isArray(op.s)) cache.invalidate(op.s.filter((h) => typeof h === 'string'));
-      else if ('u' in op && typeof op.u === 'string') cache.invalidateUser(op.u);
-    }
-  }
-
-  /** Messages that could not be published: tried again while a copy they drop could be served. */
-  #keepUnsent(ops: readonly SessionInvalidation[]): void {
-    const now = this.#now();
-    this.#unsent.push(...ops.filter((op) => (this.#sendUntil.get(op) ?? 0) > now));
-    if (this.#unsent.length === 0 || this.#retryTimer !== undefined || this.#closed) return;
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      const unsent = this.#unsent;
-      this.#unsent = [];
-      for (const op of unsent) this.#channel!.publish(op);
-    }, RETRY_MS);
-    this.#retryTimer.unref();
-  }
-
-  /**
-   * Copies are served again once this instance receives its own probe on the channel while Redis
-   * is ready; until then every read goes to Redis.
-   */
-  async #confirmChannel(): Promise<void> {
-    const cache = this.#cache;
-    const channel = this.#channel;
-    if (cache === undefined || channel === undefined || this.#closed) return;
-    const run = ++this.#confirmRun;
-    cache.distrust();
-    const live = await channel.confirm(
-      () => this.#layer.state === 'ready',
-      () => run === this.#confirmRun,
-    );
-    if (live) cache.trust();
-  }
-
   #recover(): Promise<void> {
     this.#recovering = this.#recovering
       .then(() => this.#recoverNow())
@@ -444,7 +349,12 @@ export class Sessions {
     for (const [userId, requestedAt] of [...this.#pendingLogoutAll]) {
       const ended = await this.#shared.destroyUser(userId, { createdBefore: requestedAt });
       this.#pendingLogoutAll.delete(userId);
-      await this.#changed(ended, userId);
+      await this.#copies?.changed(ended, userId);
+    }
+    for (const id of [...this.#pendingLogouts]) {
+      await this.#shared.destroy(id);
+      this.#pendingLogouts.delete(id);
+      await this.#copies?.changed([id]);
     }
     if (this.#layer.state !== 'memory') {
       let moved = 0;

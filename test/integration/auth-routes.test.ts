@@ -316,6 +316,7 @@ describe('session management', () => {
       shared: true,
       local: 0,
       pendingLogoutAll: 0,
+      pendingLogouts: 0,
       durable: null,
       localCache: expect.objectContaining({ maxAgeMs: 2000, entries: 0 }),
     });

@@ -105,6 +105,7 @@ describe('sessions without Redis', () => {
       shared: true,
       local: 0,
       pendingLogoutAll: 0,
+      pendingLogouts: 0,
       durable: null,
       // Sessions are in this process already: nothing to copy.
       localCache: null,

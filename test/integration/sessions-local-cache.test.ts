@@ -136,26 +136,60 @@ describe('sessions local copy when Redis fails (single node of its own)', () => 
   beforeAll(() => target.setup(), 60_000);
   afterAll(() => target.teardown());
 
-  it('a session ended while the subscriber connection is down is not served from a copy', async () => {
-    const { a, b } = await pair(target, FAST);
-    const [node] = await target.masters();
+  it('a copy is not served once its subscriber connection was lost, and is trusted again after', async () => {
+    const prefix = uniquePrefix('sess-local');
+    const [layerA, layerB] = [
+      await target.layer({ REDIS_KEY_PREFIX: prefix, ...FAST }),
+      await target.layer({ REDIS_KEY_PREFIX: prefix, ...FAST }),
+    ] as [RedisLayer, RedisLayer];
+    const copying = { maxAgeMs: MAX_AGE_MS, maxEntries: 100 };
+    const a = new Sessions(layerA, { ttlMs: DAY, localCache: copying });
+    // Keeps no copies, so it has no subscriber connection: only a's is cut below, and a hears nothing.
+    const b = new Sessions(layerB, { ttlMs: DAY });
+    opened.push(a, b);
+    await Promise.all([a.start(), b.start()]);
+    await eventually(() => a.health().localCache?.trusted === true);
     const session = await a.create({ user: ADA, ttlMs: DAY });
     await cachedOn(a, session.id);
 
-    // Both instances' subscriber connections are cut; the message sent now reaches nobody.
+    const [node] = await target.masters();
     await node!.command(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
     await b.destroy(session.id);
-    // Not the copy: the session is gone, or (while the layer recovers from the lost connection)
+    // Not the copy: the session is gone, or (while a's layer recovers from the lost connection)
     // only Redis could tell and is asked.
     const outcome = await a.load(session.id).catch((error: { code?: string }) => error.code);
     expect([null, 'REDIS_UNAVAILABLE']).toContain(outcome);
 
-    // The copy is trusted again once its channel is confirmed, and invalidations work again.
+    // Trusted again once the channel is confirmed; invalidations reach it again.
     await eventually(() => a.health().localCache!.trusted === true);
+    expect(await a.load(session.id)).toBeNull();
+    const c = new Sessions(layerB, { ttlMs: DAY, localCache: copying });
+    opened.push(c);
+    await c.start();
     const next = await a.create({ user: ADA, ttlMs: DAY });
     await cachedOn(a, next.id);
-    await b.destroy(next.id);
+    await c.destroy(next.id);
     await eventually(async () => (await a.load(next.id)) === null, PROPAGATION_MS);
+  });
+
+  it('a session ended while Redis is unreachable is ended in Redis when it is back', async () => {
+    const prefix = uniquePrefix('sess-local');
+    const a = new Sessions(await target.layer({ REDIS_KEY_PREFIX: prefix, ...FAST }), { ttlMs: DAY });
+    const b = new Sessions(await target.layer({ REDIS_KEY_PREFIX: prefix, ...FAST }), { ttlMs: DAY });
+    opened.push(a, b);
+    await Promise.all([a.start(), b.start()]);
+    const session = await a.create({ user: ADA, ttlMs: DAY });
+    const [node] = await target.masters();
+    node!.pause();
+    try {
+      await eventually(() => a.health().backend === 'memory');
+      expect(await a.destroy(session.id)).toBeNull();
+      expect(a.health().pendingLogouts).toBe(1);
+    } finally {
+      node!.resume();
+    }
+    await eventually(() => a.health().pendingLogouts === 0 && b.health().backend === 'redis');
+    expect(await b.load(session.id)).toBeNull();
   });
 
   it('serves no copy while Redis is paused past detection, and trusts again after', async () => {

@@ -2,10 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { EntryCodec } from '../../src/cache/envelope.js';
 import { CacheSerializationError } from '../../src/cache/errors.js';
-import { FillGuard } from '../../src/cache/fill-guard.js';
 import { Journal } from '../../src/cache/journal.js';
 import { L1, type L1Entry, l1Key } from '../../src/cache/l1.js';
 import { parseDuration, resolvePolicy } from '../../src/cache/validate.js';
+import { FillGuard } from '../../src/coherence/fill-guard.js';
 import { loadCacheConfig } from '../../src/config/cache.js';
 import { ValidationError } from '../../src/errors.js';
 

@@ -218,6 +218,7 @@ export const authRoutes: RoutePlugin = async (app, { plexus }) => {
             shared: { type: 'boolean' },
             local: { type: 'integer' },
             pendingLogoutAll: { type: 'integer' },
+            pendingLogouts: { type: 'integer' },
             durable: {
               anyOf: [
                 { type: 'null' },

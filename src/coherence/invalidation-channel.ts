@@ -20,7 +20,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger.js';
-import type { Store, Unsubscribe } from './store.js';
+import type { Store, Unsubscribe } from '../redis/store.js';
 
 interface Message<Op> {
   o: string;
