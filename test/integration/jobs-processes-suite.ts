@@ -142,7 +142,8 @@ export function jobsAcrossProcesses(topology: Topology): void {
       expect(steady.length).toBeGreaterThanOrEqual(17);
       const span = (steady.at(-1)!.tick - steady[0]!.tick) / INTERVAL_MS + 1;
       expect(span - steady.length, 'ticks missed in steady state').toBeLessThanOrEqual(2);
-      expect(steady.every((r) => r.end === undefined || r.end - r.start >= WORK_MS)).toBe(true);
+      // A run lasts its work (a timer may fire up to 1 ms early by Date.now()'s reckoning).
+      expect(steady.every((r) => r.end === undefined || r.end - r.start >= WORK_MS - 1)).toBe(true);
 
       const leaderId = steady.at(-1)!.instance;
       const leader = instances.find((i) => i.instanceId === leaderId)!;
