@@ -107,7 +107,9 @@ async function sessionPlugin(app: FastifyInstance, options: SessionPluginOptions
   }
 
   app.decorateRequest('sessionAtHand', function sessionAtHand(this: FastifyRequest) {
-    void this.loadSession();
+    // Starts the load when it is not at hand; whoever awaits it later gets its outcome, and a
+    // failure nobody awaits is not an unhandled rejection.
+    this.loadSession().catch(() => {});
     return state(this).session ?? undefined;
   });
 

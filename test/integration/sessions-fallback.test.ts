@@ -4,6 +4,8 @@
  * into it and logout-alls made meanwhile end the sessions kept there.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RoutePlugin } from '../../src/server/context.js';
+import { plexusSessions } from '../../src/sessions/fastify.js';
 import { uniquePrefix } from '../support/redis.js';
 import { Browser, errorCodeOf, FAST_HASHING, PASSWORD } from '../support/sessions-helpers.js';
 import { type RedisSingleHandle, startSingle, waitFor } from '../support/topology.js';
@@ -23,8 +25,9 @@ afterEach(async () => {
 
 afterAll(() => redis.stop());
 
-async function start(env: Record<string, string> = {}): Promise<Running> {
+async function start(env: Record<string, string> = {}, extraRoutes: RoutePlugin[] = []): Promise<Running> {
   const server = await startServer({
+    extraRoutes,
     env: {
       ...FAST_HASHING,
       REDIS_URL: redis.url,
@@ -93,6 +96,24 @@ describe('sessions without Redis', () => {
     await redis.node.restart();
     await waitFor('reconnected', async () => (await server.plexus.redis.store.ping()) >= 0);
     expect(errorCodeOf(await ada.me())).toBe('SESSION_EXPIRED');
+  });
+
+  it('a route asking for the session at hand gets none, and nothing goes unhandled, while only Redis could tell', async () => {
+    const atHand: RoutePlugin = async (app, { plexus }) => {
+      await app.register(plexusSessions, { sessions: plexus.sessions, cookie: plexus.auth.cookie });
+      app.get('/test/at-hand', async (request) => ({ atHand: request.sessionAtHand() !== undefined }));
+    };
+    const server = await start({}, [atHand]);
+    const ada = new Browser(server.url);
+    await ada.login('ada@example.com');
+    expect((await ada.request('GET', '/test/at-hand')).body).toEqual({ atHand: false });
+    expect((await ada.request('GET', '/test/at-hand')).body).toEqual({ atHand: true });
+    redis.node.pause();
+    await waitFor('degraded', async () => (await health(ada)).backend === 'memory');
+    // The load it starts fails (REDIS_UNAVAILABLE) with nobody awaiting it: the test run would
+    // report an unhandled rejection.
+    expect((await ada.request('GET', '/test/at-hand')).body).toEqual({ atHand: false });
+    await new Promise((resolve) => setTimeout(resolve, 50));
   });
 
   it('in memory mode (no Redis configured) sessions live in the process by design', async () => {
