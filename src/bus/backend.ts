@@ -4,7 +4,7 @@
  * build several views over one shared `MemoryStore` to run many "instances" in one process.
  */
 import type { Keys } from '../redis/keys.js';
-import type { LayerState, StateChange } from '../redis/layer.js';
+import type { LayerState, StateChange, TopologyChange } from '../redis/layer.js';
 import type { Store } from '../redis/store.js';
 
 export interface LayerView {
@@ -12,7 +12,9 @@ export interface LayerView {
   readonly keys: Keys;
   readonly state: LayerState;
   on(event: 'state', listener: (change: StateChange) => void): unknown;
+  on(event: 'topology', listener: (change: TopologyChange) => void): unknown;
   off(event: 'state', listener: (change: StateChange) => void): unknown;
+  off(event: 'topology', listener: (change: TopologyChange) => void): unknown;
 }
 
 /**

@@ -12,11 +12,12 @@
  * replays the writes it could not send (journal.ts). `close()` flushes and unsubscribes.
  */
 import { randomBytes } from 'node:crypto';
+import type { LayerView } from '../bus/backend.js';
 import { InvalidationChannel } from '../coherence/invalidation-channel.js';
 import { type CacheConfig, loadCacheConfig } from '../config/cache.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { Keys } from '../redis/keys.js';
-import type { LayerState, StateChange } from '../redis/layer.js';
+import type { StateChange } from '../redis/layer.js';
 import type { Store } from '../redis/store.js';
 import { ClusterStatsReporter } from './cluster-stats.js';
 import { CacheEngine } from './engine.js';
@@ -42,13 +43,8 @@ export const DEFAULT_NAMESPACE = 'default';
 const REPLAY_DELAY_MS = 500;
 
 /** What the cache needs of the connection layer (a `RedisLayer` fits). */
-export interface CacheLayer {
-  readonly store: Store;
-  readonly keys: Keys;
-  readonly state: LayerState;
-  on(event: 'state', listener: (change: StateChange) => void): unknown;
-  off(event: 'state', listener: (change: StateChange) => void): unknown;
-}
+/** What the cache needs from the connection layer (a `RedisLayer`, or a view of one in tests). */
+export type CacheLayer = LayerView;
 
 export interface CacheOptions {
   /** The connection layer; its store is L2 unless it is in memory mode. */
@@ -91,6 +87,10 @@ export class Cache extends CacheNamespace {
   readonly #lag = new LagRecorder();
   readonly #listeners = new Set<(event: InvalidationEvent) => void>();
   readonly #onState = (change: StateChange) => this.#stateChanged(change);
+  /** A failover may have lost invalidations: L1 is dropped and confirmed again, as after an outage. */
+  readonly #onTopology = () => {
+    if (this.#l2 !== undefined && !this.#state.closed) void this.#resync();
+  };
   #started = false;
   /** Bumped by every recovery, so that an older resync loop stops. */
   #syncRun = 0;
@@ -173,6 +173,7 @@ export class Cache extends CacheNamespace {
     if (this.#started || this.#state.closed) return;
     this.#started = true;
     this.#layer.on('state', this.#onState);
+    this.#layer.on('topology', this.#onTopology);
     await this.#channel?.start();
     this.#reporter?.start();
     // Subscribed before Redis was reachable: the subscription is confirmed on the first recovery.
@@ -185,6 +186,7 @@ export class Cache extends CacheNamespace {
     this.#syncRun++;
     clearTimeout(this.#replayTimer);
     this.#layer.off('state', this.#onState);
+    this.#layer.off('topology', this.#onTopology);
     await Promise.all([this.#channel?.stop(), this.#reporter?.stop()]);
     this.#state.engine.close();
   }

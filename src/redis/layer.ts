@@ -54,8 +54,19 @@ export interface RedisLayerOptions {
   logger?: Logger;
 }
 
+/**
+ * The deployment's shape changed while the layer stayed usable (a Sentinel or Cluster failover
+ * moved a master or slots); emitted once the layer has checked it and re-applied subscriptions.
+ * Messages published meanwhile may have been lost: copies kept coherent by pub/sub confirm their
+ * channel again (the cache's L1, the sessions' local copies).
+ */
+export interface TopologyChange {
+  reason: string;
+}
+
 export interface RedisLayerEvents {
   state: [StateChange];
+  topology: [TopologyChange];
 }
 
 export class RedisLayer extends EventEmitter<RedisLayerEvents> {
@@ -263,9 +274,11 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
   #onTopologyChanged(reason: string): void {
     if (this.#closed) return;
     this.#logger.info({ topology: this.mode, reason }, 'Redis topology changed');
-    void this.#probe().then(() => {
+    void this.#probe().then(async () => {
+      if (this.#state !== 'ready' || this.#closed) return;
       // Usually a no-op: the clients move subscriptions themselves; this repairs any they dropped.
-      if (this.#state === 'ready') void this.#subscriptions?.restore();
+      await this.#subscriptions?.restore();
+      if (!this.#closed) this.emit('topology', { reason });
     });
   }
 

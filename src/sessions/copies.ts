@@ -5,8 +5,9 @@
  *
  * - `changed()` drops this instance's copies at once and publishes the same before it resolves, so
  *   a logout answers only once every other instance has been sent the message.
- * - Copies are served only while the channel is confirmed: after start, and after every return of
- *   the layer to `ready`, until this instance receives its own probe. Any other state drops them.
+ * - Copies are served only while the channel is confirmed: after start, after every return of
+ *   the layer to `ready` and after every failover (the layer's `topology` event), until this
+ *   instance receives its own probe. Any other state drops them.
  * - A message that cannot be published is tried again every RETRY_MS for as long as a copy made
  *   before the change could still be served (its age limit); after that it is moot.
  *
@@ -49,6 +50,8 @@ export class SessionCopies {
   /** Bumped whenever the channel must be confirmed again, so an older confirmation stops. */
   #confirmRun = 0;
   #closed = false;
+  /** A failover may have lost messages: copies are dropped and the channel confirmed again. */
+  readonly #onTopology = () => void this.#confirm();
 
   constructor(layer: LayerView, options: SessionCopiesOptions) {
     this.#layer = layer;
@@ -73,11 +76,13 @@ export class SessionCopies {
   }
 
   async start(): Promise<void> {
+    this.#layer.on('topology', this.#onTopology);
     await this.#channel.start();
     void this.#confirm();
   }
 
   async close(): Promise<void> {
+    this.#layer.off('topology', this.#onTopology);
     this.#closed = true;
     this.#confirmRun++;
     clearTimeout(this.#retryTimer);

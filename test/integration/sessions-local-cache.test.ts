@@ -4,11 +4,14 @@
  * instances of one deployment. Copies live 5 s here (the most allowed), so a change seen by the
  * other instance within a second can only have come from its invalidation message.
  *
- * Failure is injected for real on the single node: the subscriber connections are killed
- * (CLIENT KILL TYPE pubsub) while a session is ended elsewhere, and the server is paused.
+ * Failure is injected for real: on a Cluster the master serving the channel's slot is failed over;
+ * on a single node the subscriber connection is killed (CLIENT KILL TYPE pubsub) while a session
+ * is ended elsewhere, and the server is paused.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisLayer } from '../../src/redis/layer.js';
+import { hashSlot } from '../../src/redis/topology/slot.js';
+import type { LocalSessionCacheStats } from '../../src/sessions/local-cache.js';
 import type { SessionUser } from '../../src/sessions/record.js';
 import { Sessions } from '../../src/sessions/sessions.js';
 import { eventually, type LayerTarget, layerTargets } from '../support/layers.js';
@@ -126,6 +129,34 @@ describe.each(layerTargets(['single', 'cluster']))('sessions local copy on %s', 
     expect(await a.load(kept.id)).not.toBeNull();
     expect(a.health().localCache).toMatchObject({ trusted: true, invalidations: 1 });
   });
+});
+
+describe('sessions local copy across a Cluster failover', () => {
+  const [target] = layerTargets(['cluster']) as [LayerTarget];
+  beforeAll(() => target.setup(), 60_000);
+  afterAll(() => target.teardown());
+
+  it("drops every copy when the channel's shard fails over, confirms again, and still hears invalidations", async () => {
+    const { a, b, layers } = await pair(target, { REDIS_HEALTH_INTERVAL_MS: '100' });
+    const session = await a.create({ user: ADA, ttlMs: DAY });
+    await cachedOn(a, session.id);
+
+    const cluster = target.cluster!;
+    const channelMaster = await cluster.masterOfSlot(hashSlot(layers[0]!.keys.sessions.channel()));
+    // Messages published while the shard moves may be lost: at the layer's topology event the
+    // copies must already be gone (the instance's own listener was registered first).
+    const atEvent = new Promise<LocalSessionCacheStats>((resolve) =>
+      layers[0]!.once('topology', () => resolve(a.health().localCache!)),
+    );
+    await cluster.failover(channelMaster, { graceful: true });
+    expect(await atEvent).toMatchObject({ trusted: false, entries: 0 });
+
+    await eventually(() => a.health().localCache!.trusted && b.health().localCache!.trusted, 10_000);
+    const next = await a.create({ user: ADA, ttlMs: DAY });
+    await cachedOn(a, next.id);
+    await b.destroy(next.id);
+    await eventually(async () => (await a.load(next.id)) === null, PROPAGATION_MS);
+  }, 60_000);
 });
 
 describe('sessions local copy when Redis fails (single node of its own)', () => {

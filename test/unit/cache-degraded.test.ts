@@ -85,6 +85,23 @@ describe('cache while Redis is unavailable', () => {
     expect(await b.cache.get('k')).toBe('v2');
   });
 
+  it('drops L1 when the layer reports a failover, as invalidations may have been missed meanwhile', async () => {
+    const keys = new Keys('deg6');
+    const a = instance(keys, 'a');
+    // B hears nothing from A (its own pub/sub), as while a sharded channel moves between masters.
+    const bStore = new MemoryStore({ data, pubsub: new MemoryPubSub() });
+    const bLayer = new ManualLayer(bStore, keys, 'ready');
+    const b = createCache({ redis: bLayer, l2: bStore, instanceId: 'b' });
+    open.push(b);
+    await Promise.all([a.cache.start(), b.start()]);
+    await a.cache.set('k', 'v1');
+    expect(await b.get('k')).toBe('v1');
+    await a.cache.set('k', 'v2'); // Lost to B...
+    expect(await b.get('k')).toBe('v1'); // ...whose L1 still has the old value,
+    bLayer.emit('topology', { reason: 'test' }); // until the layer reports the failover.
+    expect(await b.get('k')).toBe('v2');
+  });
+
   it('after recovery, bypasses L1 until its own subscription is confirmed', async () => {
     const keys = new Keys('deg5');
     const a = instance(keys, 'a');

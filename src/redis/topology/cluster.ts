@@ -6,7 +6,9 @@
  * Failover: until the client learns the new slot map it keeps sending a failed master's slots to
  * it. The layer reports every availability failure here (`noteFailure`), and `SlotMapRefresher`
  * (cluster-refresh.ts) re-reads the map until the replica's promotion shows; `changed` then tells
- * the layer, which probes at once.
+ * the layer, which probes at once. A change node-redis made on its own (after MOVED, or when a
+ * sharded channel moved in a graceful failover) is noticed by the next probe, which compares the
+ * masters with the last ones it saw, and reported the same way.
  *
  * One master down does not degrade a ready layer (the other slots still work, until the cluster
  * itself declares cluster_state:fail); leaving `degraded` needs every master to answer and report
@@ -39,11 +41,15 @@ export class ClusterTopology implements Topology {
   readonly #timeoutMs: number;
   readonly #pingers: NodePingers;
   readonly #refresher: SlotMapRefresher;
+  readonly #events: TopologyEvents;
+  /** The masters as of the last probe or reported change (addresses, sorted). */
+  #lastMasters: string | undefined;
 
   constructor(
     private readonly config: RedisConfig,
     events: TopologyEvents,
   ) {
+    this.#events = events;
     this.#timeoutMs = config.commandTimeoutMs;
     this.#pingers = new NodePingers(config);
     this.#cluster = createCluster({
@@ -68,7 +74,10 @@ export class ClusterTopology implements Topology {
       },
       this.#pingers,
       config,
-      (reason) => events.changed(reason),
+      (reason) => {
+        this.#lastMasters = this.#mastersView();
+        events.changed(reason);
+      },
     );
     this.#cluster.on('error', () => {
       // Node failures are reported by probe() and nodes(); this listener keeps node from crashing.
@@ -127,6 +136,12 @@ export class ClusterTopology implements Topology {
   async probe(mode: ProbeMode): Promise<void> {
     const masters = this.masters();
     if (masters.length === 0) throw new Error('no master known');
+    const view = this.#mastersView();
+    if (this.#lastMasters !== undefined && view !== this.#lastMasters) {
+      this.#lastMasters = view;
+      this.#events.changed(`masters are now ${view}`);
+    }
+    this.#lastMasters = view;
     // CLUSTER INFO also says whether the cluster serves every slot; PING is enough for `any`.
     const command = mode === 'all' ? ['CLUSTER', 'INFO'] : ['PING'];
     const results = await Promise.allSettled(
@@ -148,6 +163,13 @@ export class ClusterTopology implements Topology {
       }
     });
     if (answered === 0 || (mode === 'all' && failure !== undefined)) throw failure;
+  }
+
+  #mastersView(): string {
+    return this.#cluster.masters
+      .map((m) => m.address)
+      .sort()
+      .join(',');
   }
 
   /** Every node of the cluster (CLUSTER NODES of a master that answers), failed ones included. */
