@@ -16,7 +16,6 @@ import type { LayerView } from '../bus/backend.js';
 import { InvalidationChannel } from '../coherence/invalidation-channel.js';
 import { type CacheConfig, loadCacheConfig } from '../config/cache.js';
 import { type Logger, silentLogger } from '../logger.js';
-import type { Keys } from '../redis/keys.js';
 import type { StateChange } from '../redis/layer.js';
 import type { Store } from '../redis/store.js';
 import { ClusterStatsReporter } from './cluster-stats.js';

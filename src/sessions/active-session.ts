@@ -54,12 +54,14 @@ export class ActiveSession {
       return;
     }
     this.#unset?.delete(name);
-    (this.#set ??= new Map()).set(name, value);
+    this.#set ??= new Map();
+    this.#set.set(name, value);
   }
 
   unset(name: string): void {
     this.#set?.delete(name);
-    (this.#unset ??= new Set()).add(name);
+    this.#unset ??= new Set();
+    this.#unset.add(name);
   }
 
   /** Every field, this request's changes applied. */
