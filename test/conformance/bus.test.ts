@@ -73,7 +73,11 @@ describe.each(BACKENDS)('bus on $name', (backend) => {
     await b!.publish('app:area:ev', 'from-b-2');
     await eventually(() => got.filter((r) => r.instance === 0).length === 2 && got.length === 5);
     expect(got.filter((r) => r.instance === 0).map((r) => r.data)).toEqual(['from-b', 'from-b-2']);
-    expect(got.filter((r) => r.instance === 1).map((r) => r.data)).toEqual(['from-a', 'from-b', 'from-b-2']);
+    // b has its own messages at once and a's after a trip through Redis: only each publisher's
+    // messages keep their order.
+    const atB = got.filter((r) => r.instance === 1).map((r) => r.data);
+    expect([...atB].sort()).toEqual(['from-a', 'from-b', 'from-b-2']);
+    expect(atB.filter((d) => d !== 'from-a')).toEqual(['from-b', 'from-b-2']);
   });
 
   it('matches event patterns within a family and keeps families apart', async () => {
