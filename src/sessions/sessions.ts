@@ -10,9 +10,10 @@
  * reports which store is in use.
  *
  * Recovery. When the layer becomes ready again, logout-alls made meanwhile are replayed against
- * Redis (ending the sessions older than the request), so are single logouts, then the local sessions are moved into
- * Redis (unless an id is taken there), and in durable mode the database copy is restored. Until a
- * local session has moved, reads fall back to it, so nobody is logged out by the move.
+ * Redis (ending the sessions older than the request), so are single logouts, then the local
+ * sessions are moved into Redis (unless an id is taken there), and in durable mode the database
+ * copy is restored. Until a local session has moved, reads fall back to it, so nobody is logged
+ * out by the move.
  *
  * Durable mode (option `durable`): see durable.ts.
  *

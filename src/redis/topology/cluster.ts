@@ -137,11 +137,9 @@ export class ClusterTopology implements Topology {
     const masters = this.masters();
     if (masters.length === 0) throw new Error('no master known');
     const view = this.#mastersView();
-    if (this.#lastMasters !== undefined && view !== this.#lastMasters) {
-      this.#lastMasters = view;
-      this.#events.changed(`masters are now ${view}`);
-    }
+    const previous = this.#lastMasters;
     this.#lastMasters = view;
+    if (previous !== undefined && view !== previous) this.#events.changed(`masters are now ${view}`);
     // CLUSTER INFO also says whether the cluster serves every slot; PING is enough for `any`.
     const command = mode === 'all' ? ['CLUSTER', 'INFO'] : ['PING'];
     const results = await Promise.allSettled(
