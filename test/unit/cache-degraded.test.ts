@@ -23,6 +23,15 @@ function instance(keys: Keys, id: string, config = {}): { cache: Cache; layer: M
   return { cache, layer };
 }
 
+/** A cache whose messages go through a pub/sub of its own: it hears nothing from the others. */
+function deaf(keys: Keys, id: string): { cache: Cache; layer: ManualLayer; store: MemoryStore } {
+  const store = new MemoryStore({ data, pubsub: new MemoryPubSub() });
+  const layer = new ManualLayer(store, keys, 'ready');
+  const cache = createCache({ redis: layer, l2: store, instanceId: id });
+  open.push(cache);
+  return { cache, layer, store };
+}
+
 afterEach(async () => {
   await Promise.all(open.map((c) => c.close()));
   open = [];
@@ -88,11 +97,8 @@ describe('cache while Redis is unavailable', () => {
   it('drops L1 when the layer reports a failover, as invalidations may have been missed meanwhile', async () => {
     const keys = new Keys('deg6');
     const a = instance(keys, 'a');
-    // B hears nothing from A (its own pub/sub), as while a sharded channel moves between masters.
-    const bStore = new MemoryStore({ data, pubsub: new MemoryPubSub() });
-    const bLayer = new ManualLayer(bStore, keys, 'ready');
-    const b = createCache({ redis: bLayer, l2: bStore, instanceId: 'b' });
-    open.push(b);
+    // B hears nothing from A, as while a sharded channel moves between masters.
+    const { cache: b, layer: bLayer } = deaf(keys, 'b');
     await Promise.all([a.cache.start(), b.start()]);
     await a.cache.set('k', 'v1');
     expect(await b.get('k')).toBe('v1');
@@ -105,12 +111,9 @@ describe('cache while Redis is unavailable', () => {
   it('after recovery, bypasses L1 until its own subscription is confirmed', async () => {
     const keys = new Keys('deg5');
     const a = instance(keys, 'a');
-    // B's messages go through a pub/sub of its own: it hears nothing from A, as if its subscriber
-    // connection had not reconnected yet; its probes are dropped until the test lets them through.
-    const bStore = new MemoryStore({ data, pubsub: new MemoryPubSub() });
-    const bLayer = new ManualLayer(bStore, keys, 'ready');
-    const b = createCache({ redis: bLayer, l2: bStore, instanceId: 'b' });
-    open.push(b);
+    // B hears nothing from A, as if its subscriber connection had not reconnected yet; its probes
+    // are dropped until the test lets them through.
+    const { cache: b, layer: bLayer, store: bStore } = deaf(keys, 'b');
     await Promise.all([a.cache.start(), b.start()]);
     const publish = bStore.publish.bind(bStore);
     let probesPass = false;
