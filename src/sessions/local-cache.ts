@@ -4,7 +4,7 @@
  *
  * When a copy may be served — all of these must hold:
  * - the cache is trusted: Redis is ready and this instance has seen its own probe come back on
- *   the invalidation channel since Redis was last (re)connected (sessions.ts);
+ *   the invalidation channel since Redis was last (re)connected or failed over (copies.ts);
  * - the copy is younger than `maxAgeMs`;
  * - the session's renewal is not due: a copy is never served past the moment the Redis read would
  *   have renewed the session (RENEWAL_GRANULARITY_MS, or a tenth of the lifetime), so Redis sees
@@ -13,7 +13,7 @@
  *
  * Invalidation. Every change made through Plexus on any instance (a save, logout, logout-all, a
  * session ended from the list) drops the copies: the instance that made it at once, the others
- * when its message arrives, which the writer publishes before it answers (sessions.ts). Messages
+ * when its message arrives, which the writer publishes before it answers (copies.ts). Messages
  * name sessions by handle (handle.ts), never by id. A read that started before an invalidation of
  * its session does not fill the cache with what it read (`ticket` / `fill`, the cache's FillGuard),
  * so a slow read cannot put back a copy a write has just dropped.
