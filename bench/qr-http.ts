@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { createClient } from 'redis';
+import { qrApp } from '../src/apps/qr/app.js';
 import { createPlexus } from '../src/index.js';
 import { RedisProcess } from '../test/support/redis-process.js';
 
@@ -139,10 +140,13 @@ async function load(
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // Roster and warm cache, from this process.
-const setup = createPlexus({ env: { ...env, QR_WARM_WORKERS: '0' } });
+const setup = createPlexus({ apps: [qrApp], env: { ...env, QR_WARM_WORKERS: '0' } });
 await setup.start();
-await setup.qr.importRoster('student', `id,name\n${ids.map((id) => `${id},Student ${id}`).join('\n')}\n`);
-const warmed = await setup.qr.warmStudentQRCache();
+await setup.apps.qr.importRoster(
+  'student',
+  `id,name\n${ids.map((id) => `${id},Student ${id}`).join('\n')}\n`,
+);
+const warmed = await setup.apps.qr.warmStudentQRCache();
 console.log(`${STUDENTS.toLocaleString('en-US')} students warmed at ${Math.round(warmed.rate)}/s`);
 await setup.close();
 

@@ -16,8 +16,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import QRCode from 'qrcode';
 import { createClient } from 'redis';
+import { qrApp } from '../src/apps/qr/app.js';
 import { renderImage } from '../src/apps/qr/image/render.js';
-import { createPlexus, type Plexus } from '../src/index.js';
+import { createPlexus, type PlexusWith } from '../src/index.js';
+
+type Plexus = PlexusWith<[typeof qrApp]>;
+
 import { RedisProcess } from '../test/support/redis-process.js';
 
 // A redis-server of its own (other processes' traffic on a shared one would be noise), or REDIS_URL.
@@ -39,15 +43,20 @@ const rate = (n: number, ms: number) => (n * 1000) / ms;
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US').padStart(8);
 
 async function plexusWith(extra: Record<string, string>): Promise<Plexus> {
-  const plexus = createPlexus({ env: { ...env, ...extra } });
+  const plexus = createPlexus({ apps: [qrApp], env: { ...env, ...extra } });
   await plexus.start();
   return plexus;
 }
 
 const setup = await plexusWith({});
 const ids = Array.from({ length: STUDENTS }, (_, i) => String(100_000 + i));
-await setup.qr.importRoster('student', `id,name\n${ids.map((id) => `${id},Student ${id}`).join('\n')}\n`);
-const tokens = ids.slice(0, 2000).map((id) => setup.qr.tokens.issue({ type: 'student', id, version: 1 }));
+await setup.apps.qr.importRoster(
+  'student',
+  `id,name\n${ids.map((id) => `${id},Student ${id}`).join('\n')}\n`,
+);
+const tokens = ids
+  .slice(0, 2000)
+  .map((id) => setup.apps.qr.tokens.issue({ type: 'student', id, version: 1 }));
 console.log(
   `${STUDENTS.toLocaleString('en-US')} students; Redis ${REDIS_URL}; ${ROUNDS} rounds, best counts\n`,
 );
@@ -97,8 +106,8 @@ for (const workers of ['0', '1', '2']) {
     async () => {
       const plexus = await plexusWith({ QR_WARM_WORKERS: workers });
       try {
-        await plexus.qr.clearQRCache();
-        const report = await plexus.qr.warmStudentQRCache();
+        await plexus.apps.qr.clearQRCache();
+        const report = await plexus.apps.qr.warmStudentQRCache();
         if (report.loaded !== STUDENTS || report.failed > 0)
           throw new Error(`bad warm: ${JSON.stringify(report)}`);
         return report.rate;
@@ -113,7 +122,7 @@ runs.push([
   async () => {
     const plexus = await plexusWith({});
     try {
-      await plexus.qr.clearQRCache();
+      await plexus.apps.qr.clearQRCache();
       const report = await plexus.cache.warmTarget('students');
       if (report.loaded !== STUDENTS || report.failed > 0)
         throw new Error(`bad warm: ${JSON.stringify(report)}`);
@@ -152,12 +161,12 @@ console.log(`  keys                                ${keys.toLocaleString('en-US'
 console.log(`  PNG, 297x297 px, version 2           ${png} bytes`);
 console.log(`  stored value (envelope + token + ETag + PNG)  ${Math.round(payload / keys)} bytes`);
 console.log(`  MEMORY USAGE per key (target <= 1536)  ${Math.round(memory / keys)} bytes`);
-const stats = await setup.qr.getQRCacheStats();
+const stats = await setup.apps.qr.getQRCacheStats();
 console.log(
   `  getQRCacheStats(): ${stats.students.entries} entries, ~${Math.round(stats.students.bytes / Math.max(1, stats.students.entries))} bytes each (sample of ${stats.students.sampled})`,
 );
 
-await setup.qr.clearQRCache();
+await setup.apps.qr.clearQRCache();
 for await (const batch of raw.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 }))
   if (batch.length > 0) await raw.unlink(batch);
 await raw.close();

@@ -3,10 +3,10 @@
 // "prepare" script); after changing src/, run `npm run build`.
 import { existsSync } from 'node:fs';
 
-const entry = new URL('../dist/src/cli/main.js', import.meta.url);
+const entry = new URL('../dist/src/main.js', import.meta.url);
 if (!existsSync(entry)) {
   process.stderr.write('plexus: dist/ is missing; build it with `npm run build`\n');
   process.exit(1);
 }
-const { main } = await import(entry.href);
-await main();
+const { run } = await import(entry.href);
+await run();

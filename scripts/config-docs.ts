@@ -5,8 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { bundledApps } from '../src/apps/index.js';
 import { SECTIONS } from '../src/config/index.js';
-import type { OptionSpec } from '../src/config/option.js';
+import type { OptionSpec, SectionSpec } from '../src/config/option.js';
 
 const INTRO = `# Configuration
 
@@ -15,8 +16,9 @@ to \`plexus start --config\`), from the environment (a \`.env\` file in the work
 by the CLI), and otherwise takes the default below. Settings are validated at startup; a bad value
 stops the process with an error naming the setting (code \`PLEXUS_CONFIG_INVALID\`).
 
-This file is generated from the declarations in \`src/config/\` by \`npm run docs:config\`;
-a test fails when it is out of date.
+This file is generated from the declarations in \`src/config/\` and in the bundled applications'
+definitions (\`src/apps/<name>/\`; an application's settings apply only where it is installed) by
+\`npm run docs:config\`; a test fails when it is out of date.
 `;
 
 function formatDefault(value: unknown): string {
@@ -32,8 +34,18 @@ function escapeCell(text: string): string {
 
 export function renderConfigDocs(): string {
   const parts = [INTRO];
-  for (const [section, spec] of Object.entries(SECTIONS)) {
-    parts.push(`\n## \`${section}\`\n`);
+  const sections: [string, SectionSpec, string][] = [
+    ...Object.entries(SECTIONS).map(([name, spec]): [string, SectionSpec, string] => [name, spec, '']),
+    ...bundledApps
+      .filter((app) => app.options !== undefined)
+      .map((app): [string, SectionSpec, string] => [
+        app.name,
+        app.options!,
+        ` (application: ${app.description})`,
+      ]),
+  ];
+  for (const [section, spec, note] of sections) {
+    parts.push(`\n## \`${section}\`${note}\n`);
     parts.push('| setting | environment variable | default | meaning |');
     parts.push('| --- | --- | --- | --- |');
     for (const [key, option] of Object.entries(spec) as [string, OptionSpec<unknown>][]) {

@@ -1,67 +1,66 @@
 /**
  * Plexus: shared state for a Node.js service that runs as many instances.
  *
- * `createPlexus(config)` builds every module over one Redis connection layer and returns them
- * together; `start()` connects, `close()` releases everything in reverse order.
+ * `createPlexus({ config, apps })` builds every module over one Redis connection layer, installs
+ * the applications given (src/application/), and returns them together; `start()` connects and
+ * starts the applications, `close()` releases everything in reverse order.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Auth } from './accounts/auth.js';
-import { qrWarmTargets } from './apps/qr/index.js';
-import { QRService } from './apps/qr/service.js';
+import type { AnyAppDefinition, AppsOf, PlexusCore } from './application/definition.js';
+import {
+  appSectionNames,
+  checkAppNames,
+  type InstalledApp,
+  installApps,
+  migrationsFor,
+} from './application/install.js';
 import { Bus } from './bus/bus.js';
-import { type Cache, createCache } from './cache/index.js';
-import { type ConfigOverrides, loadConfig, type PlexusConfig } from './config/index.js';
+import { createCache } from './cache/index.js';
+import { type ConfigOverrides, loadConfig } from './config/index.js';
 import { Database } from './db/database.js';
 import { Metrics } from './instances/metrics.js';
 import { InstanceRegistry } from './instances/registry.js';
 import { Jobs } from './jobs/jobs.js';
 import { type Logger, silentLogger } from './logger.js';
 import { RedisLayer } from './redis/layer.js';
-import type { Sessions } from './sessions/sessions.js';
 
-export interface PlexusOptions {
-  /** Configuration overrides; the rest comes from the environment and defaults. */
+export interface PlexusOptions<Apps extends readonly AnyAppDefinition[] = readonly AnyAppDefinition[]> {
+  /** Configuration overrides, by section (an installed application's section by its name). */
   config?: ConfigOverrides;
   /** Environment to read settings from (default: process.env). */
   env?: Record<string, string | undefined>;
   logger?: Logger;
   /** Identifies this process in the deployment (default: `<hostname>-<pid>-<random>`). */
   instanceId?: string;
+  /** Applications to install (src/application/), in order; default none. */
+  apps?: Apps;
 }
 
-export interface Plexus {
-  readonly config: PlexusConfig;
-  readonly logger: Logger;
-  readonly redis: RedisLayer;
-  /** Unique per process and per start: `<hostname>-<pid>-<random>`. */
-  readonly instanceId: string;
-  readonly db: Database;
-  /** The shared cache: L1 in process over Redis, invalidated on every instance (src/cache/). */
-  readonly cache: Cache;
-  /** Accounts, login and the session cookie (src/accounts/). */
-  readonly auth: Auth;
-  /** Shared sessions: Redis, or this process while Redis is down (src/sessions/). */
-  readonly sessions: Sessions;
-  /** Broadcast to every instance: `publish('app:area:event', data)`, `subscribe(...)` (src/bus/). */
-  readonly bus: Bus;
-  /** Scheduled jobs that run once per tick across the cluster (src/jobs/). */
-  readonly jobs: Jobs;
-  /** This instance's report and the cluster's instances; the /api/1/metrics document (src/instances/). */
-  readonly instances: InstanceRegistry;
-  /** Request counts, recent errors and custom counters summed across the cluster (src/instances/). */
-  readonly metrics: Metrics;
-  /** QR codes for students and stalls: signed tokens, cached images, warming, verification (src/apps/qr/). Built on first use. */
-  readonly qr: QRService;
+export interface Plexus<Apps = Record<string, unknown>> extends PlexusCore {
+  /** Each installed application's API, by name: `plexus.apps.qr`. */
+  readonly apps: Apps;
+  /** The installed applications with their running parts, in order (routes, health, CLI). */
+  readonly installed: readonly InstalledApp[];
   start(): Promise<void>;
   close(): Promise<void>;
 }
 
-export function createPlexus(options: PlexusOptions = {}): Plexus {
-  const config = loadConfig(options.env ?? process.env, options.config);
+/** A Plexus with these applications installed: `PlexusWith<[typeof qrApp]>`. */
+export type PlexusWith<Defs extends readonly AnyAppDefinition[]> = Plexus<AppsOf<Defs>>;
+
+export function createPlexus<const Apps extends readonly AnyAppDefinition[] = []>(
+  options: PlexusOptions<Apps> = {},
+): Plexus<AppsOf<Apps>> {
+  const definitions: readonly AnyAppDefinition[] = options.apps ?? [];
+  checkAppNames(definitions);
+  const env = options.env ?? process.env;
+  const overrides = options.config ?? {};
+  const config = loadConfig(env, overrides, appSectionNames(definitions));
   const logger = options.logger ?? silentLogger;
   const redis = new RedisLayer(config.redis, { logger });
-  const db = new Database(config.db, { logger });
+  const db = new Database(config.db, { logger, migrations: migrationsFor(definitions) });
   const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const cache = createCache({ redis, config: config.cache, logger, instanceId });
   const auth = new Auth(config, redis, db, logger, instanceId);
@@ -79,20 +78,7 @@ export function createPlexus(options: PlexusOptions = {}): Plexus {
     logger,
   });
   instances.provideBus(() => bus.stats());
-  let qr: QRService | undefined;
-  const getQr = () => {
-    qr ??= new QRService({
-      config: config.qr,
-      production: config.server.environment === 'production',
-      db,
-      cache,
-      redis,
-      logger,
-    });
-    return qr;
-  };
-  for (const target of qrWarmTargets(config.qr, getQr)) cache.warmTargets.register(target);
-  return {
+  const core: PlexusCore = {
     config,
     logger,
     redis,
@@ -105,35 +91,47 @@ export function createPlexus(options: PlexusOptions = {}): Plexus {
     jobs,
     instances,
     metrics,
-    get qr() {
-      return getQr();
-    },
+  };
+  const installed = installApps(definitions, core, env, overrides);
+  const apps: Record<string, unknown> = {};
+  for (const { definition, instance } of installed) {
+    // A getter, so that an application that builds its service on first use still can.
+    Object.defineProperty(apps, definition.name, { enumerable: true, get: () => instance.api });
+  }
+  return {
+    ...core,
+    apps: apps as AppsOf<Apps>,
+    installed,
     async start() {
       await Promise.all([redis.connect(), db.open()]);
       await cache.start();
       await auth.start();
       instances.start();
       jobs.start();
+      for (const { instance } of installed) await instance.start?.();
     },
     async close() {
-      // Modules first (they may still write), then the connections, even if a module failed.
+      // Applications, then modules (they may still write), then the connections, even if one failed.
       try {
-        await jobs.stop();
-        await instances.stop();
-        await bus.close();
-        await auth.close();
-        await qr?.close();
-        await cache.close();
+        for (const { instance } of [...installed].reverse()) await instance.close?.();
       } finally {
-        await redis.close();
-        await db.close();
+        try {
+          await jobs.stop();
+          await instances.stop();
+          await bus.close();
+          await auth.close();
+          await cache.close();
+        } finally {
+          await redis.close();
+          await db.close();
+        }
       }
     },
   };
 }
 
 export * from './accounts/index.js';
-export * from './apps/qr/index.js';
+export * from './application/index.js';
 export * from './bus/index.js';
 export * from './cache/index.js';
 export type { ConfigOverrides, PlexusConfig } from './config/index.js';

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { CliApps } from '../application/definition.js';
 import { type ConfigOverrides, loadConfig, type PlexusConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 
@@ -33,13 +34,19 @@ export function withConfigOptions(command: Command): Command {
 
 /**
  * Loads `.env`, the config file and `flags` (section → settings, from the command's own options),
- * and validates the result. Throws ConfigError naming the bad setting or file.
+ * and validates the result (a section may also name an application of the catalogue). Throws
+ * ConfigError naming the bad setting or file.
  */
-export function loadCliConfig(options: ConfigFlags, flags: ConfigOverrides = {}): CliConfig {
+export function loadCliConfig(
+  options: ConfigFlags,
+  flags: ConfigOverrides = {},
+  apps: CliApps = { catalogue: [] },
+): CliConfig {
   loadEnvFile(options.envFile);
   const fromFile = options.config === undefined ? {} : readConfigFile(options.config);
   const overrides = mergeSections(fromFile, flags);
-  return { overrides, config: loadConfig(process.env, overrides) };
+  const appSections = apps.catalogue.map((app) => app.name);
+  return { overrides, config: loadConfig(process.env, overrides, appSections) };
 }
 
 function loadEnvFile(path: string | undefined): void {

@@ -1,7 +1,9 @@
 /**
- * Entry point of the `plexus` command (bin/plexus.js runs the built copy). Configuration errors
- * print one clear line and exit with EX_CONFIG (78); anything unexpected exits 1.
+ * Runs the `plexus` command over a catalogue of applications (src/main.ts passes the bundled ones;
+ * bin/plexus.js runs its built copy). Configuration errors print one clear line and exit with
+ * EX_CONFIG (78); anything unexpected exits 1.
  */
+import type { AnyAppDefinition } from '../application/definition.js';
 import { PlexusError } from '../errors.js';
 import { EXIT_CONFIG, EXIT_FAILURE } from './exit-codes.js';
 import { buildProgram } from './program.js';
@@ -9,9 +11,12 @@ import { buildProgram } from './program.js';
 /** How long a finished command may take to end by itself before it is ended. */
 const EXIT_GRACE_MS = 1000;
 
-export async function main(argv: readonly string[] = process.argv): Promise<void> {
+export async function main(
+  argv: readonly string[] = process.argv,
+  catalogue: readonly AnyAppDefinition[] = [],
+): Promise<void> {
   try {
-    await buildProgram().parseAsync([...argv]);
+    await buildProgram(catalogue).parseAsync([...argv]);
   } catch (error) {
     if (error instanceof PlexusError && error.code === 'PLEXUS_CONFIG_INVALID') {
       process.stderr.write(`plexus: ${error.message}\n`);
@@ -26,9 +31,4 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
   // IPC channel (cluster or PM2 worker) or a handle some library leaked must not keep it alive.
   if (process.connected) process.disconnect();
   setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
-}
-
-// Only when run directly (tsx src/cli/main.ts, or bin/plexus.js importing the built copy).
-if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
-  await main();
 }

@@ -6,6 +6,7 @@
  */
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
+import type { AnyAppDefinition } from '../application/definition.js';
 import type { ConfigOverrides, PlexusConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { createPlexus, type Plexus } from '../index.js';
@@ -17,11 +18,12 @@ export async function serve(
   overrides: ConfigOverrides,
   config: PlexusConfig,
   logger: Logger,
+  apps: readonly AnyAppDefinition[],
 ): Promise<number> {
   let plexus: Plexus;
   let server: ReturnType<typeof createServer>;
   try {
-    plexus = createPlexus({ config: overrides, logger });
+    plexus = createPlexus({ config: overrides, logger, apps });
     server = createServer(plexus, { logger });
   } catch (error) {
     logger.fatal({ err: error }, messageOf(error));
@@ -67,7 +69,10 @@ export async function serve(
     await plexus.start();
     if (signalled === undefined) {
       const url = await server.listen();
-      logger.info(`Plexus ready on ${url}; ${describeBackends(config, plexus.db.describe())}`);
+      const names = apps.map((app) => app.name).join(', ') || 'none';
+      logger.info(
+        `Plexus ready on ${url}; ${describeBackends(config, plexus.db.describe())}; apps: ${names}`,
+      );
     }
   } catch (error) {
     const bindFailed = hasErrno(error, 'EADDRINUSE') || hasErrno(error, 'EACCES');

@@ -13,7 +13,6 @@ import { type DbConfig, type DbSettings, dbOptions, loadDbConfig } from './db.js
 import { type InstancesConfig, instancesOptions, loadInstancesConfig } from './instances.js';
 import { type JobsConfig, jobsOptions, loadJobsConfig } from './jobs.js';
 import type { SectionSpec } from './option.js';
-import { loadQrConfig, type QRConfig, qrOptions } from './qr.js';
 import { loadRedisConfig, type RedisConfig, type RedisSettings, redisOptions } from './redis.js';
 import { loadServerConfig, type ServerConfig, serverOptions } from './server.js';
 import {
@@ -25,7 +24,7 @@ import {
   sessionsOptions,
 } from './sessions.js';
 
-/** Every section, for documentation and unknown-section checks. */
+/** Every core section, for documentation and unknown-section checks (applications declare their own). */
 export const SECTIONS: Record<string, SectionSpec> = {
   redis: redisOptions,
   cache: cacheOptions,
@@ -36,7 +35,6 @@ export const SECTIONS: Record<string, SectionSpec> = {
   instances: instancesOptions,
   sessions: sessionsOptions,
   accounts: accountsOptions,
-  qr: qrOptions,
 };
 
 export interface PlexusConfig {
@@ -49,7 +47,6 @@ export interface PlexusConfig {
   instances: InstancesConfig;
   sessions: SessionsConfig;
   accounts: AccountsConfig;
-  qr: QRConfig;
 }
 
 export interface ConfigOverrides {
@@ -62,15 +59,23 @@ export interface ConfigOverrides {
   instances?: Partial<InstancesConfig>;
   sessions?: Partial<SessionsConfig>;
   accounts?: Partial<AccountsConfig>;
-  qr?: Partial<QRConfig>;
+  /** An installed application's section, by its name (src/application/); checked when it is installed. */
+  [app: string]: object | undefined;
 }
 
+/**
+ * The core's settings. `appSections` names the sections of the applications being installed: their
+ * overrides are accepted here and loaded by the installer (src/application/install.ts).
+ */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   overrides: ConfigOverrides = {},
+  appSections: readonly string[] = [],
 ): PlexusConfig {
   for (const section of Object.keys(overrides)) {
-    if (!(section in SECTIONS)) throw new ConfigError(section, 'unknown configuration section');
+    if (!(section in SECTIONS) && !appSections.includes(section)) {
+      throw new ConfigError(section, 'unknown configuration section');
+    }
   }
   return {
     redis: loadRedisConfig(env, overrides.redis),
@@ -82,6 +87,5 @@ export function loadConfig(
     instances: loadInstancesConfig(env, overrides.instances),
     sessions: loadSessionsConfig(env, overrides.sessions),
     accounts: loadAccountsConfig(env, overrides.accounts),
-    qr: loadQrConfig(env, overrides.qr),
   };
 }

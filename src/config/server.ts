@@ -5,7 +5,7 @@
  * or `max` (one per CPU) makes the process a cluster primary that forks that many workers.
  */
 import { ConfigError } from '../errors.js';
-import { loadSection, option, parse, type SectionOf } from './option.js';
+import { loadSection, option, parse, type SectionOf, splitList } from './option.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -33,6 +33,18 @@ export const serverOptions = {
     default: undefined as WorkerCount | undefined,
     doc: '`plexus start` forks this many cluster workers (a number, or `max` for one per CPU); unset serves from one process. More than one needs Redis.',
     parse: parseWorkers,
+  }),
+  apps: option({
+    env: 'PLEXUS_APPS',
+    default: undefined as string[] | undefined,
+    doc: 'Applications the reference server and the CLI install, comma-separated (e.g. `qr`); unset installs every bundled application, empty installs none. `createPlexus({ apps })` in code installs exactly what it is given.',
+    parse: (raw, setting) => {
+      const items = splitList(raw);
+      if (!Array.isArray(items) || items.some((item) => typeof item !== 'string')) {
+        throw new ConfigError(setting, 'expected a comma-separated list of application names');
+      }
+      return items as string[];
+    },
   }),
   adminToken: option({
     env: 'PLEXUS_ADMIN_TOKEN',

@@ -5,8 +5,8 @@
  * Nothing connects at construction. `open()` connects and runs the pending migrations; `ping()`
  * measures a round trip for health checks; `close()` releases the connections. Modules type their
  * own tables with `db.kysely.withTables<MyTables>()` (declare `MyTables` with `type`, not
- * `interface`: Kysely needs an index-signature-compatible type) and add their migrations to
- * src/db/migrations/index.ts.
+ * `interface`: Kysely needs an index-signature-compatible type). Core migrations are listed in
+ * src/db/migrations/index.ts; an application's come with its definition (src/application/).
  */
 import { type Dialect, Kysely, sql } from 'kysely';
 import type { DbConfig, DbEngine } from '../config/db.js';
@@ -23,7 +23,7 @@ export type PlexusTables = MigrationTables;
 
 export interface DatabaseOptions {
   logger?: Logger;
-  /** Defaults to the registered list (src/db/migrations/index.ts). */
+  /** Defaults to the core's list (src/db/migrations/index.ts); `createPlexus` adds the installed apps'. */
   migrations?: readonly Migration[];
 }
 

@@ -29,6 +29,15 @@ export class Keys {
     return [this.prefix, `{${escapePart(tag)}}`, ...parts.map(escapePart)].join(':');
   }
 
+  /**
+   * An application's namespace (src/application/): `<prefix>:app:<name>:<parts>`, so that an
+   * application's keys can never collide with the core's or another application's. The application
+   * builds its keys with the returned `Keys` (`key`, `tagged`, `channel`, `pattern`).
+   */
+  app(name: string): Keys {
+    return new Keys(`${this.prefix}:app:${escapePart(name)}`);
+  }
+
   /** Pub/sub channel names share the prefix so that several apps can share one Redis. */
   channel(...parts: (string | number)[]): string {
     return [this.prefix, 'ch', ...parts.map(escapePart)].join(':');
@@ -87,11 +96,6 @@ export class Keys {
     counters: () => this.tagged('cache-stats', 'counters'),
     instances: () => this.tagged('cache-stats', 'instances'),
     channel: () => this.channel('cache', 'invalidate'),
-  };
-
-  /** QR app (src/apps/qr/): status of background warming jobs, one JSON string per job. */
-  readonly qr = {
-    warmJob: (id: string) => this.key('qr', 'warm', id),
   };
 
   /** Sessions and login limits (src/sessions/). Every script touches one key: no hash tags needed. */

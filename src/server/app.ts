@@ -1,22 +1,23 @@
 /**
- * Composes the Fastify application: strict validation, the JSON error contract, admin
- * authorisation, and every route plugin in its own encapsulated scope.
+ * The reference server's Fastify application: the Plexus Fastify plugin (src/server/plugin.ts) with
+ * every core route group and every installed application's routes, on a Fastify instance
+ * configured for serving the public internet: the JSON error contract everywhere (malformed HTTP,
+ * unknown routes, framework errors), body limit, proxy trust, connections closed on shutdown.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Plexus } from '../index.js';
-import { httpMetrics } from '../instances/http.js';
-import { adminSession, adminStrategies, assertAdminConfigured, createRequireAdmin } from './auth.js';
-import type { Lifecycle, RoutePlugin, ServerContext } from './context.js';
-import { clientErrorHandler, errorHandler, notFoundHandler } from './http-errors.js';
-import { type ProcessInfo, processInfo } from './process-info.js';
-import { routePlugins } from './routes/index.js';
-import { formatSchemaErrors, schemaController } from './validation.js';
+import { adminStrategies, assertAdminConfigured } from './auth.js';
+import type { Lifecycle } from './context.js';
+import { clientErrorHandler, errorHandlerFor, notFoundHandler } from './http-errors.js';
+import { plexusFastify } from './plugin.js';
+import type { ProcessInfo } from './process-info.js';
+import type { CoreRouteGroup } from './routes/index.js';
 
 export interface AppOptions {
   /** A pino logger; without one the application logs nothing. */
   logger?: FastifyBaseLogger;
-  /** Route plugins to register (default: every plugin in src/server/routes/index.ts). */
-  routes?: readonly RoutePlugin[];
+  /** Core route groups to serve (default: all of them, src/server/routes/index.ts). */
+  routes?: readonly CoreRouteGroup[];
   process?: ProcessInfo;
 }
 
@@ -29,9 +30,11 @@ export function buildApp(
   options: AppOptions = {},
 ): { app: FastifyInstance; lifecycle: MutableLifecycle } {
   const config = plexus.config.server;
-  const strategies = adminStrategies(plexus.config);
-  assertAdminConfigured(strategies, plexus.config);
-
+  // Checked here too (the plugin checks when it registers) so that a bad setup fails at construction.
+  assertAdminConfigured(adminStrategies(plexus.config), plexus.config);
+  const errorHandler = errorHandlerFor(
+    Object.assign({}, ...plexus.installed.map((a) => a.definition.errors ?? {})),
+  );
   const app = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
@@ -39,8 +42,6 @@ export function buildApp(
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    schemaController: schemaController(),
-    schemaErrorFormatter: formatSchemaErrors,
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
     clientErrorHandler,
   }) as unknown as FastifyInstance;
@@ -48,16 +49,13 @@ export function buildApp(
   app.setNotFoundHandler(notFoundHandler);
 
   const lifecycle: MutableLifecycle = { draining: false };
-  const context: ServerContext = {
+  void app.register(plexusFastify, {
     plexus,
-    process: options.process ?? processInfo(plexus.instanceId),
+    routes: options.routes ?? true,
+    // The reference server's shutdown closes Plexus itself, after draining (src/server/shutdown.ts).
+    close: false,
     lifecycle,
-    requireAdmin: createRequireAdmin([...strategies, adminSession(plexus.auth)]),
-  };
-  // Request counts, latency and server errors of every route, for the instance report and metrics.
-  void app.register(httpMetrics(plexus.metrics));
-  for (const plugin of options.routes ?? routePlugins) {
-    void app.register(async (scope) => plugin(scope, context));
-  }
+    ...(options.process === undefined ? {} : { process: options.process }),
+  });
   return { app, lifecycle };
 }

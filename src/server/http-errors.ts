@@ -2,8 +2,9 @@
  * The one place where error codes become HTTP statuses, and the error handler that sends every
  * failure as `{ "error": { "code", "message" } }`.
  *
- * Route handlers throw a `PlexusError` whose code is listed in `STATUS_BY_CODE` (a module adds one
- * line per code it lets reach clients). Fastify's own failures (malformed JSON, schema validation,
+ * Route handlers throw a `PlexusError` whose code is listed in `STATUS_BY_CODE` (a core module adds
+ * one line per code it lets reach clients; an application lists its own in its definition's
+ * `errors`, and the server resolves with both: `errorHandlerFor(statuses)`). Fastify's own failures (malformed JSON, schema validation,
  * oversized or unsupported bodies) are translated to stable codes here. Anything else is a bug: the
  * client gets 500 INTERNAL_ERROR without details, and the log gets the error with its stack.
  */
@@ -42,9 +43,6 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   LOGIN_RATE_LIMITED: 429,
   ACCOUNT_EXISTS: 409,
   ACCOUNT_INVALID: 400,
-  // QR app (src/apps/qr/errors.ts).
-  QR_NOT_FOUND: 404,
-  QR_IMPORT_INVALID: 400,
   // Bus and metrics (src/bus/errors.ts, src/instances/errors.ts), for application routes using them.
   BUS_INVALID_CHANNEL: 400,
   BUS_RESERVED_CHANNEL: 400,
@@ -76,9 +74,12 @@ export interface ResolvedError {
   fault: boolean;
 }
 
-export function resolveError(error: unknown): ResolvedError {
+export function resolveError(
+  error: unknown,
+  statuses: Readonly<Record<string, number>> = STATUS_BY_CODE,
+): ResolvedError {
   if (error instanceof PlexusError) {
-    const status = STATUS_BY_CODE[error.code];
+    const status = statuses[error.code];
     if (status !== undefined) return reply(status, error.code, error.message);
     return internal();
   }
@@ -99,15 +100,24 @@ export function resolveError(error: unknown): ResolvedError {
   return internal();
 }
 
-export function errorHandler(error: unknown, request: FastifyRequest, replyTo: FastifyReply): void {
-  const resolved = resolveError(error);
-  if (resolved.fault) {
-    request.log.error({ err: error }, 'request failed');
-  }
-  if (resolved.status === 401) replyTo.header('www-authenticate', 'Bearer realm="plexus"');
-  if (resolved.status === 503) replyTo.header('retry-after', '1');
-  void replyTo.code(resolved.status).send(resolved.body);
+export type ErrorHandler = (error: unknown, request: FastifyRequest, reply: FastifyReply) => void;
+
+/** The JSON error contract over the core's codes and `extra` ones (the installed applications'). */
+export function errorHandlerFor(extra: Readonly<Record<string, number>> = {}): ErrorHandler {
+  const statuses = { ...STATUS_BY_CODE, ...extra };
+  return (error, request, replyTo) => {
+    const resolved = resolveError(error, statuses);
+    if (resolved.fault) {
+      request.log.error({ err: error }, 'request failed');
+    }
+    if (resolved.status === 401) replyTo.header('www-authenticate', 'Bearer realm="plexus"');
+    if (resolved.status === 503) replyTo.header('retry-after', '1');
+    void replyTo.code(resolved.status).send(resolved.body);
+  };
 }
+
+/** The handler for the core's codes only. */
+export const errorHandler: ErrorHandler = errorHandlerFor();
 
 export function notFoundHandler(request: FastifyRequest, replyTo: FastifyReply): void {
   const path = (request.url.split('?')[0] ?? '').slice(0, 200);

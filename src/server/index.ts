@@ -42,6 +42,7 @@ export function createServer(plexus: Plexus, options: AppOptions = {}): PlexusSe
 export { type AppOptions, buildApp } from './app.js';
 export * from './auth.js';
 export * from './context.js';
-export { resolveError, STATUS_BY_CODE } from './http-errors.js';
+export { type ErrorHandler, errorHandlerFor, resolveError, STATUS_BY_CODE } from './http-errors.js';
+export { type PlexusFastifyOptions, plexusFastify } from './plugin.js';
 export { type ProcessInfo, processInfo } from './process-info.js';
-export { routePlugins } from './routes/index.js';
+export { CORE_ROUTE_GROUPS, type CoreRouteGroup, coreRoutes } from './routes/index.js';

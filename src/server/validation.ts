@@ -8,38 +8,32 @@
  * headers): a JSON body that sends `"5"` for a number is a client bug and gets 400.
  */
 import { createRequire } from 'node:module';
-import type { FastifyServerOptions } from 'fastify';
 import type {
   FastifyRouteSchemaDef,
   FastifySchemaValidationError,
   FastifyValidationResult,
 } from 'fastify/types/schema.js';
 
-type SchemaController = NonNullable<FastifyServerOptions['schemaController']>;
-type ValidatorFactory = NonNullable<NonNullable<SchemaController['compilersFactory']>['buildValidator']>;
-
-interface AjvOptions {
-  customOptions?: Record<string, unknown>;
-}
 type RouteCompiler = (route: FastifyRouteSchemaDef<unknown>) => FastifyValidationResult;
-type CompilerPool = (externalSchemas: unknown, options: AjvOptions) => RouteCompiler;
+type CompilerPool = (
+  externalSchemas: unknown,
+  options: { customOptions?: Record<string, unknown> },
+) => RouteCompiler;
 
 // The compiler Fastify itself uses, resolved through Fastify so that both agree on its version.
 const requireFromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
 const { AjvCompiler } = requireFromFastify('@fastify/ajv-compiler') as { AjvCompiler: () => CompilerPool };
 
-export function schemaController(): SchemaController {
+/**
+ * The validator compiler of Plexus's routes, set on the Fastify plugin's own scope (so an app that
+ * mounts Plexus keeps its own Ajv settings for its routes): never strips unknown properties, and
+ * coerces types everywhere but in the body.
+ */
+export function validatorCompiler(): RouteCompiler {
   const pool = AjvCompiler();
-  const buildValidator: CompilerPool = (externalSchemas, ajvOptions) => {
-    const customOptions = { ...ajvOptions.customOptions, removeAdditional: false };
-    const lenient = pool(externalSchemas, { ...ajvOptions, customOptions });
-    const strict = pool(externalSchemas, {
-      ...ajvOptions,
-      customOptions: { ...customOptions, coerceTypes: false },
-    });
-    return (route) => (route.httpPart === 'body' ? strict(route) : lenient(route));
-  };
-  return { compilersFactory: { buildValidator: buildValidator as unknown as ValidatorFactory } };
+  const lenient = pool({}, { customOptions: { removeAdditional: false } });
+  const strict = pool({}, { customOptions: { removeAdditional: false, coerceTypes: false } });
+  return (route) => (route.httpPart === 'body' ? strict(route) : lenient(route));
 }
 
 /** Messages that name the offending field: `body.limit must be integer`, `unknown field "x"`. */

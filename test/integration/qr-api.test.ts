@@ -12,7 +12,7 @@ import { Keyring, QRTokens } from '../../src/apps/qr/tokens/index.js';
 import { decodePng, decodeSvg } from '../support/qr-decode.js';
 import { uniquePrefix } from '../support/redis.js';
 import { type RedisSingleHandle, startSingle, waitFor } from '../support/topology.js';
-import { errorCode, type Running, request, startServer } from './server/harness.js';
+import { errorCode, qrOf, type Running, request, startServer } from './server/harness.js';
 
 const SECRET = 'qr-api-test-secret-0123456789';
 const ADMIN = 'qr-api-admin-token-0123456789';
@@ -44,8 +44,8 @@ beforeAll(async () => {
   b = await startServer({ env });
   const csv = (rows: { id: string; name: string }[]) =>
     `id,name\n${rows.map((r) => `${r.id},${r.name}`).join('\n')}\n`;
-  await a.plexus.qr.importRoster('student', csv(STUDENTS));
-  await a.plexus.qr.importRoster('stall', csv(STALLS));
+  await qrOf(a).importRoster('student', csv(STUDENTS));
+  await qrOf(a).importRoster('stall', csv(STALLS));
 }, 60_000);
 
 afterAll(async () => {
@@ -267,7 +267,7 @@ describe('administration', () => {
   });
 
   it('warming on one instance serves cached images from the other', async () => {
-    await a.plexus.qr.clearQRCache();
+    await qrOf(a).clearQRCache();
     const started = await request(`${a.url}/api/1/qr/warm`, {
       method: 'POST',
       headers: { ...admin, 'content-type': 'application/json' },
@@ -296,7 +296,7 @@ describe('administration', () => {
   });
 
   it('stats count the cached images and their bytes in Redis', async () => {
-    await a.plexus.qr.warmStallQRCache();
+    await qrOf(a).warmStallQRCache();
     const stats = await request(`${b.url}/api/1/qr/stats`, { headers: admin });
     expect(stats.status).toBe(200);
     expect(stats.body.connected).toBe(true);

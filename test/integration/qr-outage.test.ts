@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decodePng } from '../support/qr-decode.js';
 import { uniquePrefix } from '../support/redis.js';
 import { type RedisSingleHandle, startSingle, waitFor } from '../support/topology.js';
-import { type Running, request, startServer } from './server/harness.js';
+import { qrOf, type Running, request, startServer } from './server/harness.js';
 
 const STUDENTS = Array.from({ length: 30 }, (_, i) => String(5000 + i));
 
@@ -33,7 +33,7 @@ beforeAll(async () => {
   };
   a = await startServer({ env });
   b = await startServer({ env });
-  await a.plexus.qr.importRoster(
+  await qrOf(a).importRoster(
     'student',
     `id,name\n${STUDENTS.map((id) => `${id},Student ${id}`).join('\n')}\n`,
   );
@@ -117,7 +117,7 @@ it('shares images through Redis again once it is back', async () => {
   await waitFor('both instances to be ready', () =>
     [a, b].every((s) => s.plexus.redis.state === 'ready') ? true : undefined,
   );
-  await a.plexus.qr.clearQRCache();
+  await qrOf(a).clearQRCache();
   const id = STUDENTS[25]!;
   const first = await image(a.url, id);
   expect(first.cache).toBe('MISS');

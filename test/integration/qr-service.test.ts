@@ -7,10 +7,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { qrApp } from '../../src/apps/qr/app.js';
+import { runImport } from '../../src/apps/qr/cli/import.js';
 import { QRRepository } from '../../src/apps/qr/db/repository.js';
 import { qrMemoryUsage } from '../../src/apps/qr/usage.js';
-import { runImport } from '../../src/cli/commands/import.js';
-import { createPlexus, type Plexus } from '../../src/index.js';
+import { createPlexus, type PlexusWith } from '../../src/index.js';
+
+type Plexus = PlexusWith<[typeof qrApp]>;
+
 import { MemoryStore } from '../../src/redis/memory/memory-store.js';
 import { decodePng, decodeSvg } from '../support/qr-decode.js';
 import { TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
@@ -26,6 +30,7 @@ afterEach(async () => {
 
 async function plexusWith(env: Record<string, string>): Promise<Plexus> {
   const plexus = createPlexus({
+    apps: [qrApp],
     env: { REDIS_MODE: 'memory', DATABASE_URL: 'sqlite::memory:', QR_SECRET: SECRET, ...env },
   });
   open.push(plexus);
@@ -44,7 +49,7 @@ describe.each([
     target = makeTarget();
     // An empty DATABASE_URL means the embedded engine in PLEXUS_DATA_DIR; PostgreSQL's env sets it.
     const plexus = await plexusWith({ DATABASE_URL: '', ...target.env });
-    const qr = plexus.qr;
+    const qr = plexus.apps.qr;
     const ids = Array.from({ length: 1200 }, (_, i) => `S${String(i).padStart(5, '0')}`);
     const first = await qr.importRoster('student', `${roster(ids)}bad id,x\n`);
     expect(first).toMatchObject({ rows: 1201, imported: 1200, inserted: 1200, updated: 0, unchanged: 0 });
@@ -80,7 +85,7 @@ describe.each([
 describe('QR service', () => {
   it('works in memory mode: the cache is this process, warming fills it', async () => {
     const plexus = await plexusWith({});
-    const qr = plexus.qr;
+    const qr = plexus.apps.qr;
     await qr.importRoster('stall', roster(['A', 'B', 'C']));
     const report = await plexus.cache.warmTarget('stalls');
     expect(report).toMatchObject({ done: 3, loaded: 3, failed: 0 });
@@ -97,14 +102,14 @@ describe('QR service', () => {
 
   it('issues HS256 JWTs when configured, which decode from the image and verify', async () => {
     const plexus = await plexusWith({ QR_TOKEN_FORMAT: 'jwt', QR_KEY_ID: '4' });
-    await plexus.qr.importRoster('student', roster(['42']));
-    const result = await plexus.qr.getStudentQRById('42');
+    await plexus.apps.qr.importRoster('student', roster(['42']));
+    const result = await plexus.apps.qr.getStudentQRById('42');
     expect(result.qr_token.split('.')).toHaveLength(3);
     const image = Buffer.from(result.qr_image.split(',')[1]!, 'base64');
     expect(decodePng(image)?.text).toBe(result.qr_token);
-    const svg = await plexus.qr.getImage('student', '42', { format: 'svg' });
+    const svg = await plexus.apps.qr.getImage('student', '42', { format: 'svg' });
     expect(decodeSvg(svg.body.toString())?.text).toBe(result.qr_token);
-    expect(await plexus.qr.verifyStudentQRToken(result.qr_token)).toEqual({
+    expect(await plexus.apps.qr.verifyStudentQRToken(result.qr_token)).toEqual({
       valid: true,
       type: 'student',
       id: '42',
@@ -117,8 +122,8 @@ describe('QR service', () => {
     try {
       const db = { DATABASE_URL: `sqlite:${join(dir, 'qr.db')}` };
       const before = await plexusWith({ ...db, QR_KEY_ID: '1', QR_SECRET: SECRET });
-      await before.qr.importRoster('student', roster(['7']));
-      const oldToken = (await before.qr.getStudentQRById('7')).qr_token;
+      await before.apps.qr.importRoster('student', roster(['7']));
+      const oldToken = (await before.apps.qr.getStudentQRById('7')).qr_token;
 
       const during = await plexusWith({
         ...db,
@@ -126,14 +131,14 @@ describe('QR service', () => {
         QR_SECRET: 'the-new-secret-0123456789',
         QR_PREVIOUS_KEYS: `1:${SECRET}`,
       });
-      expect(await during.qr.verifyQRToken(oldToken)).toMatchObject({ valid: true, id: '7' });
-      const newToken = (await during.qr.getStudentQRById('7')).qr_token;
+      expect(await during.apps.qr.verifyQRToken(oldToken)).toMatchObject({ valid: true, id: '7' });
+      const newToken = (await during.apps.qr.getStudentQRById('7')).qr_token;
       expect(newToken).not.toBe(oldToken);
-      expect(await during.qr.verifyQRToken(newToken)).toMatchObject({ valid: true, id: '7' });
+      expect(await during.apps.qr.verifyQRToken(newToken)).toMatchObject({ valid: true, id: '7' });
 
       const after = await plexusWith({ ...db, QR_KEY_ID: '2', QR_SECRET: 'the-new-secret-0123456789' });
-      expect(await after.qr.verifyQRToken(oldToken)).toEqual({ valid: false, error: 'tampered' });
-      expect(await after.qr.verifyQRToken(newToken)).toMatchObject({ valid: true });
+      expect(await after.apps.qr.verifyQRToken(oldToken)).toEqual({ valid: false, error: 'tampered' });
+      expect(await after.apps.qr.verifyQRToken(newToken)).toMatchObject({ valid: true });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -141,6 +146,7 @@ describe('QR service', () => {
 
   it('requires QR_SECRET in production, and refuses weak or duplicate keys', async () => {
     const production = createPlexus({
+      apps: [qrApp],
       env: {
         REDIS_MODE: 'memory',
         DATABASE_URL: 'sqlite::memory:',
@@ -149,17 +155,23 @@ describe('QR service', () => {
         SESSION_SECRET: 's'.repeat(40),
       },
     });
-    expect(() => production.qr).toThrow(/QR_SECRET/);
-    const short = createPlexus({ env: { REDIS_MODE: 'memory', QR_SECRET: 'short' } });
-    expect(() => short.qr).toThrow(/at least 16/);
+    expect(() => production.apps.qr).toThrow(/QR_SECRET/);
+    const short = createPlexus({ apps: [qrApp], env: { REDIS_MODE: 'memory', QR_SECRET: 'short' } });
+    expect(() => short.apps.qr).toThrow(/at least 16/);
     expect(() =>
-      createPlexus({ env: { REDIS_MODE: 'memory', QR_SECRET: SECRET, QR_PREVIOUS_KEYS: '1:x' } }),
+      createPlexus({
+        apps: [qrApp],
+        env: { REDIS_MODE: 'memory', QR_SECRET: SECRET, QR_PREVIOUS_KEYS: '1:x' },
+      }),
     ).not.toThrow();
     const duplicate = createPlexus({
+      apps: [qrApp],
       env: { REDIS_MODE: 'memory', QR_SECRET: SECRET, QR_PREVIOUS_KEYS: `1:${'y'.repeat(20)}` },
     });
-    expect(() => duplicate.qr).toThrow(/twice/);
-    expect(() => createPlexus({ env: { QR_PREVIOUS_KEYS: 'no-id-here' } })).toThrow(/id:secret/);
+    expect(() => duplicate.apps.qr).toThrow(/twice/);
+    expect(() => createPlexus({ apps: [qrApp], env: { QR_PREVIOUS_KEYS: 'no-id-here' } })).toThrow(
+      /id:secret/,
+    );
   });
 
   it('warms a real Redis through worker threads; every image decodes and verifies', async () => {
@@ -171,28 +183,28 @@ describe('QR service', () => {
       QR_WARM_BATCH_SIZE: '50',
     });
     const ids = Array.from({ length: 300 }, (_, i) => String(i + 1));
-    await plexus.qr.importRoster('student', roster(ids));
+    await plexus.apps.qr.importRoster('student', roster(ids));
     const progress: number[] = [];
-    const report = await plexus.qr.warmStudentQRCache({
+    const report = await plexus.apps.qr.warmStudentQRCache({
       formats: ['png', 'svg'],
       onProgress: (p) => progress.push(p.done),
       progressIntervalMs: 0,
     });
     expect(report).toMatchObject({ done: 600, total: 600, loaded: 600, failed: 0, aborted: false });
     expect(progress.at(-1)).toBe(600);
-    const again = await plexus.qr.warmStudentQRCache();
+    const again = await plexus.apps.qr.warmStudentQRCache();
     expect(again).toMatchObject({ done: 300, loaded: 0, skipped: 300 });
     for (const id of ids.filter((_, i) => i % 30 === 0)) {
-      const png = await plexus.qr.getImage('student', id);
-      const svg = await plexus.qr.getImage('student', id, { format: 'svg' });
+      const png = await plexus.apps.qr.getImage('student', id);
+      const svg = await plexus.apps.qr.getImage('student', id, { format: 'svg' });
       expect(png.cached && svg.cached).toBe(true);
       expect(decodePng(png.body)?.text).toBe(png.token);
       expect(decodeSvg(svg.body.toString())?.text).toBe(png.token);
-      expect(await plexus.qr.verifyStudentQRToken(png.token)).toMatchObject({ valid: true, id });
+      expect(await plexus.apps.qr.verifyStudentQRToken(png.token)).toMatchObject({ valid: true, id });
     }
-    const stats = await plexus.qr.getQRCacheStats();
+    const stats = await plexus.apps.qr.getQRCacheStats();
     expect(stats.students.entries).toBe(600);
-    await plexus.qr.clearQRCache();
+    await plexus.apps.qr.clearQRCache();
   });
 });
 

@@ -5,14 +5,16 @@ import { PlexusError, type PlexusErrorOptions } from '../../errors.js';
 
 /** No student or stall with this id (HTTP 404). */
 export class QRNotFoundError extends PlexusError {
+  static readonly CODE = 'QR_NOT_FOUND';
   constructor(type: string, id: string) {
-    super('QR_NOT_FOUND', `no ${type} with id ${JSON.stringify(id)}`, { details: { type, id } });
+    super(QRNotFoundError.CODE, `no ${type} with id ${JSON.stringify(id)}`, { details: { type, id } });
   }
 }
 
 /** A roster file cannot be imported at all: empty, or no usable header (HTTP 400). */
 export class QRImportError extends PlexusError {
+  static readonly CODE = 'QR_IMPORT_INVALID';
   constructor(message: string, options: PlexusErrorOptions = {}) {
-    super('QR_IMPORT_INVALID', message, options);
+    super(QRImportError.CODE, message, options);
   }
 }

@@ -15,7 +15,7 @@
  * keeps warming (25,000 default PNGs) free of tag bookkeeping.
  */
 import type { CacheNamespace } from '../../cache/index.js';
-import type { QRConfig } from '../../config/qr.js';
+import type { QRConfig } from './config.js';
 import type { QRRepository, SubjectRecord } from './db/repository.js';
 import { decodeEntry, encodeEntry, type QREntry } from './entry.js';
 import { QRNotFoundError } from './errors.js';

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { WarmProgress } from '../../cache/index.js';
 import type { Logger } from '../../logger.js';
+import type { Keys } from '../../redis/keys.js';
 import type { RedisLayer } from '../../redis/layer.js';
 import type { SubjectType } from './tokens/types.js';
 import type { QRWarmer } from './warm.js';
@@ -43,6 +44,8 @@ export class WarmJobs {
   constructor(
     private readonly warmer: QRWarmer,
     private readonly redis: RedisLayer,
+    /** The QR app's key namespace: a job's status is `<namespace>:warm:<id>`. */
+    private readonly keys: Keys,
     private readonly logger: Logger,
   ) {}
 
@@ -75,7 +78,7 @@ export class WarmJobs {
     const local = this.#jobs.get(id);
     if (local !== undefined) return local;
     if (!this.redis.usingRedis || !/^[0-9a-f]{16}$/.test(id)) return undefined;
-    const stored = await this.redis.store.get(this.redis.keys.qr.warmJob(id)).catch(() => null);
+    const stored = await this.redis.store.get(this.keys.key('warm', id)).catch(() => null);
     return stored === null ? undefined : (JSON.parse(stored) as WarmJob);
   }
 
@@ -119,7 +122,7 @@ export class WarmJobs {
   async #persist(job: WarmJob): Promise<void> {
     if (!this.redis.usingRedis) return;
     try {
-      await this.redis.store.set(this.redis.keys.qr.warmJob(job.id), JSON.stringify(job), {
+      await this.redis.store.set(this.keys.key('warm', job.id), JSON.stringify(job), {
         px: STATUS_TTL_MS,
       });
     } catch (error) {

@@ -12,13 +12,13 @@
  * (a code is a personal credential, so shared caches must not keep it) for QR_HTTP_MAX_AGE_SECONDS;
  * a request with a matching If-None-Match gets 304. `X-Cache` says whether the cache had it.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RoutePlugin } from '../../server/context.js';
-import { apiPaths } from '../../server/context.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { apiPaths, type ServerContext } from '../../server/context.js';
 import { errorResponses, noQuery, strictObject } from '../../server/routes/schemas.js';
 import { CONTENT_TYPES, IMAGE_MARGIN_LIMITS, IMAGE_SIZE_LIMITS, type ImageFormat } from './image/render.js';
 import type { QRImage } from './images.js';
 import type { WarmJob } from './jobs.js';
+import type { QRService } from './service.js';
 import type { SubjectType } from './tokens/types.js';
 
 const PLURAL: Record<SubjectType, string> = { student: 'students', stall: 'stalls' };
@@ -122,9 +122,8 @@ function sendImage(
   return reply.type(CONTENT_TYPES[image.format]).send(image.body);
 }
 
-export const qrRoutes: RoutePlugin = (app, { plexus, requireAdmin }) => {
-  const qr = plexus.qr;
-  const cacheControl = `private, max-age=${plexus.config.qr.httpMaxAgeSeconds}`;
+export function qrRoutes(app: FastifyInstance, { requireAdmin }: ServerContext, qr: QRService): void {
+  const cacheControl = `private, max-age=${qr.config.httpMaxAgeSeconds}`;
 
   for (const type of ['student', 'stall'] as const) {
     const base = `/qr/${PLURAL[type]}`;
@@ -279,4 +278,4 @@ export const qrRoutes: RoutePlugin = (app, { plexus, requireAdmin }) => {
       () => qr.getQRCacheStats(),
     );
   }
-};
+}

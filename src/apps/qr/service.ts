@@ -10,11 +10,12 @@
  * was still writing.
  */
 import type { Cache, CacheNamespace, WarmReport } from '../../cache/index.js';
-import type { QRConfig } from '../../config/qr.js';
 import type { Database } from '../../db/index.js';
 import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import type { Keys } from '../../redis/keys.js';
 import type { RedisLayer } from '../../redis/layer.js';
+import type { QRConfig } from './config.js';
 import { QRRepository } from './db/repository.js';
 import { QRNotFoundError } from './errors.js';
 import type { ImageOptions } from './image/render.js';
@@ -39,6 +40,8 @@ export interface QRServiceOptions {
   db: Database;
   cache: Cache;
   redis: RedisLayer;
+  /** The app's Redis key namespace (`redis.keys.app('qr')` when installed by `createPlexus`). */
+  keys: Keys;
   logger: Logger;
 }
 
@@ -77,6 +80,7 @@ export interface SubjectCacheStats extends NamespaceUsage {
 }
 
 export class QRService {
+  readonly config: QRConfig;
   readonly tokens: QRTokens;
   readonly repository: QRRepository;
   readonly images: QRImages;
@@ -89,6 +93,7 @@ export class QRService {
 
   constructor(options: QRServiceOptions) {
     const { config, logger } = options;
+    this.config = config;
     if (config.secret === undefined && options.production) {
       throw new ConfigError(
         'QR_SECRET',
@@ -114,7 +119,7 @@ export class QRService {
       namespaces: { student: this.#root.namespace('students'), stall: this.#root.namespace('stalls') },
     });
     this.warmer = new QRWarmer(config, this.images, this.repository, logger);
-    this.jobs = new WarmJobs(this.warmer, options.redis, logger);
+    this.jobs = new WarmJobs(this.warmer, options.redis, options.keys, logger);
   }
 
   getStudentQRById(id: string, options?: Partial<ImageOptions>): Promise<QRResult> {

@@ -13,8 +13,8 @@
  */
 import { availableParallelism } from 'node:os';
 import type { WarmOptions, WarmProgress, WarmReport } from '../../cache/index.js';
-import type { QRConfig } from '../../config/qr.js';
 import type { Logger } from '../../logger.js';
+import type { QRConfig } from './config.js';
 import type { QRRepository, SubjectRecord } from './db/repository.js';
 import { RenderPool } from './image/pool.js';
 import type { ImageFormat, ImageOptions } from './image/render.js';

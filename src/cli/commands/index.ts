@@ -1,9 +1,9 @@
 /**
- * Every `plexus` subcommand. A module adds its command as one file in this folder exporting a
+ * Every core `plexus` subcommand. A module adds its command as one file in this folder exporting a
  * `CommandModule` (see start.ts; use `withConfigOptions` and `loadCliConfig` from ../config.js so
- * it reads configuration like every other command), and one line in this list.
+ * it reads configuration like every other command), and one line in this list. Applications list
+ * theirs in their definition.
  */
-import { importCommand } from './import.js';
 import { startCommand } from './start.js';
 import type { CommandModule } from './types.js';
 import { userAddCommand } from './user-add.js';
@@ -11,9 +11,4 @@ import { warmCacheCommand } from './warm-cache.js';
 
 export type { CommandModule } from './types.js';
 
-export const commands: readonly CommandModule[] = [
-  startCommand,
-  userAddCommand,
-  warmCacheCommand,
-  importCommand,
-];
+export const commands: readonly CommandModule[] = [startCommand, userAddCommand, warmCacheCommand];

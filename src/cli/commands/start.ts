@@ -6,6 +6,8 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
+import type { CliApps } from '../../application/definition.js';
+import { selectApps } from '../../application/select.js';
 import type { PlexusConfig } from '../../config/index.js';
 import { serverOptions, type WorkerCount } from '../../config/server.js';
 import { ConfigError } from '../../errors.js';
@@ -22,7 +24,7 @@ interface StartFlags extends ConfigFlags {
   workers?: WorkerCount;
 }
 
-export const startCommand: CommandModule = (program) => {
+export const startCommand: CommandModule = (program, cli) => {
   const command: Command = program
     .command('start')
     .description('Start the Plexus HTTP server (status, health and module routes under /api/1/).')
@@ -38,14 +40,17 @@ export const startCommand: CommandModule = (program) => {
       (v) => serverOptions.workers.parse(v, '--workers'),
     );
   withConfigOptions(command).action(async (flags: StartFlags) => {
-    process.exitCode = await start(flags);
+    process.exitCode = await start(flags, cli);
   });
 };
 
-async function start(flags: StartFlags): Promise<number> {
-  const { overrides, config } = loadCliConfig(flags, {
-    server: { host: flags.host, port: flags.port, workers: flags.workers },
-  });
+async function start(flags: StartFlags, cli: CliApps): Promise<number> {
+  const { overrides, config } = loadCliConfig(
+    flags,
+    { server: { host: flags.host, port: flags.port, workers: flags.workers } },
+    cli,
+  );
+  const apps = selectApps(cli.catalogue, config.server.apps);
   const logger = createLogger(config.server.logLevel);
   const workers = resolveWorkers(config.server.workers);
   if (cluster.isPrimary && workers !== undefined) {
@@ -64,7 +69,7 @@ async function start(flags: StartFlags): Promise<number> {
   }
   // Imported here so that a cluster primary, which serves nothing, never loads the server.
   const { serve } = await import('../serve.js');
-  return serve(overrides, config, logger).catch((error: unknown) => {
+  return serve(overrides, config, logger, apps).catch((error: unknown) => {
     logger.fatal({ err: error }, 'server failed');
     return EXIT_CONFIG;
   });

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { Accounts } from '../../accounts/accounts.js';
 import { AccountError } from '../../accounts/errors.js';
 import { ROLES } from '../../accounts/roles.js';
+import type { CliApps } from '../../application/definition.js';
 import { Database } from '../../db/database.js';
 import { type ConfigFlags, loadCliConfig, withConfigOptions } from '../config.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
@@ -20,7 +21,7 @@ interface UserAddFlags extends ConfigFlags {
   name?: string;
 }
 
-export const userAddCommand: CommandModule = (program) => {
+export const userAddCommand: CommandModule = (program, cli) => {
   const user =
     program.commands.find((c) => c.name() === 'user') ??
     program.command('user').description('Manage accounts.');
@@ -34,12 +35,12 @@ export const userAddCommand: CommandModule = (program) => {
     )
     .option('-n, --name <display name>', 'name shown to others');
   withConfigOptions(command).action(async (login: string, flags: UserAddFlags) => {
-    process.exitCode = await addUser(login, flags);
+    process.exitCode = await addUser(login, flags, cli);
   });
 };
 
-async function addUser(login: string, flags: UserAddFlags): Promise<number> {
-  const { config } = loadCliConfig(flags);
+async function addUser(login: string, flags: UserAddFlags, cli: CliApps): Promise<number> {
+  const { config } = loadCliConfig(flags, {}, cli);
   const db = new Database(config.db);
   try {
     const password = await readPassword();

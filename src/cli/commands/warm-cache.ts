@@ -9,6 +9,8 @@
  */
 import type { Command } from 'commander';
 import pino from 'pino';
+import type { CliApps } from '../../application/definition.js';
+import { selectApps } from '../../application/select.js';
 import { parse } from '../../config/option.js';
 import { createPlexus, type Plexus, type WarmReport } from '../../index.js';
 import { type ConfigFlags, loadCliConfig, withConfigOptions } from '../config.js';
@@ -30,7 +32,7 @@ export interface WarmCacheIO {
 
 const SHOWN_FAILURES = 10;
 
-export const warmCacheCommand: CommandModule = (program) => {
+export const warmCacheCommand: CommandModule = (program, cli) => {
   const command: Command = program
     .command('warm-cache')
     .description(
@@ -43,12 +45,12 @@ export const warmCacheCommand: CommandModule = (program) => {
       parse.integer(1, 1000)(v, '--concurrency'),
     );
   withConfigOptions(command).action(async (targets: string[], flags: WarmFlags) => {
-    process.exitCode = await warmCacheAction(targets, flags);
+    process.exitCode = await warmCacheAction(targets, flags, cli);
   });
 };
 
-async function warmCacheAction(names: string[], flags: WarmFlags): Promise<number> {
-  const { overrides, config } = loadCliConfig(flags, { cache: { warmConcurrency: flags.concurrency } });
+async function warmCacheAction(names: string[], flags: WarmFlags, cli: CliApps): Promise<number> {
+  const { overrides, config } = loadCliConfig(flags, { cache: { warmConcurrency: flags.concurrency } }, cli);
   if (config.redis.mode === 'memory') {
     process.stderr.write(
       'plexus: warm-cache fills the shared cache in Redis, and no Redis is configured (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES); without Redis each server process has a cache of its own.\n',
@@ -57,7 +59,12 @@ async function warmCacheAction(names: string[], flags: WarmFlags): Promise<numbe
   }
   // Warnings as JSON lines on stderr: stdout carries the progress.
   const logger = pino({ level: 'warn', base: { pid: process.pid } }, pino.destination(2));
-  const plexus = createPlexus({ config: overrides, logger });
+  // The applications `plexus start` would install register the warm targets.
+  const plexus = createPlexus({
+    config: overrides,
+    logger,
+    apps: selectApps(cli.catalogue, config.server.apps),
+  });
   const controller = new AbortController();
   const interrupt = () => controller.abort();
   process.once('SIGINT', interrupt);

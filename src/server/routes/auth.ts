@@ -19,7 +19,6 @@ import { MAX_LOGIN_LENGTH, MAX_PASSWORD_LENGTH } from '../../accounts/accounts.j
 import { sessionUser } from '../../accounts/auth.js';
 import type { ActiveSession } from '../../sessions/active-session.js';
 import { LoginRateLimitedError, SessionError } from '../../sessions/errors.js';
-import { plexusSessions } from '../../sessions/fastify.js';
 import { sessionHandle } from '../../sessions/handle.js';
 import type { SessionRecord } from '../../sessions/record.js';
 import type { RoutePlugin } from '../context.js';
@@ -108,7 +107,6 @@ function userBody(record: Readonly<SessionRecord>) {
 
 export const authRoutes: RoutePlugin = async (app, { plexus }) => {
   const { auth } = plexus;
-  await app.register(plexusSessions, { sessions: auth.sessions, cookie: auth.cookie });
 
   app.post<{ Body: { login: string; password: string } }>(
     `${apiPaths('/auth/login')[0]}`,

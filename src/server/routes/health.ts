@@ -5,6 +5,7 @@
  * PLEXUS_HEALTH_REQUIRES_REDIS) when Redis is unreachable. Every reason is listed; each check
  * reports its latency. Checks are bounded, so the route answers within about a second.
  */
+import { appHealth } from '../../application/install.js';
 import type { Plexus } from '../../index.js';
 import type { RoutePlugin } from '../context.js';
 import { apiPaths } from '../context.js';
@@ -28,6 +29,8 @@ export interface HealthBody {
   checks: {
     redis: Check & { topology: string; state: string };
     database: Check & { engine: string };
+    /** Each installed application's own check (src/application/), by name. */
+    apps: Record<string, Check>;
   };
 }
 
@@ -45,6 +48,7 @@ const healthSchema = strictObject({
   checks: strictObject({
     redis: strictObject({ ...checkProperties, topology: { type: 'string' }, state: { type: 'string' } }),
     database: strictObject({ ...checkProperties, engine: { type: 'string' } }),
+    apps: { type: 'object', additionalProperties: strictObject(checkProperties) },
   }),
 });
 
@@ -60,7 +64,11 @@ export const healthRoutes: RoutePlugin = (app, { plexus, lifecycle }) => {
         },
       },
       async (_request, reply): Promise<HealthBody> => {
-        const [redis, database] = await Promise.all([checkRedis(plexus), checkDatabase(plexus)]);
+        const [redis, database, apps] = await Promise.all([
+          checkRedis(plexus),
+          checkDatabase(plexus),
+          checkApps(plexus),
+        ]);
         const reasons: string[] = [];
         let unavailable = false;
         if (lifecycle.draining) {
@@ -75,6 +83,9 @@ export const healthRoutes: RoutePlugin = (app, { plexus, lifecycle }) => {
           reasons.push(`redis: ${redis.error}`);
           unavailable ||= requireRedis;
         }
+        for (const [name, check] of Object.entries(apps)) {
+          if (check.status === 'fail') reasons.push(`${name}: ${check.error}`);
+        }
         const status = unavailable ? 'unavailable' : reasons.length > 0 ? 'degraded' : 'ok';
         reply.code(unavailable ? 503 : 200);
         if (unavailable) reply.header('retry-after', '1');
@@ -83,7 +94,7 @@ export const healthRoutes: RoutePlugin = (app, { plexus, lifecycle }) => {
           reasons,
           instanceId: plexus.instanceId,
           uptimeSeconds: Math.round(process.uptime() * 1000) / 1000,
-          checks: { redis, database },
+          checks: { redis, database, apps },
         };
       },
     );
@@ -110,6 +121,39 @@ async function checkDatabase(plexus: Plexus): Promise<HealthBody['checks']['data
     return { engine, status: 'ok', latencyMs: await plexus.db.ping(CHECK_TIMEOUT_MS), error: null };
   } catch (error) {
     return { engine, status: 'fail', latencyMs: null, error: messageOf(error) };
+  }
+}
+
+/** An application's failing check makes the instance degraded, not unavailable: the rest still serves. */
+async function checkApps(plexus: Plexus): Promise<HealthBody['checks']['apps']> {
+  const started = performance.now();
+  const results = await withTimeout(appHealth(plexus.installed), CHECK_TIMEOUT_MS);
+  const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
+  const checks: HealthBody['checks']['apps'] = {};
+  for (const { definition, instance } of plexus.installed) {
+    if (instance.health === undefined) continue;
+    const result = results?.[definition.name];
+    checks[definition.name] =
+      result === undefined
+        ? { status: 'fail', latencyMs: null, error: `no answer within ${CHECK_TIMEOUT_MS} ms` }
+        : {
+            status: result.status,
+            latencyMs: result.status === 'ok' ? latencyMs : null,
+            error: result.error,
+          };
+  }
+  return checks;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

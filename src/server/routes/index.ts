@@ -1,8 +1,8 @@
 /**
- * Every route plugin of the reference server, in registration order. A module adds its routes as
- * one file in this folder exporting a `RoutePlugin`, and one line in this list.
+ * The core's route groups, by name, in registration order. A core module adds its routes as one
+ * file in this folder exporting a `RoutePlugin`, and one entry here; applications bring theirs in
+ * their definition (src/application/). The Fastify plugin serves the groups it is asked for.
  */
-import { qrRoutes } from '../../apps/qr/routes.js';
 import type { RoutePlugin } from '../context.js';
 import { authRoutes } from './auth.js';
 import { cacheRoutes } from './cache.js';
@@ -12,13 +12,16 @@ import { jobsRoutes } from './jobs.js';
 import { metricsRoutes } from './metrics.js';
 import { statusRoutes } from './status.js';
 
-export const routePlugins: readonly RoutePlugin[] = [
-  statusRoutes,
-  healthRoutes,
-  cacheRoutes,
-  cacheStatsRoutes,
-  authRoutes,
-  jobsRoutes,
-  metricsRoutes,
-  qrRoutes,
-];
+export const coreRoutes = {
+  status: statusRoutes,
+  health: healthRoutes,
+  cache: cacheRoutes,
+  'cache-stats': cacheStatsRoutes,
+  auth: authRoutes,
+  jobs: jobsRoutes,
+  metrics: metricsRoutes,
+} as const satisfies Record<string, RoutePlugin>;
+
+export type CoreRouteGroup = keyof typeof coreRoutes;
+
+export const CORE_ROUTE_GROUPS = Object.keys(coreRoutes) as CoreRouteGroup[];

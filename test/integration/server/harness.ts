@@ -2,10 +2,14 @@
  * Starts the reference server on a free port over real HTTP, with an explicit environment (never
  * process.env) so that tests cannot leak settings into each other.
  */
+import { defineApp } from '../../../src/application/definition.js';
+import { selectApps } from '../../../src/application/select.js';
+import { bundledApps } from '../../../src/apps/index.js';
+import type { QRService } from '../../../src/apps/qr/service.js';
+import { loadConfig } from '../../../src/config/index.js';
 import { createPlexus, type Plexus } from '../../../src/index.js';
 import type { RoutePlugin } from '../../../src/server/context.js';
 import { createServer, type PlexusServer } from '../../../src/server/index.js';
-import { routePlugins } from '../../../src/server/routes/index.js';
 
 export interface Running {
   url: string;
@@ -23,12 +27,34 @@ export interface StartOptions {
 
 export async function startServer(options: StartOptions = {}): Promise<Running> {
   const env = { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: 'sqlite::memory:', ...options.env };
-  const plexus = createPlexus({ env });
-  const server = createServer(plexus, { routes: [...routePlugins, ...(options.extraRoutes ?? [])] });
+  // As `plexus start` does: the bundled applications (PLEXUS_APPS chooses), and the test's routes
+  // as one more application, so that they get the server's validation and error contract.
+  const apps = [...selectApps(bundledApps, loadConfig(env).server.apps)];
+  if (options.extraRoutes !== undefined) apps.push(testRoutesApp(options.extraRoutes));
+  const plexus = createPlexus({ env, apps });
+  const server = createServer(plexus);
   if (options.connect === 'redis-only') await plexus.redis.connect();
   else await plexus.start();
   const url = await server.listen();
   return { url, plexus, server, stop: () => server.stop() };
+}
+
+/** The QR app's service on a running server (installed unless the test's PLEXUS_APPS leaves it out). */
+export function qrOf(running: Running): QRService {
+  const qr = (running.plexus.apps as { qr?: QRService }).qr;
+  if (qr === undefined) throw new Error('the QR app is not installed on this server');
+  return qr;
+}
+
+function testRoutesApp(plugins: readonly RoutePlugin[]) {
+  return defineApp({
+    name: 'test-routes',
+    description: 'routes a test adds',
+    create: () => ({ api: undefined }),
+    routes: async (app, context) => {
+      for (const plugin of plugins) await plugin(app, context);
+    },
+  });
 }
 
 export interface JsonResponse {

@@ -4,8 +4,9 @@
  * created); elsewhere a fixed development secret is used, with a warning, so that instances of a
  * development setup agree on tokens.
  */
-import { ConfigError } from '../errors.js';
-import { loadSection, option, parse, type SectionOf, splitList } from './option.js';
+
+import { loadSection, option, parse, type SectionOf, splitList } from '../../config/option.js';
+import { ConfigError } from '../../errors.js';
 
 export interface QRKeySetting {
   id: number;

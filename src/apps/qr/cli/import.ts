@@ -8,14 +8,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { QRRepository } from '../../apps/qr/db/repository.js';
-import { QRImportError } from '../../apps/qr/errors.js';
-import { importRoster, type RosterImportReport } from '../../apps/qr/import/importer.js';
-import type { SubjectType } from '../../apps/qr/tokens/types.js';
-import { Database } from '../../db/database.js';
-import { type ConfigFlags, loadCliConfig, withConfigOptions } from '../config.js';
-import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
-import type { CommandModule } from './types.js';
+import type { AppCommand } from '../../../application/definition.js';
+import { migrationsFor } from '../../../application/install.js';
+import { type ConfigFlags, loadCliConfig, withConfigOptions } from '../../../cli/config.js';
+import { EXIT_FAILURE, EXIT_OK } from '../../../cli/exit-codes.js';
+import { Database } from '../../../db/database.js';
+import { QRRepository } from '../db/repository.js';
+import { QRImportError } from '../errors.js';
+import { importRoster, type RosterImportReport } from '../import/importer.js';
+import { qrMigrations } from '../migrations/index.js';
+import type { SubjectType } from '../tokens/types.js';
 
 interface ImportFlags extends ConfigFlags {
   dryRun?: boolean;
@@ -28,7 +30,7 @@ export interface ImportIO {
   err: { write(text: string): unknown };
 }
 
-export const importCommand: CommandModule = (program) => {
+export const importCommand: AppCommand = (program) => {
   const command: Command = program
     .command('import')
     .description('Import a roster of students or stalls from a CSV file (header: id,name).')
@@ -41,7 +43,7 @@ export const importCommand: CommandModule = (program) => {
       command.error(`plexus: import what? expected students or stalls, got ${JSON.stringify(kind)}`);
     }
     const { config } = loadCliConfig(flags);
-    const db = new Database(config.db);
+    const db = new Database(config.db, { migrations: migrationsFor([{ migrations: qrMigrations }]) });
     try {
       if (flags.dryRun !== true) await db.open();
       process.exitCode = await runImport(new QRRepository(db), type, file, flags, {

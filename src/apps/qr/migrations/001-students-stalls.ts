@@ -3,7 +3,7 @@
  * Ids come from the imported files (registration numbers, stall codes), 1–64 characters.
  */
 import type { Kysely } from 'kysely';
-import type { Migration } from '../migration.js';
+import type { Migration } from '../../../db/migration.js';
 
 async function createRoster(db: Kysely<unknown>, table: string): Promise<void> {
   await db.schema

@@ -1,0 +1,91 @@
+/**
+ * `plexusFastify`: Plexus in any Fastify 5 application (`import { plexusFastify } from 'plexus/fastify'`).
+ *
+ *   await app.register(plexusFastify, { plexus: { apps: [qrApp] }, routes: ['status', 'health'] });
+ *   app.get('/me', async (request) => (await request.requireSession()).record.user);
+ *
+ * Registered with fastify-plugin metadata, so what it adds reaches the registering scope:
+ * - `fastify.plexus`, the Plexus instance (given, or created from options and then started here);
+ * - sessions on every request (`request.loadSession()`, `requireSession()`, `reply.startSession()`);
+ * - request metrics (counts, latency, errors) for the instance report and `/api/1/metrics`;
+ * - in a scope of their own under `/api/1`: the core route groups asked for and every installed
+ *   application's routes, with Plexus's validation and JSON error contract (the app's own routes
+ *   keep the app's settings);
+ * - `onClose`: Plexus closes with Fastify (unless `close: false`).
+ * The reference server (src/server/app.ts) is this plugin with every route group.
+ */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { AnyAppDefinition } from '../application/definition.js';
+import { createPlexus, type Plexus, type PlexusOptions } from '../index.js';
+import { httpMetrics } from '../instances/http.js';
+import { plexusSessions } from '../sessions/fastify.js';
+import { adminSession, adminStrategies, assertAdminConfigured, createRequireAdmin } from './auth.js';
+import type { Lifecycle, ServerContext } from './context.js';
+import { errorHandlerFor } from './http-errors.js';
+import { type ProcessInfo, processInfo } from './process-info.js';
+import { CORE_ROUTE_GROUPS, type CoreRouteGroup, coreRoutes } from './routes/index.js';
+import { formatSchemaErrors, validatorCompiler } from './validation.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The Plexus instance this application runs on (src/server/plugin.ts). */
+    plexus: Plexus;
+  }
+}
+
+export interface PlexusFastifyOptions {
+  /** A Plexus instance (started by you), or the options to create one, which is then started here. */
+  plexus: Plexus | PlexusOptions<readonly AnyAppDefinition[]>;
+  /** Core route groups to serve under /api/1: `true` for all, or their names. Default none. */
+  routes?: boolean | readonly CoreRouteGroup[];
+  /** Serve the installed applications' routes. Default true. */
+  appRoutes?: boolean;
+  /** Close Plexus when Fastify closes. Default true. */
+  close?: boolean;
+  /** Draining state the health route reports (the reference server's shutdown sets it). */
+  lifecycle?: Lifecycle;
+  /** What `/api/1/status` says about this process. Default: from `process`. */
+  process?: ProcessInfo;
+}
+
+function isPlexus(value: PlexusFastifyOptions['plexus']): value is Plexus {
+  return 'installed' in value && 'start' in value;
+}
+
+async function plugin(app: FastifyInstance, options: PlexusFastifyOptions): Promise<void> {
+  const created = !isPlexus(options.plexus);
+  const plexus = isPlexus(options.plexus) ? options.plexus : createPlexus(options.plexus);
+  if (created) await plexus.start();
+  app.decorate('plexus', plexus);
+  if (options.close ?? true) app.addHook('onClose', () => plexus.close());
+
+  const groups =
+    options.routes === true ? CORE_ROUTE_GROUPS : options.routes === false ? [] : (options.routes ?? []);
+  const apps = (options.appRoutes ?? true) ? plexus.installed.filter((a) => a.definition.routes) : [];
+
+  await app.register(httpMetrics(plexus.metrics));
+  await app.register(plexusSessions, { sessions: plexus.auth.sessions, cookie: plexus.auth.cookie });
+  if (groups.length === 0 && apps.length === 0) return;
+
+  const strategies = adminStrategies(plexus.config);
+  assertAdminConfigured(strategies, plexus.config);
+  const context: ServerContext = {
+    plexus,
+    process: options.process ?? processInfo(plexus.instanceId),
+    lifecycle: options.lifecycle ?? { draining: false },
+    requireAdmin: createRequireAdmin([...strategies, adminSession(plexus.auth)]),
+  };
+  const statuses = Object.assign({}, ...plexus.installed.map((a) => a.definition.errors ?? {}));
+  await app.register(async (scope) => {
+    scope.setValidatorCompiler(validatorCompiler());
+    scope.setSchemaErrorFormatter(formatSchemaErrors);
+    scope.setErrorHandler(errorHandlerFor(statuses));
+    for (const group of groups) await scope.register(async (routes) => coreRoutes[group](routes, context));
+    for (const { definition, instance } of apps) {
+      await scope.register(async (routes) => definition.routes!(routes, context, instance.api));
+    }
+  });
+}
+
+export const plexusFastify = fp(plugin, { name: 'plexus', fastify: '5.x' });
