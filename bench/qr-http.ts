@@ -164,7 +164,7 @@ const server = spawn(
   [
     '--import',
     'tsx',
-    join(ROOT, 'src/cli/main.ts'),
+    join(ROOT, 'src/main.ts'),
     'start',
     '--host',
     '127.0.0.1',

@@ -61,7 +61,7 @@ function children(pid: number): number[] {
 }
 
 async function main(): Promise<void> {
-  const built = join(ROOT, 'dist/src/cli/main.js');
+  const built = join(ROOT, 'dist/src/main.js');
   if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first');
   if (statSync(join(ROOT, 'src/server/app.ts')).mtimeMs > statSync(built).mtimeMs) {
     console.warn('warning: src/ is newer than dist/; run `npm run build` for current figures');

@@ -46,7 +46,7 @@ import {
   waitForHttp,
 } from './support/http.js';
 
-const MAIN = join(ROOT, 'src/cli/main.ts');
+const MAIN = join(ROOT, 'src/main.ts');
 
 // Seven rounds: the ratio of the cached /me moves by ±0.05 from run to run with three on this machine.
 const { values } = parseArgs({

@@ -2,10 +2,11 @@
  * The Fastify plugin that feeds HTTP figures into the instance report and the cluster metrics:
  * open connections, requests in flight, per-minute counts by method, route pattern and status,
  * latency, and server errors with their request context. Registered once on the root instance
- * (it is not encapsulated), so it sees every route. Counting is a few map updates per request;
+ * (fastify-plugin: not encapsulated), so it sees every route. Counting is a few map updates per request;
  * nothing touches Redis on the request path.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Metrics } from './metrics.js';
 
 const UNMATCHED = '(unmatched)';
@@ -56,6 +57,5 @@ export function httpMetrics(metrics: Metrics): FastifyPluginAsync {
     });
   };
   // Like fastify-plugin: the hooks apply to the whole application, not only to a child scope.
-  Object.assign(plugin, { [Symbol.for('skip-override')]: true });
-  return plugin;
+  return fp(plugin, { name: 'plexus-request-metrics', fastify: '5.x' });
 }

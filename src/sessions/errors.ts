@@ -22,10 +22,26 @@ export type SessionErrorCode =
   | 'SESSION_NOT_FOUND'
   | 'SESSION_ID_TAKEN';
 
+const STATUS: Record<SessionErrorCode, number> = {
+  AUTH_REQUIRED: 401,
+  SESSION_INVALID: 401,
+  SESSION_EXPIRED: 401,
+  INVALID_CREDENTIALS: 401,
+  ACCOUNT_DISABLED: 403,
+  SESSION_NOT_FOUND: 404,
+  SESSION_ID_TAKEN: 500,
+};
+
 export class SessionError extends PlexusError {
   declare readonly code: SessionErrorCode;
+  /**
+   * The HTTP status, under the name Fastify's and Express's default error handlers read: a route
+   * of the user's own app that calls `request.requireSession()` answers 401, not 500.
+   */
+  readonly statusCode: number;
   constructor(code: SessionErrorCode, message: string) {
     super(code, message);
+    this.statusCode = STATUS[code];
   }
 }
 

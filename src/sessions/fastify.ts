@@ -1,5 +1,5 @@
 /**
- * The Fastify adapter. Registered on an instance (not encapsulated, like fastify-plugin), it adds:
+ * The Fastify adapter. Registered on an instance (fastify-plugin: not encapsulated), it adds:
  *
  *   request.loadSession()    the session named by the signed cookie, loaded and renewed once per
  *                            request (one Redis call), or null
@@ -20,6 +20,7 @@
  * expires before the session does.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { ActiveSession } from './active-session.js';
 import type { CookieRead, SessionCookie } from './cookie.js';
 import { SessionError } from './errors.js';
@@ -162,8 +163,5 @@ async function sessionPlugin(app: FastifyInstance, options: SessionPluginOptions
   });
 }
 
-/** The plugin, marked like fastify-plugin does so its decorations reach the registering scope. */
-export const plexusSessions = Object.assign(sessionPlugin, {
-  [Symbol.for('skip-override')]: true,
-  [Symbol.for('fastify.display-name')]: 'plexus-sessions',
-});
+/** The plugin, wrapped by fastify-plugin so its decorations reach the registering scope. */
+export const plexusSessions = fp(sessionPlugin, { name: 'plexus-sessions', fastify: '5.x' });

@@ -1,12 +1,12 @@
 /**
- * Runs `plexus` from source (node --import tsx src/cli/main.ts) as a child process, the way
+ * Runs `plexus` from source (node --import tsx src/main.ts) as a child process, the way
  * bin/plexus.js runs the built copy, and lets tests wait for log lines and the exit.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
 export interface CliRun {

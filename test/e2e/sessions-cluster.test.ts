@@ -14,7 +14,7 @@ import { uniquePrefix } from '../support/redis.js';
 import { Browser, errorCodeOf, FAST_HASHING, PASSWORD, redisEnv } from '../support/sessions-helpers.js';
 import { type CliRun, runCli } from './cli-process.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
 let dir: string;

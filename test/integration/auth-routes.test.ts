@@ -7,7 +7,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { createPlexus } from '../../src/index.js';
 import type { RoutePlugin } from '../../src/server/context.js';
-import { plexusSessions } from '../../src/sessions/fastify.js';
 import { Browser, errorCodeOf, FAST_HASHING, PASSWORD, redisEnv } from '../support/sessions-helpers.js';
 import { sleep } from '../support/topology.js';
 import { type Running, startServer } from './server/harness.js';
@@ -325,8 +324,7 @@ describe('session management', () => {
 
 describe('the Fastify adapter', () => {
   /** A route that sets one session field after a pause, so two requests overlap. */
-  const counterRoutes: RoutePlugin = async (app, { plexus }) => {
-    await app.register(plexusSessions, { sessions: plexus.sessions, cookie: plexus.auth.cookie });
+  const counterRoutes: RoutePlugin = async (app) => {
     app.post<{ Querystring: { field: string; value: string; delay: number } }>(
       '/test/session-field',
       {

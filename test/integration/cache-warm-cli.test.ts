@@ -9,7 +9,7 @@ import { runWarmCache } from '../../src/cli/commands/warm-cache.js';
 import { createPlexus, type Plexus } from '../../src/index.js';
 import { TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 let plexus: Plexus | undefined;
 
 afterEach(async () => {

@@ -5,7 +5,6 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RoutePlugin } from '../../src/server/context.js';
-import { plexusSessions } from '../../src/sessions/fastify.js';
 import { uniquePrefix } from '../support/redis.js';
 import { Browser, errorCodeOf, FAST_HASHING, PASSWORD } from '../support/sessions-helpers.js';
 import { type RedisSingleHandle, startSingle, waitFor } from '../support/topology.js';
@@ -99,8 +98,7 @@ describe('sessions without Redis', () => {
   });
 
   it('a route asking for the session at hand gets none, and nothing goes unhandled, while only Redis could tell', async () => {
-    const atHand: RoutePlugin = async (app, { plexus }) => {
-      await app.register(plexusSessions, { sessions: plexus.sessions, cookie: plexus.auth.cookie });
+    const atHand: RoutePlugin = async (app) => {
       app.get('/test/at-hand', async (request) => ({ atHand: request.sessionAtHand() !== undefined }));
     };
     const server = await start({}, [atHand]);

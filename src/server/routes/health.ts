@@ -7,7 +7,7 @@
  */
 import { appHealth } from '../../application/install.js';
 import type { Plexus } from '../../index.js';
-import type { RoutePlugin } from '../context.js';
+import type { Lifecycle, RoutePlugin } from '../context.js';
 import { apiPaths } from '../context.js';
 import { errorResponses, noQuery, strictObject } from './schemas.js';
 
@@ -53,7 +53,6 @@ const healthSchema = strictObject({
 });
 
 export const healthRoutes: RoutePlugin = (app, { plexus, lifecycle }) => {
-  const requireRedis = plexus.config.server.healthRequiresRedis;
   for (const url of apiPaths('/health')) {
     app.get(
       url,
@@ -64,42 +63,53 @@ export const healthRoutes: RoutePlugin = (app, { plexus, lifecycle }) => {
         },
       },
       async (_request, reply): Promise<HealthBody> => {
-        const [redis, database, apps] = await Promise.all([
-          checkRedis(plexus),
-          checkDatabase(plexus),
-          checkApps(plexus),
-        ]);
-        const reasons: string[] = [];
-        let unavailable = false;
-        if (lifecycle.draining) {
-          reasons.push('shutting down');
-          unavailable = true;
-        }
-        if (database.status === 'fail') {
-          reasons.push(`database: ${database.error}`);
-          unavailable = true;
-        }
-        if (redis.status === 'fail') {
-          reasons.push(`redis: ${redis.error}`);
-          unavailable ||= requireRedis;
-        }
-        for (const [name, check] of Object.entries(apps)) {
-          if (check.status === 'fail') reasons.push(`${name}: ${check.error}`);
-        }
-        const status = unavailable ? 'unavailable' : reasons.length > 0 ? 'degraded' : 'ok';
-        reply.code(unavailable ? 503 : 200);
-        if (unavailable) reply.header('retry-after', '1');
-        return {
-          status,
-          reasons,
-          instanceId: plexus.instanceId,
-          uptimeSeconds: Math.round(process.uptime() * 1000) / 1000,
-          checks: { redis, database, apps },
-        };
+        const { statusCode, body } = await healthReport(plexus, lifecycle);
+        reply.code(statusCode);
+        if (statusCode === 503) reply.header('retry-after', '1');
+        return body;
       },
     );
   }
 };
+
+/** The health document and its HTTP status; also served by the Express handler (src/express/). */
+export async function healthReport(
+  plexus: Plexus,
+  lifecycle: Lifecycle,
+): Promise<{ statusCode: 200 | 503; body: HealthBody }> {
+  const requireRedis = plexus.config.server.healthRequiresRedis;
+  const [redis, database, apps] = await Promise.all([
+    checkRedis(plexus),
+    checkDatabase(plexus),
+    checkApps(plexus),
+  ]);
+  const reasons: string[] = [];
+  let unavailable = false;
+  if (lifecycle.draining) {
+    reasons.push('shutting down');
+    unavailable = true;
+  }
+  if (database.status === 'fail') {
+    reasons.push(`database: ${database.error}`);
+    unavailable = true;
+  }
+  if (redis.status === 'fail') {
+    reasons.push(`redis: ${redis.error}`);
+    unavailable ||= requireRedis;
+  }
+  for (const [name, check] of Object.entries(apps)) {
+    if (check.status === 'fail') reasons.push(`${name}: ${check.error}`);
+  }
+  const status = unavailable ? 'unavailable' : reasons.length > 0 ? 'degraded' : 'ok';
+  const body: HealthBody = {
+    status,
+    reasons,
+    instanceId: plexus.instanceId,
+    uptimeSeconds: Math.round(process.uptime() * 1000) / 1000,
+    checks: { redis, database, apps },
+  };
+  return { statusCode: unavailable ? 503 : 200, body };
+}
 
 async function checkRedis(plexus: Plexus): Promise<HealthBody['checks']['redis']> {
   const layer = plexus.redis;

@@ -4,8 +4,10 @@
  * scripts may poll it freely. `redis.healthy` is true when the configured backend works as
  * configured (Redis reachable, or memory mode); `fallbackMode` is true whenever state is not shared.
  */
+import type { Plexus } from '../../index.js';
 import type { RoutePlugin } from '../context.js';
 import { apiPaths } from '../context.js';
+import type { ProcessInfo } from '../process-info.js';
 import { errorResponses, noQuery, strictObject } from './schemas.js';
 
 export interface StatusBody {
@@ -32,25 +34,27 @@ const statusSchema = strictObject({
 });
 
 export const statusRoutes: RoutePlugin = (app, { plexus, process }) => {
-  const redis = plexus.redis;
   for (const url of apiPaths('/status', '/api/status')) {
     app.get(
       url,
       { schema: { querystring: noQuery, response: { 200: statusSchema, ...errorResponses } } },
-      async (): Promise<StatusBody> => {
-        const state = redis.state;
-        return {
-          status: 'online',
-          cluster: process,
-          redis: {
-            connected: state === 'ready',
-            fallbackMode: state !== 'ready',
-            healthy: state === 'ready' || state === 'memory',
-            topology: redis.mode,
-            state,
-          },
-        };
-      },
+      async (): Promise<StatusBody> => statusBody(plexus, process),
     );
   }
 };
+
+/** The status document; also served by the Express handler (src/express/). */
+export function statusBody(plexus: Plexus, process: ProcessInfo): StatusBody {
+  const state = plexus.redis.state;
+  return {
+    status: 'online',
+    cluster: process,
+    redis: {
+      connected: state === 'ready',
+      fallbackMode: state !== 'ready',
+      healthy: state === 'ready' || state === 'memory',
+      topology: plexus.redis.mode,
+      state,
+    },
+  };
+}
