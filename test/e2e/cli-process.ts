@@ -17,10 +17,20 @@ export interface CliRun {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): CliRun {
+export interface RunOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export function runCli(args: string[], options: RunOptions = {}): CliRun {
+  return runNode(['--import', TSX, MAIN, ...args], options);
+}
+
+/** `node <argv>` (a script and its arguments, with node's own flags first), watched like `runCli`. */
+export function runNode(argv: string[], options: RunOptions = {}): CliRun {
   // Only what the test sets, plus what node needs: never the developer's REDIS_URL or PORT.
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env };
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+  const child = spawn(process.execPath, argv, {
     env,
     cwd: options.cwd ?? process.cwd(),
     stdio: ['ignore', 'pipe', 'pipe'],
