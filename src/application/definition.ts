@@ -128,7 +128,11 @@ export type AppsOf<Defs extends readonly AnyAppDefinition[]> = {
   readonly [D in Defs[number] as D['name']]: ApiOf<D>;
 };
 
-/** Identity with inference: `defineApp({...})` types `create`'s context from `options`. */
+/**
+ * Identity with inference: `defineApp({...})` types `create`'s context from `options`, and the API
+ * from what `create` returns. When `routes` is written inline, declare it after `create`:
+ * TypeScript reads the literal in order, and `routes` needs the API type.
+ */
 export function defineApp<const Name extends string, Options extends SectionSpec = SectionSpec, Api = void>(
   definition: AppDefinition<Name, Options, Api>,
 ): AppDefinition<Name, Options, Api> {
