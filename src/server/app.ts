@@ -2,7 +2,8 @@
  * The reference server's Fastify application: the Plexus Fastify plugin (src/server/plugin.ts) with
  * every core route group and every installed application's routes, on a Fastify instance
  * configured for serving the public internet: the JSON error contract everywhere (malformed HTTP,
- * unknown routes, framework errors), body limit, proxy trust, connections closed on shutdown.
+ * unknown routes, framework errors), request ids unique across the cluster (src/server/
+ * request-context.ts), body limit, proxy trust, connections closed on shutdown.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Plexus } from '../index.js';
@@ -11,6 +12,7 @@ import type { Lifecycle } from './context.js';
 import { clientErrorHandler, errorHandlerFor, notFoundHandler } from './http-errors.js';
 import { plexusFastify } from './plugin.js';
 import type { ProcessInfo } from './process-info.js';
+import { lazyChildLogger, requestIdGenerator } from './request-context.js';
 import type { CoreRouteGroup } from './routes/index.js';
 
 export interface AppOptions {
@@ -41,12 +43,18 @@ export function buildApp(
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
+    genReqId: requestIdGenerator(plexus.instanceId),
+    childLoggerFactory: lazyChildLogger,
     forceCloseConnections: 'idle',
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
     clientErrorHandler,
   }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
 
   const lifecycle: MutableLifecycle = { draining: false };
   void app.register(plexusFastify, {

@@ -55,7 +55,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 };
 
 export interface ErrorBody {
-  error: { code: string; message: string };
+  /** `requestId`: the request's id (also in `X-Request-Id`), when the error answers a request. */
+  error: { code: string; message: string; requestId?: string };
 }
 
 /** Fastify's errors for unusable request bodies, by their code. */
@@ -112,6 +113,9 @@ export function errorHandlerFor(extra: Readonly<Record<string, number>> = {}): E
     }
     if (resolved.status === 401) replyTo.header('www-authenticate', 'Bearer realm="plexus"');
     if (resolved.status === 503) replyTo.header('retry-after', '1');
+    // Also here: a framework error (a malformed URL) is answered before the onRequest hooks run.
+    resolved.body.error.requestId = request.id;
+    replyTo.header('x-request-id', request.id);
     void replyTo.code(resolved.status).send(resolved.body);
   };
 }
@@ -121,7 +125,9 @@ export const errorHandler: ErrorHandler = errorHandlerFor();
 
 export function notFoundHandler(request: FastifyRequest, replyTo: FastifyReply): void {
   const path = (request.url.split('?')[0] ?? '').slice(0, 200);
-  void replyTo.code(404).send(body('NOT_FOUND', `No route for ${request.method} ${path}`));
+  const notFound = body('NOT_FOUND', `No route for ${request.method} ${path}`);
+  notFound.error.requestId = request.id;
+  void replyTo.code(404).send(notFound);
 }
 
 function reply(status: number, code: string, message: string): ResolvedError {

@@ -83,7 +83,11 @@ describe('login', () => {
       const result = await browser.login(login, password);
       expect(result.status).toBe(401);
       expect(result.body).toEqual({
-        error: { code: 'INVALID_CREDENTIALS', message: 'Wrong login or password' },
+        error: {
+          code: 'INVALID_CREDENTIALS',
+          message: 'Wrong login or password',
+          requestId: result.headers.get('x-request-id'),
+        },
       });
       expect(result.headers.getSetCookie()).toEqual([]);
     }

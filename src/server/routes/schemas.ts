@@ -9,7 +9,7 @@ export const errorSchema = {
       type: 'object',
       additionalProperties: false,
       required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
+      properties: { code: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string' } },
     },
   },
 } as const;

@@ -82,8 +82,13 @@ export function errorCode(response: JsonResponse): string {
   if (typeof error?.code !== 'string' || typeof error.message !== 'string') {
     throw new Error(`not an error body: ${response.status} ${response.text}`);
   }
-  if (Object.keys(response.body).length !== 1 || Object.keys(error).length !== 2) {
+  const { code: _code, message: _message, requestId, ...extra } = error as Record<string, unknown>;
+  if (Object.keys(response.body).length !== 1 || Object.keys(extra).length !== 0) {
     throw new Error(`error body has extra fields: ${response.text}`);
+  }
+  // Every error that answers a request names it, as the X-Request-Id header does.
+  if (requestId !== undefined && requestId !== response.headers.get('x-request-id')) {
+    throw new Error(`error body's requestId ${String(requestId)} is not the X-Request-Id header`);
   }
   if (!(response.headers.get('content-type') ?? '').startsWith('application/json')) {
     throw new Error(`error is not JSON: ${response.headers.get('content-type')}`);
