@@ -1,6 +1,6 @@
 /**
- * GET /api/1/health: can this instance serve? 200 with status `ok`, or `degraded` when configured
- * Redis is unreachable and the instance serves from its in-process fallbacks; 503 with status
+ * GET /api/1/health (alias /readyz, Kubernetes' readiness probe): can this instance serve? 200
+ * with status `ok`, or `degraded` when configured Redis is unreachable and the instance serves from its in-process fallbacks; 503 with status
  * `unavailable` when the database does not answer, when shutting down, or (with
  * PLEXUS_HEALTH_REQUIRES_REDIS) when Redis is unreachable. Every reason is listed; each check
  * reports its latency. Checks are bounded, so the route answers within about a second.
@@ -53,7 +53,7 @@ const healthSchema = strictObject({
 });
 
 export const healthRoutes: RoutePlugin = (app, { plexus, lifecycle }) => {
-  for (const url of apiPaths('/health')) {
+  for (const url of apiPaths('/health', '/readyz')) {
     app.get(
       url,
       {

@@ -1,6 +1,6 @@
 /**
- * GET /api/1/status (alias /api/status): is this process up, which worker answered, and is it
- * sharing state through Redis. Answered from memory, without any I/O, so load balancers and
+ * GET /api/1/status (aliases /api/status and /healthz, Kubernetes' liveness probe): is this
+ * process up, which worker answered, and is it sharing state through Redis. Answered from memory, without any I/O, so load balancers and
  * scripts may poll it freely. `redis.healthy` is true when the configured backend works as
  * configured (Redis reachable, or memory mode); `fallbackMode` is true whenever state is not shared.
  */
@@ -34,7 +34,7 @@ const statusSchema = strictObject({
 });
 
 export const statusRoutes: RoutePlugin = (app, { plexus, process }) => {
-  for (const url of apiPaths('/status', '/api/status')) {
+  for (const url of apiPaths('/status', '/api/status', '/healthz')) {
     app.get(
       url,
       { schema: { querystring: noQuery, response: { 200: statusSchema, ...errorResponses } } },

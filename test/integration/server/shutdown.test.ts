@@ -59,16 +59,20 @@ describe('graceful shutdown', () => {
     await expect(plexus.db.ping(500)).rejects.toThrow();
   });
 
-  it('answers health with 503 and the reason once draining', async () => {
+  it('answers health and readiness with 503 and the reason once draining, liveness with 200', async () => {
     // Over HTTP the window is closed at once (new connections are refused, idle ones closed), so
     // the route's own check is exercised in-process.
     const plexus = createPlexus({ env: { DATABASE_URL: 'sqlite::memory:' } });
     await plexus.start();
     const { app, lifecycle } = buildApp(plexus);
     lifecycle.draining = true;
-    const response = await app.inject({ method: 'GET', url: '/api/1/health' });
-    expect(response.statusCode).toBe(503);
-    expect(response.json()).toMatchObject({ status: 'unavailable', reasons: ['shutting down'] });
+    for (const url of ['/api/1/health', '/readyz']) {
+      const response = await app.inject({ method: 'GET', url });
+      expect(response.statusCode).toBe(503);
+      expect(response.json()).toMatchObject({ status: 'unavailable', reasons: ['shutting down'] });
+    }
+    // Liveness stays 200: the process is alive and finishing its work.
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     await app.close();
     await plexus.close();
   });
