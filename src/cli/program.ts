@@ -2,11 +2,9 @@
  * The `plexus` command-line program: the core's commands (./commands/index.ts), then those of every
  * application in the catalogue (each definition's `commands`).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import type { AnyAppDefinition, CliApps } from '../application/definition.js';
+import { packageVersion } from '../version.js';
 import { commands } from './commands/index.js';
 
 export function buildProgram(catalogue: readonly AnyAppDefinition[] = []): Command {
@@ -24,22 +22,4 @@ export function buildProgram(catalogue: readonly AnyAppDefinition[] = []): Comma
   for (const register of commands) register(program, cli);
   for (const app of catalogue) for (const register of app.commands ?? []) register(program, cli);
   return program;
-}
-
-/** The version in package.json, found upward from this file (src/ when run from source, dist/src/ when built). */
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'plexus' && pkg.version !== undefined) return pkg.version;
-    } catch {
-      // Not here: look one level up.
-    }
-    dir = dirname(dir);
-  }
-  return 'unknown';
 }

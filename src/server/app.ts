@@ -60,6 +60,7 @@ export function buildApp(
   void app.register(plexusFastify, {
     plexus,
     routes: options.routes ?? true,
+    openapi: true,
     // The reference server's shutdown closes Plexus itself, after draining (src/server/shutdown.ts).
     close: false,
     lifecycle,

@@ -11,6 +11,7 @@
  * - in a scope of their own under `/api/1`: the core route groups asked for and every installed
  *   application's routes, with Plexus's validation and JSON error contract (the app's own routes
  *   keep the app's settings);
+ * - optionally (`openapi: true`) the OpenAPI document and Swagger UI;
  * - `onClose`: Plexus closes with Fastify (unless `close: false`).
  * The reference server (src/server/app.ts) is this plugin with every route group.
  */
@@ -23,6 +24,7 @@ import { plexusSessions } from '../sessions/fastify.js';
 import { adminSession, adminStrategies, assertAdminConfigured, createRequireAdmin } from './auth.js';
 import type { Lifecycle, ServerContext } from './context.js';
 import { errorHandlerFor } from './http-errors.js';
+import { registerOpenApi } from './openapi.js';
 import { type ProcessInfo, processInfo } from './process-info.js';
 import { CORE_ROUTE_GROUPS, type CoreRouteGroup, coreRoutes } from './routes/index.js';
 import { formatSchemaErrors, validatorCompiler } from './validation.js';
@@ -41,6 +43,11 @@ export interface PlexusFastifyOptions {
   routes?: boolean | readonly CoreRouteGroup[];
   /** Serve the installed applications' routes. Default true. */
   appRoutes?: boolean;
+  /**
+   * Serve the OpenAPI document of every route at /api/1/openapi.json and Swagger UI at /api/docs
+   * (src/server/openapi.ts); it covers the routes registered after the plugin. Default false.
+   */
+  openapi?: boolean;
   /** Close Plexus when Fastify closes. Default true. */
   close?: boolean;
   /** Draining state the health route reports (the reference server's shutdown sets it). */
@@ -64,6 +71,7 @@ async function plugin(app: FastifyInstance, options: PlexusFastifyOptions): Prom
     options.routes === true ? CORE_ROUTE_GROUPS : options.routes === false ? [] : (options.routes ?? []);
   const apps = (options.appRoutes ?? true) ? plexus.installed.filter((a) => a.definition.routes) : [];
 
+  if (options.openapi === true) await registerOpenApi(app, plexus.config.sessions.cookieName);
   await app.register(httpMetrics(plexus.metrics));
   await app.register(plexusSessions, { sessions: plexus.auth.sessions, cookie: plexus.auth.cookie });
   if (groups.length === 0 && apps.length === 0) return;

@@ -53,7 +53,7 @@ interface RequestState {
 
 /** Where a request keeps its session state: a decorated property (a WeakMap costs more). */
 const STATE = Symbol('plexus.session');
-type WithState = FastifyRequest & { [STATE]: RequestState | null };
+type WithState = FastifyRequest & { [STATE]: RequestState | null | undefined };
 
 async function sessionPlugin(app: FastifyInstance, options: SessionPluginOptions): Promise<void> {
   const { sessions, cookie } = options;
@@ -151,8 +151,10 @@ async function sessionPlugin(app: FastifyInstance, options: SessionPluginOptions
 
   // Callback style: most responses have nothing to save, and pay no promise for it.
   app.addHook('onSend', (request, reply, payload, done) => {
+    // Undefined on routes of scopes made before the plugin decorated requests (e.g. a plugin
+    // registered earlier), which never touch sessions.
     const current = (request as WithState)[STATE];
-    if (current === null) return done(null, payload);
+    if (current === null || current === undefined) return done(null, payload);
     if (current.setCookie !== undefined) reply.header('set-cookie', current.setCookie);
     const changes = current.session?.takeChanges();
     if (!current.session || !changes) return done(null, payload);
