@@ -5,7 +5,7 @@
  * development setup agree on tokens.
  */
 import { ConfigError } from '../errors.js';
-import { loadSection, option, parse, type SectionOf, splitList } from './option.js';
+import { duration, loadSection, option, parse, type SectionOf, splitList } from './option.js';
 
 export interface QRKeySetting {
   id: number;
@@ -71,17 +71,21 @@ export const qrOptions = {
     doc: 'Default quiet zone around the symbol, in modules (the QR standard asks for 4).',
     parse: parse.integer(0, 16),
   }),
-  cacheTtlSeconds: option({
+  cacheTtlSeconds: duration({
     env: 'QR_CACHE_TTL_SECONDS',
     default: 86_400,
+    unit: 's',
+    min: 1,
+    max: 31_536_000,
     doc: 'How long a generated image stays in the cache.',
-    parse: parse.integer(1, 31_536_000),
   }),
-  httpMaxAgeSeconds: option({
+  httpMaxAgeSeconds: duration({
     env: 'QR_HTTP_MAX_AGE_SECONDS',
     default: 300,
+    unit: 's',
+    min: 0,
+    max: 31_536_000,
     doc: 'Cache-Control max-age of image responses; clients revalidate with the ETag afterwards, so a revoked code is replaced within this time.',
-    parse: parse.integer(0, 31_536_000),
   }),
   warmBatchSize: option({
     env: 'QR_WARM_BATCH_SIZE',

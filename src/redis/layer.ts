@@ -314,8 +314,13 @@ function createTopology(config: RedisConfig, events: TopologyEvents): Topology {
     case 'sentinel':
       return new SentinelTopology(config, events);
     case 'cluster':
-      return new ClusterTopology(config, events);
+      return new ClusterTopology(clusterConfig(config), events);
     case 'memory':
       throw new Error('memory mode has no topology');
   }
+}
+
+/** The Cluster's nodes authenticate with REDIS_CLUSTER_PASSWORD when it is set (seed 003). */
+function clusterConfig(config: RedisConfig): RedisConfig {
+  return config.clusterPassword === undefined ? config : { ...config, password: config.clusterPassword };
 }
