@@ -11,6 +11,7 @@ import { qrWarmTargets } from './apps/qr/index.js';
 import { QRService } from './apps/qr/service.js';
 import { Bus } from './bus/bus.js';
 import { type Cache, createCache } from './cache/index.js';
+import { checkEnvironment } from './config/env-check.js';
 import { type ConfigOverrides, loadConfig, type PlexusConfig } from './config/index.js';
 import { Database } from './db/database.js';
 import { Metrics } from './instances/metrics.js';
@@ -25,6 +26,11 @@ export interface PlexusOptions {
   config?: ConfigOverrides;
   /** Environment to read settings from (default: process.env). */
   env?: Record<string, string | undefined>;
+  /**
+   * Variables the application reads itself: not reported as unknown by the startup check of
+   * REDIS_*, CACHE_*, SESSION_* and PLEXUS_* names (src/config/env-check.ts).
+   */
+  knownEnv?: readonly string[];
   logger?: Logger;
   /** Identifies this process in the deployment (default: `<hostname>-<pid>-<random>`). */
   instanceId?: string;
@@ -58,8 +64,12 @@ export interface Plexus {
 }
 
 export function createPlexus(options: PlexusOptions = {}): Plexus {
-  const config = loadConfig(options.env ?? process.env, options.config);
+  const env = options.env ?? process.env;
+  const config = loadConfig(env, options.config);
   const logger = options.logger ?? silentLogger;
+  for (const { variable, message, suggestion } of checkEnvironment(env, options.knownEnv)) {
+    logger.warn({ variable, suggestion }, message);
+  }
   const redis = new RedisLayer(config.redis, { logger });
   const db = new Database(config.db, { logger });
   const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
