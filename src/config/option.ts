@@ -44,7 +44,7 @@ export interface Alias {
 /** A name from the seeds with no Plexus meaning: startup fails with `instead` (unless `accepts`). */
 export interface RefusedSetting {
   env: string;
-  /** What to do instead, completing "<env> is not supported: ...". */
+  /** What to do instead; the error reads "<env>: not supported by Plexus: <instead>". */
   instead: string;
   /** Values that are accepted because they ask for what Plexus does anyway. */
   accepts?: (raw: string) => boolean;
