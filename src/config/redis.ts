@@ -111,7 +111,7 @@ export const redisOptions = {
   fallbackToSingle: option({
     env: 'REDIS_FALLBACK_TO_SINGLE',
     default: false,
-    doc: 'Cluster mode: when the Cluster does not answer within REDIS_FAILOVER_TIMEOUT_MS at startup, use the single node of REDIS_URL (or REDIS_HOST / REDIS_PORT) for the life of the process. Other instances that reached the Cluster do not see what this one writes: see docs/operations.md.',
+    doc: 'Cluster mode: when the Cluster does not answer within REDIS_FAILOVER_TIMEOUT_MS at startup, use the single node of REDIS_URL (or REDIS_HOST / REDIS_PORT) for the life of the process (in single mode there is nothing to fall back from; refused with Sentinel). Other instances that reached the Cluster do not see what this one writes: see docs/operations.md.',
     parse: parse.boolean(),
   }),
   failoverTimeoutMs: duration({
@@ -271,6 +271,12 @@ export function loadRedisConfig(
     throw new ConfigError(
       'REDIS_MODE',
       'NODE_ENV is production and no Redis is configured, so every instance would keep its own state. Set REDIS_URL (or REDIS_HOST / REDIS_PORT), REDIS_SENTINELS or REDIS_CLUSTER_NODES; or set REDIS_MODE=memory to run as one process on purpose',
+    );
+  }
+  if (settings.fallbackToSingle && mode === 'sentinel') {
+    throw new ConfigError(
+      'REDIS_FALLBACK_TO_SINGLE',
+      'applies to cluster mode only: with Sentinel, the sentinels already promote a replica',
     );
   }
   if (settings.fallbackToSingle && mode === 'cluster' && settings.url === undefined) {

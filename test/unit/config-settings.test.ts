@@ -135,6 +135,10 @@ describe('aliases of the seeds’ names', () => {
       refusal(() => loadRedisConfig({ REDIS_CLUSTER_NODES: 'a:1', REDIS_FALLBACK_TO_SINGLE: 'true' }))
         .setting,
     ).toBe('REDIS_FALLBACK_TO_SINGLE');
+    expect(
+      refusal(() => loadRedisConfig({ REDIS_SENTINELS: 'a:1', REDIS_FALLBACK_TO_SINGLE: 'true' })).message,
+    ).toMatch(/cluster mode only/);
+    expect(loadRedisConfig({ REDIS_HOST: 'h', REDIS_FALLBACK_TO_SINGLE: 'true' }).mode).toBe('single');
   });
 });
 
