@@ -9,7 +9,7 @@ import { loadRedisConfig } from '../../src/config/redis.js';
 import { createPlexus, type Plexus } from '../../src/index.js';
 import { RedisLayer } from '../../src/redis/layer.js';
 import { TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
-import { type RedisClusterHandle, startCluster } from '../support/topology.js';
+import { type RedisClusterHandle, RedisProcess, startCluster } from '../support/topology.js';
 
 const local = new URL(TEST_REDIS_URL);
 const open: { close(): Promise<void> }[] = [];
@@ -85,6 +85,8 @@ describe('seed 003 with a password-protected Cluster', () => {
     open.push(layer);
     await layer.connect();
     expect(layer.state).toBe('degraded');
+    // node-redis reports an authentication failure on every root node as their being unavailable.
+    expect(layer.reason).toMatch(/cannot connect/);
   }, 30_000);
 
   it('keeps the Cluster when it answers, with REDIS_FALLBACK_TO_SINGLE set', async () => {
@@ -125,5 +127,30 @@ describe('REDIS_FALLBACK_TO_SINGLE', () => {
     const b = plexus({ REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix });
     await b.start();
     expect(await b.cache.get('k')).toBe('on the single node');
+  }, 30_000);
+
+  it('uses the single node when the Cluster hangs past REDIS_FAILOVER_TIMEOUT', async () => {
+    // A paused server accepts the connection and never answers, like a frozen Cluster.
+    const frozen = await RedisProcess.start();
+    frozen.pause();
+    try {
+      const a = plexus({
+        REDIS_CLUSTER_NODES: frozen.address,
+        REDIS_FALLBACK_TO_SINGLE: 'true',
+        REDIS_FAILOVER_TIMEOUT: '1s',
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_KEY_PREFIX: uniquePrefix('frozen'),
+      });
+      const started = performance.now();
+      await a.start();
+      expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+      expect(a.redis.mode).toBe('single');
+      expect(a.redis.state).toBe('ready');
+      await a.cache.set('k', 1);
+      expect(await a.cache.get('k')).toBe(1);
+    } finally {
+      frozen.resume();
+      await frozen.destroy();
+    }
   }, 30_000);
 });
