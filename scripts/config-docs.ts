@@ -6,7 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bundledApps } from '../src/apps/index.js';
-import { SECTIONS } from '../src/config/index.js';
+import { DURATION_UNITS, formatDuration, UNIT_NAMES } from '../src/config/duration.js';
+import { REFUSED, SECTIONS } from '../src/config/index.js';
 import type { OptionSpec, SectionSpec } from '../src/config/option.js';
 
 const INTRO = `# Configuration
@@ -19,6 +20,21 @@ stops the process with an error naming the setting (code \`PLEXUS_CONFIG_INVALID
 This file is generated from the declarations in \`src/config/\` and in the bundled applications'
 definitions (\`src/apps/<name>/\`; an application's settings apply only where it is installed) by
 \`npm run docs:config\`; a test fails when it is out of date.
+
+**Durations** (every setting whose default below carries a unit) take a number followed by \`ms\`,
+\`s\`, \`m\`, \`h\` or \`d\` (\`CACHE_TTL_MS=10m\`, \`SESSION_TTL=24h\`, \`1.5s\`). A bare number keeps the
+setting's own unit, given in its row, so existing values keep their meaning. The same syntax is
+accepted at runtime, e.g. \`cache.set(key, value, { ttl: '5m' })\` and \`jobs.every(name, '10s', fn)\`.
+
+**Names from the seeds.** The variables the seeds' deployments use are read as aliases of the
+settings below (listed in each row and in the table at the end). A setting's own variable wins over
+its aliases. The few seed names that Plexus has no use for stop startup with what to use instead.
+
+**Unknown variables.** At startup, every \`REDIS_*\`, \`CACHE_*\`, \`SESSION_*\` and \`PLEXUS_*\`
+variable that is neither a setting nor an alias is logged as a warning, with the closest known name,
+so that a misspelt variable does not silently leave an instance on its defaults. In production
+(\`NODE_ENV=production\`), running without Redis needs \`REDIS_MODE=memory\`: when no Redis is
+configured, startup fails instead.
 `;
 
 function formatDefault(value: unknown): string {
@@ -30,6 +46,42 @@ function formatDefault(value: unknown): string {
 
 function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function describeDefault(option: OptionSpec<unknown>): string {
+  if (option.unit !== undefined && typeof option.default === 'number') {
+    return `\`${formatDuration(option.default * DURATION_UNITS[option.unit])}\``;
+  }
+  return formatDefault(option.default);
+}
+
+function describeMeaning(option: OptionSpec<unknown>): string {
+  const parts = [option.doc];
+  if (option.unit !== undefined) parts.push(`Duration; a bare number is in ${UNIT_NAMES[option.unit]}.`);
+  for (const alias of option.aliases ?? []) {
+    parts.push(`Also read from ${alias.env.map((name) => `\`${name}\``).join(' and ')} (${alias.doc}).`);
+  }
+  return parts.join(' ');
+}
+
+function seedNames(): string[] {
+  const rows: string[] = [];
+  for (const [section, spec] of Object.entries(SECTIONS)) {
+    for (const [key, option] of Object.entries(spec) as [string, OptionSpec<unknown>][]) {
+      for (const alias of option.aliases ?? []) {
+        const target = option.env === undefined ? `\`${section}.${key}\`` : `\`${option.env}\``;
+        const how =
+          option.unit !== undefined && alias.map === undefined
+            ? `${alias.doc}; a bare number is in ${UNIT_NAMES[option.unit]}`
+            : alias.doc;
+        for (const name of alias.env) rows.push(`| \`${name}\` | ${target} | ${escapeCell(how)} |`);
+      }
+    }
+  }
+  for (const refused of REFUSED) {
+    rows.push(`| \`${refused.env}\` | refused | ${escapeCell(refused.instead)} |`);
+  }
+  return rows;
 }
 
 export function renderConfigDocs(): string {
@@ -51,10 +103,14 @@ export function renderConfigDocs(): string {
     for (const [key, option] of Object.entries(spec) as [string, OptionSpec<unknown>][]) {
       const env = option.env === undefined ? '—' : `\`${option.env}\``;
       parts.push(
-        `| \`${section}.${key}\` | ${env} | ${formatDefault(option.default)} | ${escapeCell(option.doc)} |`,
+        `| \`${section}.${key}\` | ${env} | ${describeDefault(option)} | ${escapeCell(describeMeaning(option))} |`,
       );
     }
   }
+  parts.push('\n## Names from the seeds\n');
+  parts.push('| variable | read as | how |');
+  parts.push('| --- | --- | --- |');
+  parts.push(...seedNames());
   return `${parts.join('\n')}\n`;
 }
 

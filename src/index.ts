@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { Auth } from './accounts/auth.js';
 import type { AnyAppDefinition, AppsOf, PlexusCore } from './application/definition.js';
 import {
+  appEnvNames,
   appSectionNames,
   checkAppNames,
   type InstalledApp,
@@ -18,6 +19,7 @@ import {
 } from './application/install.js';
 import { Bus } from './bus/bus.js';
 import { createCache } from './cache/index.js';
+import { checkEnvironment } from './config/env-check.js';
 import { type ConfigOverrides, loadConfig } from './config/index.js';
 import { Database } from './db/database.js';
 import { Metrics } from './instances/metrics.js';
@@ -31,6 +33,11 @@ export interface PlexusOptions<Apps extends readonly AnyAppDefinition[] = readon
   config?: ConfigOverrides;
   /** Environment to read settings from (default: process.env). */
   env?: Record<string, string | undefined>;
+  /**
+   * Variables the application reads itself: not reported as unknown by the startup check of
+   * REDIS_*, CACHE_*, SESSION_* and PLEXUS_* names (src/config/env-check.ts).
+   */
+  knownEnv?: readonly string[];
   logger?: Logger;
   /** Identifies this process in the deployment (default: `<hostname>-<pid>-<random>`). */
   instanceId?: string;
@@ -59,6 +66,10 @@ export function createPlexus<const Apps extends readonly AnyAppDefinition[] = []
   const overrides = options.config ?? {};
   const config = loadConfig(env, overrides, appSectionNames(definitions));
   const logger = options.logger ?? silentLogger;
+  const known = [...(options.knownEnv ?? []), ...appEnvNames(definitions)];
+  for (const { variable, message, suggestion } of checkEnvironment(env, known)) {
+    logger.warn({ variable, suggestion }, message);
+  }
   const redis = new RedisLayer(config.redis, { logger });
   const db = new Database(config.db, { logger, migrations: migrationsFor(definitions) });
   const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;

@@ -36,6 +36,13 @@ export function appSectionNames(definitions: readonly AnyAppDefinition[]): strin
   return definitions.map((d) => d.name);
 }
 
+/** The environment variables the applications' settings read (known to the startup check). */
+export function appEnvNames(definitions: readonly AnyAppDefinition[]): string[] {
+  return definitions.flatMap((d) =>
+    Object.values(d.options ?? {}).flatMap((o) => (o.env === undefined ? [] : [o.env])),
+  );
+}
+
 /** The core's migrations, then each application's, in the order the applications are listed. */
 export function migrationsFor(definitions: readonly Pick<AnyAppDefinition, 'migrations'>[]): Migration[] {
   return [...coreMigrations, ...definitions.flatMap((d) => d.migrations ?? [])];

@@ -1,6 +1,6 @@
 /** Public types of the shared cache. */
 
-/** Milliseconds, or a string such as `'250ms'`, `'30s'`, `'5m'`, `'2h'`, `'1d'`. */
+/** Milliseconds, or a string such as `'250ms'`, `'30s'`, `'5m'`, `'2h'`, `'1d'` (src/config/duration.ts). */
 export type Duration = number | string;
 
 export interface EntryOptions {

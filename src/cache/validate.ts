@@ -4,6 +4,7 @@
  * stored. Failures are `ValidationError` (PLEXUS_INVALID_ARGUMENT) naming the argument.
  */
 import type { CacheConfig } from '../config/cache.js';
+import { durationSyntax, toMilliseconds } from '../config/duration.js';
 import { ValidationError } from '../errors.js';
 import type { Duration, EntryOptions, GetOrSetOptions } from './types.js';
 
@@ -11,8 +12,6 @@ export const MAX_KEY_LENGTH = 1024;
 const MAX_TAG_LENGTH = 256;
 const MAX_TAGS = 64;
 const NAMESPACE_SEGMENT = /^[A-Za-z0-9_.-]{1,64}$/;
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const OPTION_NAMES = new Set(['ttl', 'l1Ttl', 'grace', 'tags', 'lock']);
 
 /** A resolved entry policy; every duration in whole milliseconds (Infinity allowed for ttl and grace). */
@@ -62,18 +61,12 @@ interface DurationRule {
 }
 
 export function parseDuration(value: unknown, argument: string, rule: DurationRule): number {
-  let ms: number;
-  if (typeof value === 'number') {
-    ms = value;
-  } else if (typeof value === 'string') {
-    const match = DURATION.exec(value.trim());
-    if (match === null)
-      invalid(argument, `expected milliseconds or a duration like '30s', got ${describe(value)}`);
-    ms = Number(match[1]) * UNIT_MS[match[2]!]!;
-  } else {
-    return invalid(argument, `expected milliseconds or a duration like '30s', got ${describe(value)}`);
+  const ms = typeof value === 'number' || typeof value === 'string' ? toMilliseconds(value) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    if (typeof value === 'number') invalid(argument, 'must not be NaN');
+    invalid(argument, `expected ${durationSyntax('ms')}, got ${describe(value)}`);
   }
-  if (Number.isNaN(ms) || ms < 0) invalid(argument, `must not be negative or NaN, got ${describe(value)}`);
+  if (ms < 0) invalid(argument, `must not be negative, got ${describe(value)}`);
   if (ms === 0 && !rule.zero) invalid(argument, 'must be greater than 0');
   if (ms === Number.POSITIVE_INFINITY) {
     if (!rule.infinite) invalid(argument, 'must be finite');

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { loadSection, option, parse, type SectionOf } from './option.js';
+import { duration, loadSection, option, parse, type SectionOf } from './option.js';
 
 export const dbOptions = {
   url: option({
@@ -43,17 +43,21 @@ export const dbOptions = {
     doc: 'Most PostgreSQL connections one process opens.',
     parse: parse.integer(1, 1000),
   }),
-  busyTimeoutMs: option({
+  busyTimeoutMs: duration({
     env: 'DATABASE_BUSY_TIMEOUT_MS',
     default: 5000,
+    unit: 'ms',
+    min: 0,
+    max: 600_000,
     doc: 'Embedded engine: how long a write waits for another process holding the write lock.',
-    parse: parse.integer(0, 600_000),
   }),
-  connectTimeoutMs: option({
+  connectTimeoutMs: duration({
     env: 'DATABASE_CONNECT_TIMEOUT_MS',
     default: 5000,
+    unit: 'ms',
+    min: 100,
+    max: 600_000,
     doc: 'PostgreSQL: longest wait for a connection, from the server or from a busy pool.',
-    parse: parse.integer(100, 600_000),
   }),
 };
 

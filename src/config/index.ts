@@ -8,12 +8,18 @@
  */
 import { ConfigError } from '../errors.js';
 import { type BusConfig, busOptions, loadBusConfig } from './bus.js';
-import { type CacheConfig, cacheOptions, loadCacheConfig } from './cache.js';
+import { type CacheConfig, cacheOptions, cacheRefused, loadCacheConfig } from './cache.js';
 import { type DbConfig, type DbSettings, dbOptions, loadDbConfig } from './db.js';
 import { type InstancesConfig, instancesOptions, loadInstancesConfig } from './instances.js';
 import { type JobsConfig, jobsOptions, loadJobsConfig } from './jobs.js';
-import type { SectionSpec } from './option.js';
-import { loadRedisConfig, type RedisConfig, type RedisSettings, redisOptions } from './redis.js';
+import type { RefusedSetting, SectionSpec } from './option.js';
+import {
+  loadRedisConfig,
+  type RedisConfig,
+  type RedisSettings,
+  redisOptions,
+  redisRefused,
+} from './redis.js';
 import { loadServerConfig, type ServerConfig, serverOptions } from './server.js';
 import {
   type AccountsConfig,
@@ -36,6 +42,9 @@ export const SECTIONS: Record<string, SectionSpec> = {
   sessions: sessionsOptions,
   accounts: accountsOptions,
 };
+
+/** Names from the seeds that Plexus refuses at startup, saying what to use instead. */
+export const REFUSED: readonly RefusedSetting[] = [...redisRefused, ...cacheRefused];
 
 export interface PlexusConfig {
   redis: RedisConfig;
@@ -77,10 +86,11 @@ export function loadConfig(
       throw new ConfigError(section, 'unknown configuration section');
     }
   }
+  const server = loadServerConfig(env, overrides.server);
   return {
-    redis: loadRedisConfig(env, overrides.redis),
+    redis: loadRedisConfig(env, overrides.redis, server.environment),
     cache: loadCacheConfig(env, overrides.cache),
-    server: loadServerConfig(env, overrides.server),
+    server,
     db: loadDbConfig(env, overrides.db),
     bus: loadBusConfig(env, overrides.bus),
     jobs: loadJobsConfig(env, overrides.jobs),

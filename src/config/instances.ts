@@ -3,7 +3,7 @@
  * cover at least two report intervals so that one late report does not make a live instance vanish.
  */
 import { ConfigError } from '../errors.js';
-import { loadSection, option, parse, type SectionOf } from './option.js';
+import { duration, loadSection, option, parse, type SectionOf } from './option.js';
 
 export const instancesOptions = {
   serverName: option({
@@ -18,17 +18,21 @@ export const instancesOptions = {
     doc: 'Application version shown per instance; defaults to npm_package_version (set when started through npm), else `unknown`.',
     parse: parse.optionalString(),
   }),
-  reportIntervalMs: option({
+  reportIntervalMs: duration({
     env: 'INSTANCES_REPORT_INTERVAL_MS',
     default: 5000,
+    unit: 'ms',
+    min: 100,
+    max: 600_000,
     doc: 'How often each instance writes its report and flushes its request counts, errors and counters.',
-    parse: parse.integer(100, 600_000),
   }),
-  ttlMs: option({
+  ttlMs: duration({
     env: 'INSTANCES_TTL_MS',
     default: 15_000,
+    unit: 'ms',
+    min: 200,
+    max: 3_600_000,
     doc: 'Lifetime of a report: an instance that stops reporting (killed, frozen, cut off) disappears this long after its last report.',
-    parse: parse.integer(200, 3_600_000),
   }),
   errorsKept: option({
     env: 'METRICS_ERRORS_KEPT',
@@ -36,11 +40,13 @@ export const instancesOptions = {
     doc: 'How many recent errors are kept cluster-wide (and in process) for /api/1/metrics/errors/recent.',
     parse: parse.integer(1, 10_000),
   }),
-  requestsRetentionMinutes: option({
+  requestsRetentionMinutes: duration({
     env: 'METRICS_REQUESTS_RETENTION_MINUTES',
     default: 60,
+    unit: 'm',
+    min: 1,
+    max: 1440,
     doc: 'How many minutes of per-minute request counts are kept for /api/1/metrics/requests.',
-    parse: parse.integer(1, 1440),
   }),
   maxRoutesPerMinute: option({
     env: 'METRICS_MAX_ROUTES_PER_MINUTE',

@@ -1,20 +1,55 @@
 /**
  * Settings of the Redis connection layer (src/redis/). `mode` selects the topology; when it is
  * `auto` (the default) it is inferred: REDIS_CLUSTER_NODES → cluster, REDIS_SENTINELS → sentinel,
- * REDIS_URL → single, nothing → memory (no Redis at all, nothing connects).
+ * REDIS_URL (or REDIS_HOST / REDIS_PORT) → single, nothing → memory (no Redis at all, nothing
+ * connects).
+ *
+ * The seeds' names are read as aliases (seed 001, 002 and 004 use REDIS_HOST / REDIS_PORT; seed
+ * 003 names its Cluster and failover settings differently); the three of seed 003 that Plexus has
+ * no use for are refused at startup with what to do instead.
  */
 import { ConfigError } from '../errors.js';
-import { loadSection, option, parse, type SectionOf } from './option.js';
+import {
+  type Alias,
+  checkRefused,
+  duration,
+  loadSection,
+  option,
+  parse,
+  type RefusedSetting,
+  type SectionOf,
+  sameAs,
+} from './option.js';
 
 export const REDIS_MODES = ['auto', 'memory', 'single', 'sentinel', 'cluster'] as const;
 export type RedisMode = Exclude<(typeof REDIS_MODES)[number], 'auto'>;
+
+const CLUSTER_ENABLED = 'REDIS_CLUSTER_ENABLED';
+
+/** Seeds 001–004: REDIS_HOST and REDIS_PORT make the single node's URL (6379 and localhost by default). */
+const hostAndPort: Alias = {
+  env: ['REDIS_HOST', 'REDIS_PORT'],
+  doc: 'seeds 001–004: `redis://<REDIS_HOST or localhost>:<REDIS_PORT or 6379>`, when REDIS_URL is not set',
+  map: ([host, port], setting) => {
+    const number = port === undefined ? 6379 : parse.integer(1, 65535)(port, setting);
+    const name = host?.trim() || 'localhost';
+    return `redis://${name.includes(':') ? `[${name}]` : name}:${number}`;
+  },
+};
 
 export const redisOptions = {
   mode: option({
     env: 'REDIS_MODE',
     default: 'auto' as (typeof REDIS_MODES)[number],
-    doc: 'Topology: memory, single, sentinel, cluster, or auto (inferred from the other settings).',
+    doc: 'Topology: memory, single, sentinel, cluster, or auto (inferred from the other settings). When NODE_ENV=production, memory mode must be asked for by name: inferring it (no Redis setting at all) refuses to start.',
     parse: parse.oneOf(REDIS_MODES),
+    aliases: [
+      {
+        env: [CLUSTER_ENABLED],
+        doc: 'seed 003: `true` is REDIS_MODE=cluster; `false` leaves the mode inferred from the other settings (and refuses REDIS_CLUSTER_NODES)',
+        map: ([value], setting) => (parse.boolean()(value, setting) ? 'cluster' : undefined),
+      },
+    ],
   }),
   url: option({
     env: 'REDIS_URL',
@@ -35,6 +70,7 @@ export const redisOptions = {
       if (parsed.hostname === '') throw new ConfigError(setting, 'the URL has no host');
       return url;
     },
+    aliases: [hostAndPort],
   }),
   sentinels: option({
     env: 'REDIS_SENTINELS',
@@ -66,6 +102,27 @@ export const redisOptions = {
     doc: 'Seed nodes of a Redis Cluster, `host:port,host:port`; the rest is discovered.',
     parse: parse.hostList(),
   }),
+  clusterPassword: option({
+    env: 'REDIS_CLUSTER_PASSWORD',
+    default: undefined as string | undefined,
+    doc: 'Password for the Cluster nodes, when it differs from REDIS_PASSWORD (which then only serves the single node of REDIS_FALLBACK_TO_SINGLE).',
+    parse: parse.optionalString(),
+  }),
+  fallbackToSingle: option({
+    env: 'REDIS_FALLBACK_TO_SINGLE',
+    default: false,
+    doc: 'Cluster mode: when the Cluster does not answer within REDIS_FAILOVER_TIMEOUT_MS at startup, use the single node of REDIS_URL (or REDIS_HOST / REDIS_PORT) for the life of the process (in single mode there is nothing to fall back from; refused with Sentinel). Other instances that reached the Cluster do not see what this one writes: see docs/operations.md.',
+    parse: parse.boolean(),
+  }),
+  failoverTimeoutMs: duration({
+    env: 'REDIS_FAILOVER_TIMEOUT_MS',
+    default: 10_000,
+    unit: 'ms',
+    min: 100,
+    max: 600_000,
+    doc: 'With REDIS_FALLBACK_TO_SINGLE: how long the Cluster may take to answer at startup before the single node is used.',
+    aliases: [sameAs('REDIS_FAILOVER_TIMEOUT', 'seed 003')],
+  }),
   username: option({
     env: 'REDIS_USERNAME',
     default: undefined as string | undefined,
@@ -93,44 +150,58 @@ export const redisOptions = {
   keyPrefix: option({
     env: 'REDIS_KEY_PREFIX',
     default: 'plexus',
-    doc: 'Prefix of every key and channel Plexus uses, so several apps can share one Redis.',
+    doc: 'Prefix of every key and channel Plexus uses, so several apps can share one Redis. Plexus adds the `:` separator itself: a trailing one (`app:`, as some seeds write it) is dropped.',
     parse: (raw, setting) => {
-      const value = parse.string()(raw, setting);
+      const value = parse.string()(raw, setting).trim().replace(/:+$/, '');
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) {
         throw new ConfigError(setting, 'use 1 to 64 letters, digits, dots, dashes or underscores');
       }
       return value;
     },
   }),
-  commandTimeoutMs: option({
+  commandTimeoutMs: duration({
     env: 'REDIS_COMMAND_TIMEOUT_MS',
     default: 250,
+    unit: 'ms',
+    min: 10,
+    max: 60_000,
     doc: 'Longest a caller waits for one Redis command; then it gets REDIS_TIMEOUT (or the fallback).',
-    parse: parse.integer(10, 60_000),
+    aliases: [sameAs('REDIS_COMMAND_TIMEOUT', 'seed 003')],
   }),
-  connectTimeoutMs: option({
+  connectTimeoutMs: duration({
     env: 'REDIS_CONNECT_TIMEOUT_MS',
     default: 2000,
+    unit: 'ms',
+    min: 100,
+    max: 60_000,
     doc: 'Longest one connection attempt may take.',
-    parse: parse.integer(100, 60_000),
+    aliases: [sameAs('REDIS_CONNECT_TIMEOUT', 'seed 003')],
   }),
-  reconnectMaxDelayMs: option({
+  reconnectMaxDelayMs: duration({
     env: 'REDIS_RECONNECT_MAX_DELAY_MS',
     default: 1000,
+    unit: 'ms',
+    min: 50,
+    max: 60_000,
     doc: 'Cap of the exponential back-off between reconnection attempts.',
-    parse: parse.integer(50, 60_000),
+    aliases: [sameAs('REDIS_RETRY_DELAY', 'seed 003')],
   }),
-  healthCheckIntervalMs: option({
+  healthCheckIntervalMs: duration({
     env: 'REDIS_HEALTH_INTERVAL_MS',
     default: 1000,
+    unit: 'ms',
+    min: 100,
+    max: 60_000,
     doc: 'How often the layer PINGs Redis to notice a dead or paused server without traffic.',
-    parse: parse.integer(100, 60_000),
+    aliases: [sameAs('REDIS_HEALTH_CHECK_INTERVAL', 'seed 003')],
   }),
-  breakerWindowMs: option({
+  breakerWindowMs: duration({
     env: 'REDIS_BREAKER_WINDOW_MS',
     default: 10_000,
+    unit: 'ms',
+    min: 1000,
+    max: 600_000,
     doc: 'Rolling window over which the circuit breaker counts calls and failures.',
-    parse: parse.integer(1000, 600_000),
   }),
   breakerVolumeThreshold: option({
     env: 'REDIS_BREAKER_VOLUME',
@@ -144,11 +215,13 @@ export const redisOptions = {
     doc: 'Failure percentage in the window that opens the breaker.',
     parse: parse.integer(1, 100),
   }),
-  breakerResetMs: option({
+  breakerResetMs: duration({
     env: 'REDIS_BREAKER_RESET_MS',
     default: 1000,
+    unit: 'ms',
+    min: 50,
+    max: 600_000,
     doc: 'How long the breaker stays open before a half-open probe (a PING) is tried.',
-    parse: parse.integer(50, 600_000),
   }),
 };
 
@@ -157,12 +230,62 @@ export type RedisSettings = SectionOf<typeof redisOptions>;
 /** Redis settings with the mode resolved, as the connection layer receives them. */
 export type RedisConfig = Omit<RedisSettings, 'mode'> & { mode: RedisMode };
 
+/** Seed 003's settings that have no Plexus meaning. */
+export const redisRefused: readonly RefusedSetting[] = [
+  {
+    env: 'REDIS_CONNECTION_POOL_SIZE',
+    instead:
+      'each process sends every command over one pipelined connection per node (plus one for pub/sub), so there is no pool to size; remove it',
+  },
+  {
+    env: 'REDIS_MAX_RETRIES',
+    instead:
+      'a failed command is never retried (the caller gets the fallback within REDIS_COMMAND_TIMEOUT_MS) and connections are retried forever with a back-off capped by REDIS_RECONNECT_MAX_DELAY_MS; remove it',
+  },
+  {
+    env: 'REDIS_MAX_FAILURES',
+    instead:
+      'the circuit breaker opens on a failure rate, not a count: use REDIS_BREAKER_VOLUME (calls in the window) and REDIS_BREAKER_ERROR_RATE (percent failing)',
+  },
+];
+
+/**
+ * Loads and resolves the section. With `environment` (NODE_ENV, as loadConfig passes it),
+ * production refuses a memory mode that was only inferred: a Redis variable misspelt or missing
+ * would otherwise turn every instance into a separate island without a word.
+ */
 export function loadRedisConfig(
   env: Record<string, string | undefined> = process.env,
   explicit: Partial<RedisSettings> = {},
+  environment?: string,
 ): RedisConfig {
+  checkRefused(redisRefused, env);
   const settings = loadSection('redis', redisOptions, env, explicit);
-  return { ...settings, mode: resolveMode(settings) };
+  const mode = resolveMode(settings);
+  if (settings.mode === 'auto' && mode === 'cluster' && env[CLUSTER_ENABLED] !== undefined) {
+    if (!parse.boolean()(env[CLUSTER_ENABLED], CLUSTER_ENABLED)) {
+      throw new ConfigError(CLUSTER_ENABLED, 'false, but REDIS_CLUSTER_NODES is set: unset one of them');
+    }
+  }
+  if (environment === 'production' && mode === 'memory' && settings.mode !== 'memory') {
+    throw new ConfigError(
+      'REDIS_MODE',
+      'NODE_ENV is production and no Redis is configured, so every instance would keep its own state. Set REDIS_URL (or REDIS_HOST / REDIS_PORT), REDIS_SENTINELS or REDIS_CLUSTER_NODES; or set REDIS_MODE=memory to run as one process on purpose',
+    );
+  }
+  if (settings.fallbackToSingle && mode === 'sentinel') {
+    throw new ConfigError(
+      'REDIS_FALLBACK_TO_SINGLE',
+      'applies to cluster mode only: with Sentinel, the sentinels already promote a replica',
+    );
+  }
+  if (settings.fallbackToSingle && mode === 'cluster' && settings.url === undefined) {
+    throw new ConfigError(
+      'REDIS_FALLBACK_TO_SINGLE',
+      'needs the single node: set REDIS_URL or REDIS_HOST / REDIS_PORT',
+    );
+  }
+  return { ...settings, mode };
 }
 
 function resolveMode(s: RedisSettings): RedisMode {
@@ -182,7 +305,8 @@ function resolveMode(s: RedisSettings): RedisMode {
   if (mode === 'sentinel' && s.sentinels.length === 0) {
     throw new ConfigError('REDIS_SENTINELS', 'sentinel mode needs at least one sentinel address');
   }
-  if (mode === 'cluster' && s.db !== 0) {
+  // With REDIS_FALLBACK_TO_SINGLE the database is the single node's.
+  if (mode === 'cluster' && s.db !== 0 && !s.fallbackToSingle) {
     throw new ConfigError('REDIS_DB', 'Redis Cluster only has database 0');
   }
   return mode;

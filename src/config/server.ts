@@ -5,7 +5,7 @@
  * or `max` (one per CPU) makes the process a cluster primary that forks that many workers.
  */
 import { ConfigError } from '../errors.js';
-import { loadSection, option, parse, type SectionOf, splitList } from './option.js';
+import { duration, loadSection, option, parse, type SectionOf, splitList } from './option.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -70,11 +70,13 @@ export const serverOptions = {
     doc: 'Largest request body accepted, in bytes; larger bodies get 413 BODY_TOO_LARGE.',
     parse: parse.integer(1024, 1_073_741_824),
   }),
-  shutdownTimeoutMs: option({
+  shutdownTimeoutMs: duration({
     env: 'PLEXUS_SHUTDOWN_TIMEOUT_MS',
     default: 10_000,
+    unit: 'ms',
+    min: 100,
+    max: 600_000,
     doc: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before connections are cut.',
-    parse: parse.integer(100, 600_000),
   }),
   logLevel: option({
     env: 'LOG_LEVEL',

@@ -7,7 +7,7 @@
  * at startup.
  */
 import { ConfigError } from '../errors.js';
-import { loadSection, option, parse, type SectionOf } from './option.js';
+import { duration, loadSection, option, parse, type SectionOf } from './option.js';
 
 export const MIN_SESSION_SECRET_LENGTH = 32;
 
@@ -47,11 +47,13 @@ export const sessionsOptions = {
     doc: 'Comma-separated former secrets: cookies signed with them are still accepted and re-signed with SESSION_SECRET (key rotation).',
     parse: secretList,
   }),
-  ttlSeconds: option({
+  ttlSeconds: duration({
     env: 'SESSION_TTL',
     default: 86_400,
+    unit: 's',
+    min: 60,
+    max: 365 * 86_400,
     doc: 'Rolling lifetime of a session in seconds: each request renews it, inactivity for this long ends it.',
-    parse: parse.integer(60, 365 * 86_400),
   }),
   cookieName: option({
     env: 'SESSION_COOKIE_NAME',
@@ -77,17 +79,21 @@ export const sessionsOptions = {
     doc: 'Also write sessions to the database in the background and restore them into Redis at startup and after Redis comes back, so a Redis restart without persistence loses no session.',
     parse: parse.boolean(),
   }),
-  durableFlushMs: option({
+  durableFlushMs: duration({
     env: 'SESSION_DURABLE_FLUSH_MS',
     default: 2000,
+    unit: 'ms',
+    min: 50,
+    max: 600_000,
     doc: 'Durable mode: how often changed sessions are written to the database (logouts are written at once).',
-    parse: parse.integer(50, 600_000),
   }),
-  localCacheMs: option({
+  localCacheMs: duration({
     env: 'SESSION_LOCAL_CACHE_MS',
     default: 2000,
+    unit: 'ms',
+    min: 0,
+    max: 5000,
     doc: 'How long an instance may answer from its own copy of a session it read from Redis (capped by the 5 s renewal step); 0 reads Redis on every request. Changes and logouts made on any instance drop the copies everywhere at once over pub/sub; this is the bound if such a message is lost. Unused without Redis.',
-    parse: parse.integer(0, 5000),
   }),
   localCacheMaxEntries: option({
     env: 'SESSION_LOCAL_CACHE_MAX_ENTRIES',
@@ -107,11 +113,13 @@ export const sessionsOptions = {
     doc: 'Login attempts allowed per client address (IPv6: per /64) in one window, across the cluster.',
     parse: parse.integer(1, 1_000_000),
   }),
-  loginWindowSeconds: option({
+  loginWindowSeconds: duration({
     env: 'LOGIN_LIMIT_WINDOW',
     default: 900,
+    unit: 's',
+    min: 1,
+    max: 86_400,
     doc: 'Length of the login rate-limit window in seconds, counted from the first attempt; over the limit, logins get 429 with Retry-After.',
-    parse: parse.integer(1, 86_400),
   }),
 };
 

@@ -6,6 +6,7 @@
  * so ticks that passed while nobody could run them are skipped, never queued.
  */
 import { CronExpressionParser } from 'cron-parser';
+import { durationSyntax, toMilliseconds } from '../config/duration.js';
 import { JobsError } from './errors.js';
 
 export interface Schedule {
@@ -14,24 +15,17 @@ export interface Schedule {
   next(after: number): number;
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 export const MIN_INTERVAL_MS = 10;
 const MAX_INTERVAL_MS = 366 * 86_400_000;
 
-/** Parses `250ms`, `5s`, `1.5m`, `2h`, `1d` or a number of milliseconds. */
+/** Parses `250ms`, `5s`, `1.5m`, `2h`, `1d` or a number of milliseconds (src/config/duration.ts). */
 export function parseInterval(interval: number | string): number {
-  let ms: number;
-  if (typeof interval === 'number') {
-    ms = interval;
-  } else {
-    const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(String(interval));
-    if (match === null) {
-      throw new JobsError(
-        'JOBS_INVALID_SCHEDULE',
-        `Interval ${JSON.stringify(interval)}: expected a number of milliseconds or e.g. 500ms, 5s, 10m, 2h, 1d`,
-      );
-    }
-    ms = Number(match[1]) * UNITS[match[2]!]!;
+  const ms = toMilliseconds(interval);
+  if (Number.isNaN(ms)) {
+    throw new JobsError(
+      'JOBS_INVALID_SCHEDULE',
+      `Interval ${JSON.stringify(interval)}: expected ${durationSyntax('ms')}`,
+    );
   }
   if (!Number.isFinite(ms) || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS || !Number.isInteger(ms)) {
     throw new JobsError(

@@ -25,6 +25,7 @@ import type { Store } from './store.js';
 import { Subscriptions } from './subscriptions.js';
 import { errorMessage, withTimeout } from './topology/client-options.js';
 import { ClusterTopology } from './topology/cluster.js';
+import { FallbackTopology } from './topology/fallback.js';
 import { SentinelTopology } from './topology/sentinel.js';
 import { SingleTopology } from './topology/single.js';
 import type { NodeStatus, Topology, TopologyEvents } from './topology/topology.js';
@@ -70,7 +71,6 @@ export interface RedisLayerEvents {
 }
 
 export class RedisLayer extends EventEmitter<RedisLayerEvents> {
-  readonly mode: RedisMode;
   readonly keys: Keys;
   readonly store: Store;
   readonly config: RedisConfig;
@@ -95,7 +95,6 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
   constructor(config: RedisConfig, options: RedisLayerOptions = {}) {
     super();
     this.config = config;
-    this.mode = config.mode;
     this.keys = new Keys(config.keyPrefix);
     this.#logger = options.logger ?? silentLogger;
     this.#deadlines = new DeadlineQueue(config.commandTimeoutMs);
@@ -110,7 +109,7 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       lost: (reason) => this.#breaker?.trip(reason),
       changed: (reason) => this.#onTopologyChanged(reason),
     };
-    const topology = createTopology(config, events);
+    const topology = createTopology(config, events, this.#logger);
     this.#topology = topology;
     this.#breaker = new CircuitBreaker(
       {
@@ -126,6 +125,11 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       topology.noteFailure?.(node),
     );
     this.store = new RedisStore(topology, this.#executor, this.#subscriptions);
+  }
+
+  /** The topology in use: the configured one, or `single` after REDIS_FALLBACK_TO_SINGLE took over. */
+  get mode(): RedisMode {
+    return this.#topology?.name ?? 'memory';
   }
 
   get state(): LayerState {
@@ -162,7 +166,10 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
         resolve();
       });
     });
-    await withTimeout(settled, this.config.connectTimeoutMs, 'connect').catch(() => {
+    // With REDIS_FALLBACK_TO_SINGLE the Cluster has its own startup budget before the single node's.
+    const fallback = this.config.mode === 'cluster' && this.config.fallbackToSingle;
+    const startupMs = this.config.connectTimeoutMs + (fallback ? this.config.failoverTimeoutMs : 0);
+    await withTimeout(settled, startupMs, 'connect').catch(() => {
       if (this.#state === 'connecting') this.#breaker?.trip('unreachable at startup');
     });
     this.#schedule();
@@ -307,15 +314,31 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
   }
 }
 
-function createTopology(config: RedisConfig, events: TopologyEvents): Topology {
+function createTopology(config: RedisConfig, events: TopologyEvents, logger: Logger): Topology {
   switch (config.mode) {
     case 'single':
       return new SingleTopology(config, events);
     case 'sentinel':
       return new SentinelTopology(config, events);
     case 'cluster':
-      return new ClusterTopology(config, events);
+      if (!config.fallbackToSingle) return new ClusterTopology(clusterConfig(config), events);
+      return new FallbackTopology(
+        (clusterEvents) => new ClusterTopology(clusterConfig(config), clusterEvents),
+        (singleEvents) => new SingleTopology(config, singleEvents),
+        events,
+        { timeoutMs: config.failoverTimeoutMs, single: singleAddress(config), logger },
+      );
     case 'memory':
       throw new Error('memory mode has no topology');
   }
+}
+
+/** The Cluster's nodes authenticate with REDIS_CLUSTER_PASSWORD when it is set (seed 003). */
+function clusterConfig(config: RedisConfig): RedisConfig {
+  return config.clusterPassword === undefined ? config : { ...config, password: config.clusterPassword };
+}
+
+/** host:port of the single node, never the URL, which may carry a password. */
+function singleAddress(config: RedisConfig): string | undefined {
+  return config.url === undefined ? undefined : new URL(config.url).host;
 }

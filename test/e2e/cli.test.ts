@@ -116,6 +116,7 @@ describe('plexus start', () => {
   it('refuses to start in production without an admin token', async () => {
     const run = cli(['start', '--port', String(port)], {
       NODE_ENV: 'production',
+      REDIS_MODE: 'memory',
       SESSION_SECRET: 'a-session-secret-of-at-least-32-characters',
     });
     expect((await run.exited).code).toBe(78);

@@ -189,11 +189,11 @@ describe('session cookies', () => {
       PLEXUS_ADMIN_TOKEN: 'test-admin-token-0123456789',
       QR_SECRET: 'a-qr-secret-of-at-least-16-characters',
     };
-    expect(() => createPlexus({ env: production })).toThrow(ConfigError);
-    expect(() => createPlexus({ env: production })).toThrow(/SESSION_SECRET/);
-    expect(() => createPlexus({ env: { ...production, SESSION_SECRET: 'too-short' } })).toThrow(
-      /at least 32/,
-    );
+    // Production also refuses to run without Redis unless REDIS_MODE=memory says so.
+    const withRedis = { ...redisEnv(), ...production };
+    expect(() => createPlexus({ env: withRedis })).toThrow(ConfigError);
+    expect(() => createPlexus({ env: withRedis })).toThrow(/SESSION_SECRET/);
+    expect(() => createPlexus({ env: { ...withRedis, SESSION_SECRET: 'too-short' } })).toThrow(/at least 32/);
     const server = await start({
       ...production,
       SESSION_SECRET: 'a-session-secret-of-at-least-32-characters',

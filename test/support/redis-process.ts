@@ -29,6 +29,8 @@ export interface RedisProcessOptions {
   configFile?: string;
   /** Appended after the config file (e.g. '--sentinel'). */
   mode?: 'server' | 'sentinel';
+  /** requirepass (and masterauth, for replicas); the harness's own commands authenticate. */
+  password?: string;
 }
 
 export class RedisProcess {
@@ -36,14 +38,16 @@ export class RedisProcess {
   readonly port: number;
   readonly dir: string;
   readonly #args: string[];
+  readonly #password: string | undefined;
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   #paused = false;
 
-  private constructor(port: number, dir: string, args: string[]) {
+  private constructor(port: number, dir: string, args: string[], password: string | undefined) {
     this.port = port;
     this.dir = dir;
     this.#args = args;
+    this.#password = password;
   }
 
   /** Starts a server on a free port and resolves once it answers PING. */
@@ -62,8 +66,11 @@ export class RedisProcess {
         ...['--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'notice'],
       );
       if (options.mode !== 'sentinel') args.push('--save', '', '--appendonly', 'no');
+      if (options.password !== undefined) {
+        args.push('--requirepass', options.password, '--masterauth', options.password);
+      }
       args.push(...(options.args ?? []));
-      const server = new RedisProcess(port, dir, args);
+      const server = new RedisProcess(port, dir, args, options.password);
       created.add(server);
       try {
         await server.#spawn();
@@ -94,7 +101,7 @@ export class RedisProcess {
 
   /** Sends one command over a fresh connection (fails fast if the server is down or paused). */
   command(args: readonly (string | number)[], timeoutMs = 1000): Promise<RespReply> {
-    return respCommand(this.host, this.port, args, timeoutMs);
+    return respCommand(this.host, this.port, args, timeoutMs, this.#password);
   }
 
   /** Graceful stop: SHUTDOWN NOSAVE NOW (no wait for replicas); SIGTERM, then SIGKILL, if it lingers. */

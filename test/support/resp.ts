@@ -9,12 +9,16 @@ export type RespReply = string | number | null | RespError | RespReply[];
 
 export class RespError extends Error {}
 
-/** Sends one command to host:port and resolves with its reply (error replies resolve as RespError). */
+/**
+ * Sends one command to host:port and resolves with its reply (error replies resolve as RespError).
+ * With `password`, AUTH is sent first on the same connection and its reply skipped.
+ */
 export function respCommand(
   host: string,
   port: number,
   args: readonly (string | number)[],
   timeoutMs = 1000,
+  password?: string,
 ): Promise<RespReply> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port });
@@ -29,12 +33,17 @@ export function respCommand(
       if (error) reject(error);
       else resolve(reply ?? null);
     };
-    socket.on('connect', () => socket.write(encode(args)));
+    socket.on('connect', () => {
+      if (password !== undefined) socket.write(encode(['AUTH', password]));
+      socket.write(encode(args));
+    });
     socket.on('error', (error) => finish(error));
     socket.on('close', () => finish(new Error(`connection to ${host}:${port} closed before a reply`)));
     socket.on('data', (chunk) => {
       buffer = Buffer.concat([buffer, chunk]);
-      const parsed = parse(buffer, 0);
+      const auth = password === undefined ? undefined : parse(buffer, 0);
+      if (password !== undefined && auth === undefined) return;
+      const parsed = parse(buffer, auth?.end ?? 0);
       if (parsed !== undefined) finish(undefined, parsed.value);
     });
   });

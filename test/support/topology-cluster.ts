@@ -161,8 +161,13 @@ export class RedisClusterHandle {
   }
 }
 
+export interface ClusterOptions {
+  /** Every node requires this password (requirepass, and masterauth for its replica link). */
+  password?: string;
+}
+
 /** Starts 6 nodes, creates the cluster and waits until it is healthy. */
-export async function startCluster(): Promise<RedisClusterHandle> {
+export async function startCluster(options: ClusterOptions = {}): Promise<RedisClusterHandle> {
   const nodes: RedisProcess[] = [];
   try {
     const started = await Promise.all(
@@ -173,13 +178,25 @@ export async function startCluster(): Promise<RedisClusterHandle> {
             ...['--cluster-node-timeout', '2000', '--repl-diskless-sync-delay', '0'],
             ...['--cluster-replica-validity-factor', '0'],
           ],
+          ...(options.password === undefined ? {} : { password: options.password }),
         }),
       ),
     );
     nodes.push(...started);
+    const auth = options.password === undefined ? [] : ['-a', options.password, '--no-auth-warning'];
     await exec(
       'redis-cli',
-      ['--cluster', 'create', ...nodes.map((n) => n.address), '--cluster-replicas', '1', '--cluster-yes'],
+      [
+        ...auth,
+        ...[
+          '--cluster',
+          'create',
+          ...nodes.map((n) => n.address),
+          '--cluster-replicas',
+          '1',
+          '--cluster-yes',
+        ],
+      ],
       { timeout: 30_000 },
     );
     const cluster = new RedisClusterHandle(nodes);

@@ -4,8 +4,7 @@
  * created); elsewhere a fixed development secret is used, with a warning, so that instances of a
  * development setup agree on tokens.
  */
-
-import { loadSection, option, parse, type SectionOf, splitList } from '../../config/option.js';
+import { duration, loadSection, option, parse, type SectionOf, splitList } from '../../config/option.js';
 import { ConfigError } from '../../errors.js';
 
 export interface QRKeySetting {
@@ -72,17 +71,21 @@ export const qrOptions = {
     doc: 'Default quiet zone around the symbol, in modules (the QR standard asks for 4).',
     parse: parse.integer(0, 16),
   }),
-  cacheTtlSeconds: option({
+  cacheTtlSeconds: duration({
     env: 'QR_CACHE_TTL_SECONDS',
     default: 86_400,
+    unit: 's',
+    min: 1,
+    max: 31_536_000,
     doc: 'How long a generated image stays in the cache.',
-    parse: parse.integer(1, 31_536_000),
   }),
-  httpMaxAgeSeconds: option({
+  httpMaxAgeSeconds: duration({
     env: 'QR_HTTP_MAX_AGE_SECONDS',
     default: 300,
+    unit: 's',
+    min: 0,
+    max: 31_536_000,
     doc: 'Cache-Control max-age of image responses; clients revalidate with the ETag afterwards, so a revoked code is replaced within this time.',
-    parse: parse.integer(0, 31_536_000),
   }),
   warmBatchSize: option({
     env: 'QR_WARM_BATCH_SIZE',

@@ -115,6 +115,7 @@ describe('admin routes', () => {
     const env = {
       DATABASE_URL: 'sqlite::memory:',
       NODE_ENV: 'production',
+      REDIS_MODE: 'memory',
       SESSION_SECRET: 'a-session-secret-of-at-least-32-characters',
     };
     const plexus = createPlexus({ env });
