@@ -150,4 +150,5 @@ export { MemoryStore } from './redis/memory/memory-store.js';
 export type { Script, ScriptReply } from './redis/script.js';
 export { defineScript } from './redis/script.js';
 export type * from './redis/store.js';
+export type { LayerView } from './redis/view.js';
 export * from './sessions/index.js';

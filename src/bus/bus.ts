@@ -22,7 +22,7 @@
 import { ValidationError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { Unsubscribe } from '../redis/store.js';
-import { clusterReachable, type LayerView } from './backend.js';
+import { clusterReachable, type LayerView } from '../redis/view.js';
 import { isReserved, type ParsedChannel, type ParsedPattern, parseChannel, parsePattern } from './channel.js';
 import { BusError } from './errors.js';
 

@@ -12,12 +12,12 @@
  * replays the writes it could not send (journal.ts). `close()` flushes and unsubscribes.
  */
 import { randomBytes } from 'node:crypto';
-import type { LayerView } from '../bus/backend.js';
 import { InvalidationChannel } from '../coherence/invalidation-channel.js';
 import { type CacheConfig, loadCacheConfig } from '../config/cache.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { StateChange } from '../redis/layer.js';
 import type { Store } from '../redis/store.js';
+import { clusterReachable, type LayerView } from '../redis/view.js';
 import { ClusterStatsReporter } from './cluster-stats.js';
 import { CacheEngine } from './engine.js';
 import { EntryCodec } from './envelope.js';
@@ -101,7 +101,7 @@ export class Cache extends CacheNamespace {
     const store = options.l2 ?? (layer.state === 'memory' ? undefined : layer.store);
     const l2 = store === undefined ? undefined : new L2(store, layer.keys);
     const logger = options.logger ?? silentLogger;
-    const usable = () => store !== undefined && (layer.state === 'ready' || layer.state === 'memory');
+    const usable = () => store !== undefined && clusterReachable(layer);
     let channel: InvalidationChannel<InvalidationOp> | undefined;
     const engine = new CacheEngine({
       config,

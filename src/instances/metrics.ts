@@ -18,10 +18,10 @@
  * rather than risk counting twice (counted in `stats().lost`). Reads fall back to this
  * instance's own figures, flagged `singleInstance`.
  */
-import { clusterReachable, type LayerView } from '../bus/backend.js';
 import { hasCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Script } from '../redis/script.js';
+import { clusterReachable, type LayerView } from '../redis/view.js';
 import { MetricsError } from './errors.js';
 import {
   add,

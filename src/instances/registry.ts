@@ -14,8 +14,8 @@
  * and reports again as soon as the layer is ready.
  */
 import { hostname } from 'node:os';
-import { clusterReachable, type LayerView } from '../bus/backend.js';
 import type { Logger } from '../logger.js';
+import { clusterReachable, type LayerView } from '../redis/view.js';
 import { buildDocument, type ListedInstance, type MetricsDocument, type ServerGroup } from './aggregate.js';
 import type { Metrics } from './metrics.js';
 import {

@@ -10,9 +10,8 @@
  * or 'run-locally' (every instance runs it; only for local, idempotent work such as pruning an
  * in-process cache).
  */
-import type { LayerView } from '../bus/backend.js';
-import { clusterReachable } from '../bus/backend.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { clusterReachable, type LayerView } from '../redis/view.js';
 import { JobsError } from './errors.js';
 import { JobLedger, type JobRecord } from './ledger.js';
 import {

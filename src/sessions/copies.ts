@@ -15,10 +15,10 @@
  * ended (logout-all). Malformed operations are ignored.
  */
 import { randomBytes } from 'node:crypto';
-import type { LayerView } from '../bus/backend.js';
 import { InvalidationChannel } from '../coherence/invalidation-channel.js';
 import type { Logger } from '../logger.js';
 import type { StateChange } from '../redis/layer.js';
+import type { LayerView } from '../redis/view.js';
 import { sessionHandle } from './handle.js';
 import { LocalSessionCache, type LocalSessionCacheStats } from './local-cache.js';
 import type { SessionRecord } from './record.js';

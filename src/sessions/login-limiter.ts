@@ -9,10 +9,10 @@
  * While Redis is unreachable the counters live in this process (each instance then limits alone).
  */
 import { isIP } from 'node:net';
-import type { LayerView } from '../bus/backend.js';
 import { hasCode } from '../errors.js';
 import { MemoryStore } from '../redis/memory/memory-store.js';
 import type { Store } from '../redis/store.js';
+import { clusterReachable, type LayerView } from '../redis/view.js';
 import { LoginRateLimitedError } from './errors.js';
 import { loginLimit } from './scripts.js';
 
@@ -61,8 +61,7 @@ export class LoginLimiter {
   }
 
   async #run<T>(call: (store: Store) => Promise<T>): Promise<T> {
-    const state = this.#layer.state;
-    if (state !== 'ready' && state !== 'memory') return call(this.#local);
+    if (!clusterReachable(this.#layer)) return call(this.#local);
     try {
       return await call(this.#layer.store);
     } catch (error) {

@@ -21,11 +21,11 @@
  * process for a moment, so most requests cost no round trip. Every change made here drops the
  * copies on every instance before the call returns.
  */
-import type { LayerView } from '../bus/backend.js';
 import { hasCode, RedisUnavailableError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { StateChange } from '../redis/layer.js';
 import { MemoryStore } from '../redis/memory/memory-store.js';
+import { clusterReachable, type LayerView } from '../redis/view.js';
 import { SessionCopies } from './copies.js';
 import type { DurableSessions } from './durable.js';
 import type { LocalSessionCacheStats } from './local-cache.js';
@@ -297,7 +297,7 @@ export class Sessions {
   }
 
   #sharedUsable(): boolean {
-    return this.#layer.state === 'ready' || this.#layer.state === 'memory';
+    return clusterReachable(this.#layer);
   }
 
   /**

@@ -4,6 +4,7 @@
  * scripts may poll it freely. `redis.healthy` is true when the configured backend works as
  * configured (Redis reachable, or memory mode); `fallbackMode` is true whenever state is not shared.
  */
+import { clusterReachable } from '../../redis/view.js';
 import type { RoutePlugin } from '../context.js';
 import { apiPaths } from '../context.js';
 import { errorResponses, noQuery, strictObject } from './schemas.js';
@@ -45,7 +46,7 @@ export const statusRoutes: RoutePlugin = (app, { plexus, process }) => {
           redis: {
             connected: state === 'ready',
             fallbackMode: state !== 'ready',
-            healthy: state === 'ready' || state === 'memory',
+            healthy: clusterReachable(redis),
             topology: redis.mode,
             state,
           },
