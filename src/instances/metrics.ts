@@ -20,6 +20,7 @@
  */
 import { hasCode } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { anyFailure, type FallbackOptions, withFallback } from '../redis/fallback.js';
 import type { Script } from '../redis/script.js';
 import { clusterReachable, type LayerView } from '../redis/view.js';
 import { MetricsError } from './errors.js';
@@ -235,24 +236,25 @@ export class Metrics {
     }
     const current = Math.floor(Date.now() / MINUTE_MS);
     const list = Array.from({ length: minutes }, (_, i) => current - minutes + 1 + i);
-    let source: Sourced['source'] = 'local';
-    let hashes = list.map((m) => this.#localRequests.get(m) ?? new Map<string, number>());
-    if (clusterReachable(this.#layer)) {
-      try {
+    return withFallback(
+      this.#layer,
+      async () => {
         const stored = await Promise.all(
           list.map((m) => this.#layer.store.hGetAll(this.#layer.keys.instances.requests(m))),
         );
-        hashes = stored.map((hash, i) => {
+        const hashes = stored.map((hash, i) => {
           const merged = new Map(Object.entries(hash).map(([f, v]) => [f, Number(v)]));
           for (const [f, v] of this.#pendingRequests.get(list[i]!) ?? []) add(merged, f, v);
           return merged;
         });
-        source = 'cluster';
-      } catch (error) {
-        this.#o.logger.debug({ err: error }, 'request counts unavailable; answering with this instance’s');
-      }
-    }
-    return requestsDocument(list, hashes, source);
+        return requestsDocument(list, hashes, 'cluster');
+      },
+      () => {
+        const hashes = list.map((m) => this.#localRequests.get(m) ?? new Map<string, number>());
+        return requestsDocument(list, hashes, 'local');
+      },
+      this.#fallback('request counts'),
+    );
   }
 
   async recentErrors(count = 10): Promise<ErrorsDocument> {
@@ -263,31 +265,42 @@ export class Metrics {
         `count must be a whole number from 1 to ${max}, got ${count}`,
       );
     }
-    if (clusterReachable(this.#layer)) {
-      try {
+    return withFallback<ErrorsDocument>(
+      this.#layer,
+      async () => {
         const stored = await this.#layer.store.lRange(this.#layer.keys.instances.errors(), 0, count - 1);
         const errors = [...[...this.#pendingErrors].reverse(), ...stored.flatMap(parseError)].slice(0, count);
         return { source: 'cluster', singleInstance: false, count: errors.length, errors };
-      } catch (error) {
-        this.#o.logger.debug({ err: error }, 'recent errors unavailable; answering with this instance’s');
-      }
-    }
-    const errors = this.#localErrors.slice(0, count);
-    return { source: 'local', singleInstance: true, count: errors.length, errors };
+      },
+      () => {
+        const errors = this.#localErrors.slice(0, count);
+        return { source: 'local', singleInstance: true, count: errors.length, errors };
+      },
+      this.#fallback('recent errors'),
+    );
   }
 
-  async counters(): Promise<CountersDocument> {
-    if (clusterReachable(this.#layer)) {
-      try {
+  counters(): Promise<CountersDocument> {
+    return withFallback<CountersDocument>(
+      this.#layer,
+      async () => {
         const stored = await this.#layer.store.hGetAll(this.#layer.keys.instances.counters());
         const merged = new Map(Object.entries(stored).map(([f, v]) => [f, Number(v)]));
         for (const [f, v] of this.#pendingCounters) add(merged, f, v);
         return { source: 'cluster', singleInstance: false, counters: sorted(merged) };
-      } catch (error) {
-        this.#o.logger.debug({ err: error }, 'counters unavailable; answering with this instance’s');
-      }
-    }
-    return { source: 'local', singleInstance: true, counters: sorted(this.#localCounters) };
+      },
+      () => ({ source: 'local', singleInstance: true, counters: sorted(this.#localCounters) }),
+      this.#fallback('counters'),
+    );
+  }
+
+  /** Reports answer with this instance's figures on any failure, logged at debug level. */
+  #fallback(what: string): FallbackOptions {
+    return {
+      when: anyFailure,
+      onFallback: (error) =>
+        this.#o.logger.debug({ err: error }, `${what} unavailable; answering with this instance’s`),
+    };
   }
 
   async #flushOnce(): Promise<void> {

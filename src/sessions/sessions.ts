@@ -21,8 +21,9 @@
  * process for a moment, so most requests cost no round trip. Every change made here drops the
  * copies on every instance before the call returns.
  */
-import { hasCode, RedisUnavailableError } from '../errors.js';
+import { RedisUnavailableError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { withFallback } from '../redis/fallback.js';
 import type { StateChange } from '../redis/layer.js';
 import { MemoryStore } from '../redis/memory/memory-store.js';
 import { clusterReachable, type LayerView } from '../redis/view.js';
@@ -304,18 +305,19 @@ export class Sessions {
    * Runs `shared` on the layer's store when Redis is usable, and `local` on the process store when
    * it is not or when the call fails for lack of Redis (timeouts included).
    */
-  async #route<T>(
+  #route<T>(
     shared: (store: SessionStore) => Promise<T>,
     local: (store: SessionStore) => Promise<T>,
   ): Promise<T> {
-    if (!this.#sharedUsable()) return local(this.#local);
-    try {
-      return await shared(this.#shared);
-    } catch (error) {
-      if (!hasCode(error, 'REDIS_UNAVAILABLE') && !hasCode(error, 'REDIS_TIMEOUT')) throw error;
-      this.#logger.debug({ err: error }, 'session call fell back to the process store');
-      return local(this.#local);
-    }
+    return withFallback(
+      this.#layer,
+      () => shared(this.#shared),
+      () => local(this.#local),
+      {
+        onFallback: (error) =>
+          this.#logger.debug({ err: error }, 'session call fell back to the process store'),
+      },
+    );
   }
 
   /** A session kept in this process; in durable mode, one only the database still has. */
