@@ -15,10 +15,10 @@
  */
 import { hostname } from 'node:os';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/index.js';
 import { anyFailure, withFallback } from '../redis/fallback.js';
 import { clusterReachable, type LayerView } from '../redis/view.js';
 import { buildDocument, type ListedInstance, type MetricsDocument, type ServerGroup } from './aggregate.js';
-import type { Metrics } from './metrics.js';
 import {
   type BusFigures,
   type InstanceReport,

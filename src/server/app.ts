@@ -4,7 +4,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Plexus } from '../index.js';
-import { httpMetrics } from '../instances/http.js';
+import { httpMetrics } from '../metrics/http.js';
 import { adminSession, adminStrategies, assertAdminConfigured, createRequireAdmin } from './auth.js';
 import type { Lifecycle, RoutePlugin, ServerContext } from './context.js';
 import { clientErrorHandler, errorHandler, notFoundHandler } from './http-errors.js';

@@ -45,7 +45,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   // QR app (src/apps/qr/errors.ts).
   QR_NOT_FOUND: 404,
   QR_IMPORT_INVALID: 400,
-  // Bus and metrics (src/bus/errors.ts, src/instances/errors.ts), for application routes using them.
+  // Bus and metrics (src/bus/errors.ts, src/metrics/errors.ts), for application routes using them.
   BUS_INVALID_CHANNEL: 400,
   BUS_RESERVED_CHANNEL: 400,
   BUS_PATTERN_UNSUPPORTED: 400,

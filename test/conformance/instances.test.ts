@@ -3,8 +3,9 @@
  * implementation, a single Redis and a Redis Cluster, checked through the /api/1/metrics document.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { InstanceRegistry, Metrics } from '../../src/instances/index.js';
+import { InstanceRegistry } from '../../src/instances/index.js';
 import { silentLogger } from '../../src/logger.js';
+import { Metrics } from '../../src/metrics/index.js';
 import { BACKENDS, eventually, type Instances, type ManualLayer } from '../support/bus-backends.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
