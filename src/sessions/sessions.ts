@@ -82,7 +82,6 @@ export class Sessions {
   /** Session ids ended while Redis was unreachable. */
   readonly #pendingLogouts = new Set<string>();
   readonly #onState = (change: StateChange) => {
-    this.#copies?.stateChanged(change);
     if (change.state === 'ready') void this.#recover();
   };
   readonly #now: () => number;
