@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { type CacheConfig, loadCacheConfig } from '../config/cache.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { anyFailure, withFallback } from '../redis/fallback.js';
 import type { Store } from '../redis/store.js';
 import { clusterReachable, type LayerView } from '../redis/view.js';
 import { ClusterStatsReporter } from './cluster-stats.js';
@@ -75,6 +76,7 @@ export class Cache extends CacheNamespace {
   readonly config: CacheConfig;
   readonly warmTargets = new WarmTargetRegistry();
   readonly #state: { engine: CacheEngine; config: CacheConfig; closed: boolean };
+  readonly #layer: CacheLayer;
   readonly #usable: () => boolean;
   readonly #reporter: ClusterStatsReporter | undefined;
   readonly #lag = new LagRecorder();
@@ -102,6 +104,7 @@ export class Cache extends CacheNamespace {
     super(state satisfies CacheCore, DEFAULT_NAMESPACE);
     this.#state = state;
     this.config = config;
+    this.#layer = layer;
     this.#usable = usable;
     this.instanceId = options.instanceId ?? randomBytes(8).toString('hex');
     if (store !== undefined) {
@@ -219,10 +222,16 @@ export class Cache extends CacheNamespace {
   /** This instance's counters and the cluster-wide totals (null without Redis). */
   async stats(): Promise<CacheStats> {
     const instance = this.localStats();
-    let cluster: CacheStats['cluster'] = null;
-    if (this.#reporter !== undefined && this.#usable()) {
-      cluster = await this.#reporter.read().catch(() => null);
-    }
+    const reporter = this.#reporter;
+    const cluster =
+      reporter === undefined
+        ? null
+        : await withFallback(
+            this.#layer,
+            () => reporter.read(),
+            () => null,
+            { when: anyFailure },
+          );
     return { instance, cluster };
   }
 }
