@@ -49,7 +49,7 @@ export interface Plexus {
   readonly jobs: Jobs;
   /** This instance's report and the cluster's instances; the /api/1/metrics document (src/instances/). */
   readonly instances: InstanceRegistry;
-  /** Request counts, recent errors and custom counters summed across the cluster (src/instances/). */
+  /** Request counts, recent errors and custom counters summed across the cluster (src/metrics/). */
   readonly metrics: Metrics;
   /** QR codes for students and stalls: signed tokens, cached images, warming, verification (src/apps/qr/). Built on first use. */
   readonly qr: QRService;
