@@ -22,10 +22,10 @@ import { createCache } from './cache/index.js';
 import { checkEnvironment } from './config/env-check.js';
 import { type ConfigOverrides, loadConfig } from './config/index.js';
 import { Database } from './db/database.js';
-import { Metrics } from './instances/metrics.js';
 import { InstanceRegistry } from './instances/registry.js';
 import { Jobs } from './jobs/jobs.js';
 import { type Logger, silentLogger } from './logger.js';
+import { Metrics } from './metrics/index.js';
 import { RedisLayer } from './redis/layer.js';
 
 export interface PlexusOptions<Apps extends readonly AnyAppDefinition[] = readonly AnyAppDefinition[]> {
@@ -152,6 +152,7 @@ export * from './errors.js';
 export * from './instances/index.js';
 export * from './jobs/index.js';
 export type { Logger } from './logger.js';
+export * from './metrics/index.js';
 export { Keys } from './redis/keys.js';
 export type { LayerState, RedisHealth, StateChange } from './redis/layer.js';
 export { RedisLayer } from './redis/layer.js';
@@ -159,4 +160,5 @@ export { MemoryStore } from './redis/memory/memory-store.js';
 export type { Script, ScriptReply } from './redis/script.js';
 export { defineScript } from './redis/script.js';
 export type * from './redis/store.js';
+export type { LayerView } from './redis/view.js';
 export * from './sessions/index.js';

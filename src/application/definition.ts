@@ -26,11 +26,11 @@ import type { PlexusConfig } from '../config/index.js';
 import type { SectionOf, SectionSpec } from '../config/option.js';
 import type { Database } from '../db/database.js';
 import type { Migration } from '../db/migration.js';
-import type { Metrics } from '../instances/metrics.js';
 import type { InstanceRegistry } from '../instances/registry.js';
 import type { CronOptions, Jobs } from '../jobs/jobs.js';
 import type { JobFunction } from '../jobs/runner.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/index.js';
 import type { Keys } from '../redis/keys.js';
 import type { RedisLayer } from '../redis/layer.js';
 import type { ServerContext } from '../server/context.js';
@@ -41,14 +41,22 @@ export interface PlexusCore {
   readonly config: PlexusConfig;
   readonly logger: Logger;
   readonly redis: RedisLayer;
+  /** Unique per process and per start: `<hostname>-<pid>-<random>`. */
   readonly instanceId: string;
   readonly db: Database;
+  /** The shared cache: L1 in process over Redis, invalidated on every instance (src/cache/). */
   readonly cache: Cache;
+  /** Accounts, login and the session cookie (src/accounts/). */
   readonly auth: Auth;
+  /** Shared sessions: Redis, or this process while Redis is down (src/sessions/). */
   readonly sessions: Sessions;
+  /** Broadcast to every instance: `publish('app:area:event', data)`, `subscribe(...)` (src/bus/). */
   readonly bus: Bus;
+  /** Scheduled jobs that run once per tick across the cluster (src/jobs/). */
   readonly jobs: Jobs;
+  /** This instance's report and the cluster's instances; the /api/1/metrics document (src/instances/). */
   readonly instances: InstanceRegistry;
+  /** Request counts, recent errors and custom counters summed across the cluster (src/metrics/). */
   readonly metrics: Metrics;
 }
 

@@ -21,8 +21,9 @@
  */
 import { ValidationError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { anyFailure, withFallback } from '../redis/fallback.js';
 import type { Unsubscribe } from '../redis/store.js';
-import { clusterReachable, type LayerView } from './backend.js';
+import type { LayerView } from '../redis/view.js';
 import { isReserved, type ParsedChannel, type ParsedPattern, parseChannel, parsePattern } from './channel.js';
 import { BusError } from './errors.js';
 
@@ -191,16 +192,20 @@ export class Bus {
     const sentAt = Date.now();
     const local = this.#deliverLocally(channel, parsed, json, sentAt);
     this.#stats.published++;
-    let sent = false;
-    if (clusterReachable(this.#layer)) {
-      const envelope = `{"s":${JSON.stringify(this.instanceId)},"c":${JSON.stringify(channel)},"t":${sentAt},"d":${json}}`;
-      try {
+    const envelope = `{"s":${JSON.stringify(this.instanceId)},"c":${JSON.stringify(channel)},"t":${sentAt},"d":${json}}`;
+    const sent = await withFallback(
+      this.#layer,
+      async () => {
         await this.#layer.store.publish(this.#layer.keys.bus.family(parsed.app, parsed.area), envelope);
-        sent = true;
-      } catch (error) {
-        this.#logger.debug({ channel, err: error }, 'bus message not sent to other instances');
-      }
-    }
+        return true;
+      },
+      () => false,
+      {
+        when: anyFailure,
+        onFallback: (error) =>
+          this.#logger.debug({ channel, err: error }, 'bus message not sent to other instances'),
+      },
+    );
     if (!sent) this.#stats.missed++;
     return { local, sent };
   }

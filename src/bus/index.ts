@@ -1,4 +1,3 @@
-export type { LayerView } from './backend.js';
 export type {
   BusHandler,
   BusMessage,

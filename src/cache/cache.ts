@@ -7,17 +7,18 @@
  * every value twice). `options.l2` can put a shared in-process store under several caches, which
  * is how the conformance suite checks L2 without Redis.
  *
- * Lifecycle: `start()` subscribes to the invalidation channel and starts the statistics flush;
- * whenever the layer becomes ready again the cache drops L1 (it may have missed invalidations) and
- * replays the writes it could not send (journal.ts). `close()` flushes and unsubscribes.
+ * Lifecycle: `start()` subscribes to the invalidation channel and starts the statistics flush.
+ * L1 follows the trust policy of every in-process copy (src/coherence/copies.ts), kept through an
+ * outage as the cache's fallback; whenever the layer becomes ready again the cache also replays
+ * the writes it could not send (journal.ts) and flushes its statistics. `close()` flushes and
+ * unsubscribes.
  */
 import { randomBytes } from 'node:crypto';
-import type { LayerView } from '../bus/backend.js';
-import { InvalidationChannel } from '../coherence/invalidation-channel.js';
 import { type CacheConfig, loadCacheConfig } from '../config/cache.js';
 import { type Logger, silentLogger } from '../logger.js';
-import type { StateChange } from '../redis/layer.js';
+import { anyFailure, withFallback } from '../redis/fallback.js';
 import type { Store } from '../redis/store.js';
+import { clusterReachable, type LayerView } from '../redis/view.js';
 import { ClusterStatsReporter } from './cluster-stats.js';
 import { CacheEngine } from './engine.js';
 import { EntryCodec } from './envelope.js';
@@ -38,10 +39,7 @@ import { checkName } from './validate.js';
 import { WarmTargetRegistry } from './warm.js';
 
 export const DEFAULT_NAMESPACE = 'default';
-/** Delay before invalidations that could not be published are sent again. */
-const REPLAY_DELAY_MS = 500;
 
-/** What the cache needs of the connection layer (a `RedisLayer` fits). */
 /** What the cache needs from the connection layer (a `RedisLayer`, or a view of one in tests). */
 export type CacheLayer = LayerView;
 
@@ -79,21 +77,11 @@ export class Cache extends CacheNamespace {
   readonly warmTargets = new WarmTargetRegistry();
   readonly #state: { engine: CacheEngine; config: CacheConfig; closed: boolean };
   readonly #layer: CacheLayer;
-  readonly #l2: L2 | undefined;
   readonly #usable: () => boolean;
-  readonly #channel: InvalidationChannel<InvalidationOp> | undefined;
   readonly #reporter: ClusterStatsReporter | undefined;
   readonly #lag = new LagRecorder();
   readonly #listeners = new Set<(event: InvalidationEvent) => void>();
-  readonly #onState = (change: StateChange) => this.#stateChanged(change);
-  /** A failover may have lost invalidations: L1 is dropped and confirmed again, as after an outage. */
-  readonly #onTopology = () => {
-    if (this.#l2 !== undefined && !this.#state.closed) void this.#resync();
-  };
   #started = false;
-  /** Bumped by every recovery, so that an older resync loop stops. */
-  #syncRun = 0;
-  #replayTimer: NodeJS.Timeout | undefined;
 
   constructor(options: CacheOptions) {
     const config = loadCacheConfig(process.env, options.config);
@@ -101,9 +89,8 @@ export class Cache extends CacheNamespace {
     const store = options.l2 ?? (layer.state === 'memory' ? undefined : layer.store);
     const l2 = store === undefined ? undefined : new L2(store, layer.keys);
     const logger = options.logger ?? silentLogger;
-    const usable = () => store !== undefined && (layer.state === 'ready' || layer.state === 'memory');
-    let channel: InvalidationChannel<InvalidationOp> | undefined;
-    const engine = new CacheEngine({
+    const usable = () => store !== undefined && clusterReachable(layer);
+    const engine: CacheEngine = new CacheEngine({
       config,
       keys: layer.keys,
       l2,
@@ -111,37 +98,17 @@ export class Cache extends CacheNamespace {
       logger,
       l2Usable: usable,
       // Copied: queued key operations are merged into the first one, which must not be the caller's.
-      publish: (op) => channel?.publish('k' in op ? { n: op.n, k: [...op.k] } : op),
+      publish: (op) => engine.local.publish('k' in op ? { n: op.n, k: [...op.k] } : op),
     });
     const state = { engine, config, closed: false };
     super(state satisfies CacheCore, DEFAULT_NAMESPACE);
     this.#state = state;
     this.config = config;
     this.#layer = layer;
-    this.#l2 = l2;
     this.#usable = usable;
     this.instanceId = options.instanceId ?? randomBytes(8).toString('hex');
     if (store !== undefined) {
-      channel = new InvalidationChannel<InvalidationOp>({
-        store,
-        channel: layer.keys.cache.channel(),
-        origin: this.instanceId,
-        handlers: {
-          apply: (ops, origin, lagMs) => {
-            engine.writer.applyRemote(ops);
-            for (const listener of this.#listeners) listener({ origin, ops, lagMs });
-          },
-          undelivered: (ops) => {
-            for (const op of ops) engine.writer.journal.record(op);
-            this.#scheduleReplay();
-          },
-        },
-        logger,
-        label: 'cache invalidation',
-        lag: this.#lag,
-        merge: mergeKeyOps,
-      });
-      this.#reporter = new ClusterStatsReporter(
+      const reporter = new ClusterStatsReporter(
         store,
         layer.keys,
         this.instanceId,
@@ -151,8 +118,30 @@ export class Cache extends CacheNamespace {
         usable,
         logger,
       );
+      engine.local.share({
+        layer,
+        store,
+        channel: layer.keys.cache.channel(),
+        origin: this.instanceId,
+        logger,
+        label: 'cache invalidation',
+        lag: this.#lag,
+        merge: mergeKeyOps,
+        received: (ops, origin, lagMs) => {
+          engine.writer.applyRemote(ops);
+          for (const listener of this.#listeners) listener({ origin, ops, lagMs });
+        },
+        maxAgeMs: () => engine.local.longestL1Ttl,
+        // Through an outage L1 answers alone (engine.ts): the cache's documented fallback.
+        keepWhileUnreachable: true,
+        // Writes made while Redis was unreachable may be held elsewhere in their old form.
+        recovering: () => {
+          void reporter.flush();
+          return engine.writer.replayJournal();
+        },
+      });
+      this.#reporter = reporter;
     }
-    this.#channel = channel;
   }
 
   /** A top-level namespace. */
@@ -171,22 +160,14 @@ export class Cache extends CacheNamespace {
   async start(): Promise<void> {
     if (this.#started || this.#state.closed) return;
     this.#started = true;
-    this.#layer.on('state', this.#onState);
-    this.#layer.on('topology', this.#onTopology);
-    await this.#channel?.start();
+    await this.#state.engine.local.start();
     this.#reporter?.start();
-    // Subscribed before Redis was reachable: the subscription is confirmed on the first recovery.
-    if (this.#l2 !== undefined && !this.#usable()) this.#state.engine.local.distrust();
   }
 
   async close(): Promise<void> {
     if (this.#state.closed) return;
     this.#state.closed = true;
-    this.#syncRun++;
-    clearTimeout(this.#replayTimer);
-    this.#layer.off('state', this.#onState);
-    this.#layer.off('topology', this.#onTopology);
-    await Promise.all([this.#channel?.stop(), this.#reporter?.stop()]);
+    await Promise.all([this.#state.engine.local.close(), this.#reporter?.stop()]);
     this.#state.engine.close();
   }
 
@@ -241,42 +222,16 @@ export class Cache extends CacheNamespace {
   /** This instance's counters and the cluster-wide totals (null without Redis). */
   async stats(): Promise<CacheStats> {
     const instance = this.localStats();
-    let cluster: CacheStats['cluster'] = null;
-    if (this.#reporter !== undefined && this.#usable()) {
-      cluster = await this.#reporter.read().catch(() => null);
-    }
+    const reporter = this.#reporter;
+    const cluster =
+      reporter === undefined
+        ? null
+        : await withFallback(
+            this.#layer,
+            () => reporter.read(),
+            () => null,
+            { when: anyFailure },
+          );
     return { instance, cluster };
-  }
-
-  #stateChanged(change: StateChange): void {
-    if (change.state !== 'ready' || this.#l2 === undefined || this.#state.closed) return;
-    void this.#resync();
-  }
-
-  /**
-   * After a recovery: L1 is dropped and bypassed, the journal replayed and the statistics flushed;
-   * L1 is used again once this instance receives its own probe on the channel.
-   */
-  async #resync(): Promise<void> {
-    const run = ++this.#syncRun;
-    const { engine } = this.#state;
-    engine.local.distrust();
-    void this.#reporter?.flush();
-    await engine.writer.replayJournal();
-    const confirmed = await this.#channel!.confirm(this.#usable, () => run === this.#syncRun);
-    if (confirmed) engine.local.trust();
-  }
-
-  /** Invalidations that could not be published are retried shortly, not only after an outage. */
-  #scheduleReplay(): void {
-    if (this.#replayTimer !== undefined || this.#state.closed) return;
-    this.#replayTimer = setTimeout(() => {
-      this.#replayTimer = undefined;
-      if (!this.#usable()) return; // Replayed on recovery.
-      void this.#state.engine.writer.replayJournal().then(() => {
-        if (!this.#state.engine.writer.journal.empty) this.#scheduleReplay();
-      });
-    }, REPLAY_DELAY_MS);
-    this.#replayTimer.unref();
   }
 }

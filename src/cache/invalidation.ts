@@ -10,7 +10,8 @@
  *   {a: 1}          every namespace was cleared
  *
  * Delivery is at most once: that is why an instance drops all of L1 whenever it regains Redis,
- * bypasses it until its subscription is confirmed, and why L1 entries have a TTL.
+ * bypasses it until its subscription is confirmed, and why L1 entries have a TTL (the trust policy
+ * of every in-process copy, src/coherence/copies.ts).
  */
 export type InvalidationOp =
   | { n: string; k: string[] }

@@ -1,14 +1,15 @@
 /**
- * Keeps an L2 read from putting an outdated value into L1.
+ * Keeps a read from Redis from putting an outdated value into an in-process copy (the cache's L1,
+ * the sessions' copies; owned by `LocalCopies`, copies.ts).
  *
  * The race: this instance sends GET k; another instance SETs k and publishes the invalidation;
  * the invalidation arrives (on the subscriber connection) before the GET reply (on the command
- * connection) and finds nothing to drop; then the old value from the GET lands in L1 and stays
- * there until the L1 TTL. So every read notes an epoch when it starts, every invalidation of a key
- * (local or remote) advances the epoch and records it for that key, and a read may fill L1 only if
- * nothing touching its key happened meanwhile. Namespace clears, tag deletes and recoveries are
- * recorded as "everything". Records are needed only while reads are in flight, so they are dropped
- * whenever none is.
+ * connection) and finds nothing to drop; then the old value from the GET lands in the copy and
+ * stays there until its age limit. So every read notes an epoch when it starts, every invalidation
+ * of a key (local or remote) advances the epoch and records it for that key, and a read may fill
+ * only if nothing touching its key happened meanwhile. Namespace clears, tag deletes and
+ * distrusts are recorded as "everything". Records are needed only while reads are in flight, so
+ * they are dropped whenever none is.
  */
 export class FillGuard {
   #epoch = 0;

@@ -15,8 +15,8 @@
  * has seen a probe come back.
  *
  * Delivery is at most once: a message sent while an instance is disconnected is lost to it. That
- * is why users of the channel drop their copies whenever Redis comes back, distrust them until
- * `confirm()`, and bound their age.
+ * is why copies drop whenever Redis comes back, are distrusted until `confirm()`, and have an age
+ * limit (the trust policy, copies.ts, which is the one user of this channel).
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger.js';

@@ -14,10 +14,11 @@
  * and reports again as soon as the layer is ready.
  */
 import { hostname } from 'node:os';
-import { clusterReachable, type LayerView } from '../bus/backend.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/index.js';
+import { anyFailure, withFallback } from '../redis/fallback.js';
+import { clusterReachable, type LayerView } from '../redis/view.js';
 import { buildDocument, type ListedInstance, type MetricsDocument, type ServerGroup } from './aggregate.js';
-import type { Metrics } from './metrics.js';
 import {
   type BusFigures,
   type InstanceReport,
@@ -143,20 +144,24 @@ export class InstanceRegistry {
     return this.#last;
   }
 
-  async list(): Promise<Listing> {
-    if (clusterReachable(this.#layer)) {
-      try {
-        return await this.#read();
-      } catch (error) {
-        this.#o.logger.debug({ err: error }, 'instance registry unavailable; listing this instance only');
-      }
-    }
-    const report = { ...this.current(), redis: { state: this.#layer.state } };
-    return {
-      source: 'local',
-      now: Date.now(),
-      instances: [{ report, ageMs: Date.now() - report.reportedAt }],
-    };
+  list(): Promise<Listing> {
+    return withFallback(
+      this.#layer,
+      () => this.#read(),
+      (): Listing => {
+        const report = { ...this.current(), redis: { state: this.#layer.state } };
+        return {
+          source: 'local',
+          now: Date.now(),
+          instances: [{ report, ageMs: Date.now() - report.reportedAt }],
+        };
+      },
+      {
+        when: anyFailure,
+        onFallback: (error) =>
+          this.#o.logger.debug({ err: error }, 'instance registry unavailable; listing this instance only'),
+      },
+    );
   }
 
   /** The /api/1/metrics document. */

@@ -1,5 +1,5 @@
 /** The report each instance writes to the registry (JSON, versioned by `v`). */
-import type { HttpFigures } from './metrics.js';
+import type { HttpFigures } from '../metrics/index.js';
 import type { ProcessSample } from './sampler.js';
 
 /** `running`; `stopping` once graceful shutdown began; `errored` when the application says so. */

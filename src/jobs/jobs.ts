@@ -10,9 +10,9 @@
  * or 'run-locally' (every instance runs it; only for local, idempotent work such as pruning an
  * in-process cache).
  */
-import type { LayerView } from '../bus/backend.js';
-import { clusterReachable } from '../bus/backend.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { anyFailure, withFallback } from '../redis/fallback.js';
+import { clusterReachable, type LayerView } from '../redis/view.js';
 import { JobsError } from './errors.js';
 import { JobLedger, type JobRecord } from './ledger.js';
 import {
@@ -75,6 +75,13 @@ export interface JobStatus extends Omit<JobRecord, 'leader'> {
 
 const NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
 
+/** What `list()` knows: the jobs' names and records, from the cluster's index or only from here. */
+interface JobListing {
+  names: string[];
+  records: Map<string, JobRecord>;
+  source: JobStatus['source'];
+}
+
 export class Jobs {
   readonly instanceId: string;
   readonly #layer: LayerView;
@@ -123,21 +130,21 @@ export class Jobs {
 
   /** Every job known here or in the cluster's index, sorted by name. */
   async list(): Promise<JobStatus[]> {
-    let names = [...this.#runners.keys()];
-    let records = new Map<string, JobRecord>();
-    let source: JobStatus['source'] = 'local';
-    if (clusterReachable(this.#layer)) {
-      try {
-        const all = [...new Set([...names, ...(await this.#ledger.names())])];
-        records = new Map(
-          (await Promise.all(all.map((n) => this.#ledger.record(n)))).map((r) => [r.name, r]),
-        );
-        names = all;
-        source = 'cluster';
-      } catch (error) {
-        this.#logger.debug({ err: error }, 'job records unavailable; listing local state');
-      }
-    }
+    const here = [...this.#runners.keys()];
+    const { names, records, source } = await withFallback<JobListing>(
+      this.#layer,
+      async () => {
+        const all = [...new Set([...here, ...(await this.#ledger.names())])];
+        const found = await Promise.all(all.map((n) => this.#ledger.record(n)));
+        return { names: all, records: new Map(found.map((r) => [r.name, r])), source: 'cluster' };
+      },
+      () => ({ names: here, records: new Map<string, JobRecord>(), source: 'local' }),
+      {
+        when: anyFailure,
+        onFallback: (error) =>
+          this.#logger.debug({ err: error }, 'job records unavailable; listing local state'),
+      },
+    );
     return names.sort().map((name) => this.#status(name, records.get(name), source));
   }
 

@@ -21,8 +21,8 @@
  * In memory mode the process is alone by configuration and the ledger lives in a MemoryStore.
  */
 import { randomBytes } from 'node:crypto';
-import { clusterReachable, type LayerView } from '../bus/backend.js';
 import type { Logger } from '../logger.js';
+import { clusterReachable, type LayerView } from '../redis/view.js';
 import { JobsError } from './errors.js';
 import { instanceOfToken, type JobLedger } from './ledger.js';
 import type { Schedule } from './schedule.js';

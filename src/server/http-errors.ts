@@ -43,7 +43,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   LOGIN_RATE_LIMITED: 429,
   ACCOUNT_EXISTS: 409,
   ACCOUNT_INVALID: 400,
-  // Bus and metrics (src/bus/errors.ts, src/instances/errors.ts), for application routes using them.
+  // Bus and metrics (src/bus/errors.ts, src/metrics/errors.ts), for application routes using them.
   BUS_INVALID_CHANNEL: 400,
   BUS_RESERVED_CHANNEL: 400,
   BUS_PATTERN_UNSUPPORTED: 400,

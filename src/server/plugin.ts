@@ -19,7 +19,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AnyAppDefinition } from '../application/definition.js';
 import { createPlexus, type Plexus, type PlexusOptions } from '../index.js';
-import { httpMetrics } from '../instances/http.js';
+import { httpMetrics } from '../metrics/http.js';
 import { plexusSessions } from '../sessions/fastify.js';
 import { adminSession, adminStrategies, assertAdminConfigured, createRequireAdmin } from './auth.js';
 import type { Lifecycle, ServerContext } from './context.js';

@@ -3,8 +3,10 @@
  * requests of the same session cost no round trip (SESSION_LOCAL_CACHE_MS, 0 turns it off).
  *
  * When a copy may be served — all of these must hold:
- * - the cache is trusted: Redis is ready and this instance has seen its own probe come back on
- *   the invalidation channel since Redis was last (re)connected or failed over (copies.ts);
+ * - the copies are trusted (the policy of every in-process copy, src/coherence/copies.ts): Redis
+ *   is ready and this instance has seen its own probe come back on the invalidation channel since
+ *   Redis was last (re)connected or failed over. Copies are not kept while Redis is unreachable:
+ *   one could revive a session ended meanwhile on an instance that still reaches Redis;
  * - the copy is younger than `maxAgeMs`;
  * - the session's renewal is not due: a copy is never served past the moment the Redis read would
  *   have renewed the session (RENEWAL_GRANULARITY_MS, or a tenth of the lifetime), so Redis sees
@@ -15,15 +17,18 @@
  * session ended from the list) drops the copies: the instance that made it at once, the others
  * when its message arrives, which the writer publishes before it answers (copies.ts). Messages
  * name sessions by handle (handle.ts), never by id. A read that started before an invalidation of
- * its session does not fill the cache with what it read (`ticket` / `fill`, the cache's FillGuard),
- * so a slow read cannot put back a copy a write has just dropped.
+ * its session does not fill the cache with what it read (`ticket` / `fill`, the copies' fill
+ * guard), so a slow read cannot put back a copy a write has just dropped.
  *
  * What is served is a copy: the application may change the objects it gets without changing the
  * cached one.
  */
-import { FillGuard } from '../coherence/fill-guard.js';
+import { LocalCopies } from '../coherence/copies.js';
 import { sessionHandle } from './handle.js';
 import type { SessionRecord } from './record.js';
+
+/** What the sessions' invalidation messages carry: sessions (by handle) changed or ended, or every session of a user ended. */
+export type SessionInvalidation = { s: string[] } | { u: string };
 
 export interface LocalSessionCacheOptions {
   /** Longest time a copy is served after it was read from Redis. */
@@ -53,7 +58,7 @@ interface Entry {
   servedUntil: number;
 }
 
-export class LocalSessionCache {
+export class LocalSessionCache extends LocalCopies<SessionInvalidation> {
   readonly maxAgeMs: number;
   readonly #maxEntries: number;
   readonly #renewalStep: (ttlMs: number) => number;
@@ -61,27 +66,21 @@ export class LocalSessionCache {
   readonly #entries = new Map<string, Entry>();
   /** handle → session id, for invalidations, which name sessions by handle. */
   readonly #ids = new Map<string, string>();
-  /** Invalidations that happened while reads were in flight, keyed by handle. */
-  readonly #guard = new FillGuard();
-  #trusted = false;
   #hits = 0;
   #misses = 0;
   #invalidations = 0;
 
   constructor(options: LocalSessionCacheOptions) {
+    super();
     this.maxAgeMs = options.maxAgeMs;
     this.#maxEntries = options.maxEntries;
     this.#renewalStep = options.renewalStep;
     this.#now = options.now ?? Date.now;
   }
 
-  get trusted(): boolean {
-    return this.#trusted;
-  }
-
   /** A copy of the session, or undefined when none may be served. */
   get(id: string): SessionRecord | undefined {
-    if (!this.#trusted) return undefined;
+    if (!this.trusted) return undefined;
     const entry = this.#entries.get(id);
     if (entry !== undefined && this.#now() < entry.servedUntil) {
       this.#hits++;
@@ -97,14 +96,14 @@ export class LocalSessionCache {
    */
   ticket(): number {
     this.#misses++;
-    return this.#guard.begin();
+    return this.guard.begin();
   }
 
   /** Keeps what a read returned, unless its session was invalidated since the read started. */
   fill(id: string, record: SessionRecord | null, ticket: number): void {
     const handle = sessionHandle(id);
-    const clean = this.#guard.end(handle, ticket);
-    if (!clean || !this.#trusted || record === null) return;
+    const clean = this.guard.end(handle, ticket);
+    if (!clean || !this.trusted || record === null) return;
     const now = this.#now();
     const servedUntil = Math.min(
       now + this.maxAgeMs,
@@ -126,7 +125,7 @@ export class LocalSessionCache {
   /** Drops the copies of these sessions (by handle) and keeps later-finishing reads from filling. */
   invalidate(handles: readonly string[]): void {
     for (const handle of handles) {
-      this.#guard.touch(handle);
+      this.guard.touch(handle);
       const id = this.#ids.get(handle);
       if (id === undefined) continue;
       this.#forget(id, handle);
@@ -144,28 +143,20 @@ export class LocalSessionCache {
     return handles;
   }
 
-  /** Serves nothing until `trust()`, and forgets everything (Redis was lost: messages may be too). */
-  distrust(): void {
-    this.#trusted = false;
-    this.#entries.clear();
-    this.#ids.clear();
-    this.#guard.touchAll();
-  }
-
-  /** The invalidation channel is confirmed live: copies may be kept and served again. */
-  trust(): void {
-    this.#trusted = true;
-  }
-
   stats(): LocalSessionCacheStats {
     return {
-      trusted: this.#trusted,
+      trusted: this.trusted,
       maxAgeMs: this.maxAgeMs,
       entries: this.#entries.size,
       hits: this.#hits,
       misses: this.#misses,
       invalidations: this.#invalidations,
     };
+  }
+
+  protected drop(): void {
+    this.#entries.clear();
+    this.#ids.clear();
   }
 
   #forget(id: string, handle: string): void {

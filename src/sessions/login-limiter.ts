@@ -9,10 +9,10 @@
  * While Redis is unreachable the counters live in this process (each instance then limits alone).
  */
 import { isIP } from 'node:net';
-import type { LayerView } from '../bus/backend.js';
-import { hasCode } from '../errors.js';
+import { withFallback } from '../redis/fallback.js';
 import { MemoryStore } from '../redis/memory/memory-store.js';
 import type { Store } from '../redis/store.js';
+import type { LayerView } from '../redis/view.js';
 import { LoginRateLimitedError } from './errors.js';
 import { loginLimit } from './scripts.js';
 
@@ -60,15 +60,12 @@ export class LoginLimiter {
     return allowed === 1 ? null : value!;
   }
 
-  async #run<T>(call: (store: Store) => Promise<T>): Promise<T> {
-    const state = this.#layer.state;
-    if (state !== 'ready' && state !== 'memory') return call(this.#local);
-    try {
-      return await call(this.#layer.store);
-    } catch (error) {
-      if (!hasCode(error, 'REDIS_UNAVAILABLE') && !hasCode(error, 'REDIS_TIMEOUT')) throw error;
-      return call(this.#local);
-    }
+  #run<T>(call: (store: Store) => Promise<T>): Promise<T> {
+    return withFallback(
+      this.#layer,
+      () => call(this.#layer.store),
+      () => call(this.#local),
+    );
   }
 }
 

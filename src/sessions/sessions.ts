@@ -21,11 +21,12 @@
  * process for a moment, so most requests cost no round trip. Every change made here drops the
  * copies on every instance before the call returns.
  */
-import type { LayerView } from '../bus/backend.js';
-import { hasCode, RedisUnavailableError } from '../errors.js';
+import { RedisUnavailableError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { withFallback } from '../redis/fallback.js';
 import type { StateChange } from '../redis/layer.js';
 import { MemoryStore } from '../redis/memory/memory-store.js';
+import { clusterReachable, type LayerView } from '../redis/view.js';
 import { SessionCopies } from './copies.js';
 import type { DurableSessions } from './durable.js';
 import type { LocalSessionCacheStats } from './local-cache.js';
@@ -81,7 +82,6 @@ export class Sessions {
   /** Session ids ended while Redis was unreachable. */
   readonly #pendingLogouts = new Set<string>();
   readonly #onState = (change: StateChange) => {
-    this.#copies?.stateChanged(change);
     if (change.state === 'ready') void this.#recover();
   };
   readonly #now: () => number;
@@ -297,25 +297,26 @@ export class Sessions {
   }
 
   #sharedUsable(): boolean {
-    return this.#layer.state === 'ready' || this.#layer.state === 'memory';
+    return clusterReachable(this.#layer);
   }
 
   /**
    * Runs `shared` on the layer's store when Redis is usable, and `local` on the process store when
    * it is not or when the call fails for lack of Redis (timeouts included).
    */
-  async #route<T>(
+  #route<T>(
     shared: (store: SessionStore) => Promise<T>,
     local: (store: SessionStore) => Promise<T>,
   ): Promise<T> {
-    if (!this.#sharedUsable()) return local(this.#local);
-    try {
-      return await shared(this.#shared);
-    } catch (error) {
-      if (!hasCode(error, 'REDIS_UNAVAILABLE') && !hasCode(error, 'REDIS_TIMEOUT')) throw error;
-      this.#logger.debug({ err: error }, 'session call fell back to the process store');
-      return local(this.#local);
-    }
+    return withFallback(
+      this.#layer,
+      () => shared(this.#shared),
+      () => local(this.#local),
+      {
+        onFallback: (error) =>
+          this.#logger.debug({ err: error }, 'session call fell back to the process store'),
+      },
+    );
   }
 
   /** A session kept in this process; in durable mode, one only the database still has. */

@@ -4,8 +4,8 @@
  * implementation, a single Redis and a Redis Cluster.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Metrics, type MetricsOptions } from '../../src/instances/index.js';
 import { silentLogger } from '../../src/logger.js';
+import { Metrics, type MetricsOptions } from '../../src/metrics/index.js';
 import { BACKENDS, type Instances, type ManualLayer } from '../support/bus-backends.js';
 
 describe.each(BACKENDS)('metrics on $name', (backend) => {

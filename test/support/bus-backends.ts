@@ -4,13 +4,13 @@
  * between MemoryStores (several instances in one process, as the memory implementation sees them);
  * `redis` and `cluster` give each instance its own RedisLayer (own connections) on one key prefix.
  */
-import type { LayerView } from '../../src/bus/backend.js';
 import type { RedisConfig } from '../../src/config/redis.js';
 import { Keys } from '../../src/redis/keys.js';
 import type { RedisLayer } from '../../src/redis/layer.js';
 import { MemoryData } from '../../src/redis/memory/data.js';
 import { MemoryStore } from '../../src/redis/memory/memory-store.js';
 import { MemoryPubSub } from '../../src/redis/memory/pubsub.js';
+import type { LayerView } from '../../src/redis/view.js';
 import { connectReadyLayer, ManualLayer, sharedCluster } from './layers.js';
 import { singleConfig, uniquePrefix } from './redis.js';
 

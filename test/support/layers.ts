@@ -16,11 +16,11 @@
  * and stop it in teardown(). Every layer gets a unique key prefix and is closed at teardown.
  */
 import { EventEmitter } from 'node:events';
-import type { LayerView } from '../../src/bus/backend.js';
 import { loadRedisConfig, type RedisConfig } from '../../src/config/redis.js';
 import type { Keys } from '../../src/redis/keys.js';
 import { type LayerState, RedisLayer, type RedisLayerEvents } from '../../src/redis/layer.js';
 import type { Store } from '../../src/redis/store.js';
+import type { LayerView } from '../../src/redis/view.js';
 import { uniquePrefix } from './redis.js';
 import type { RedisProcess } from './redis-process.js';
 import {

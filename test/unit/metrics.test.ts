@@ -4,11 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RedisTimeoutError, RedisUnavailableError } from '../../src/errors.js';
-import { applyRules, buildDocument, Metrics } from '../../src/instances/index.js';
+import { applyRules, buildDocument } from '../../src/instances/index.js';
 import type { InstanceReport } from '../../src/instances/report.js';
 import { formatUptime, serverIdOf } from '../../src/instances/report.js';
-import { RequestWindow } from '../../src/instances/window.js';
 import { silentLogger } from '../../src/logger.js';
+import { Metrics } from '../../src/metrics/index.js';
+import { RequestWindow } from '../../src/metrics/window.js';
 import { Keys } from '../../src/redis/keys.js';
 import { MemoryStore } from '../../src/redis/memory/memory-store.js';
 import type { Store } from '../../src/redis/store.js';

@@ -5,6 +5,7 @@
  * configured (Redis reachable, or memory mode); `fallbackMode` is true whenever state is not shared.
  */
 import type { Plexus } from '../../index.js';
+import { clusterReachable } from '../../redis/view.js';
 import type { RoutePlugin } from '../context.js';
 import { apiPaths } from '../context.js';
 import type { ProcessInfo } from '../process-info.js';
@@ -52,7 +53,7 @@ export function statusBody(plexus: Plexus, process: ProcessInfo): StatusBody {
     redis: {
       connected: state === 'ready',
       fallbackMode: state !== 'ready',
-      healthy: state === 'ready' || state === 'memory',
+      healthy: clusterReachable(plexus.redis),
       topology: plexus.redis.mode,
       state,
     },

@@ -56,6 +56,5 @@ export function httpMetrics(metrics: Metrics): FastifyPluginAsync {
       done();
     });
   };
-  // Like fastify-plugin: the hooks apply to the whole application, not only to a child scope.
   return fp(plugin, { name: 'plexus-request-metrics', fastify: '5.x' });
 }

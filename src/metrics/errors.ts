@@ -1,4 +1,4 @@
-/** Errors of the instance registry and metrics. Each code is stable. */
+/** Errors of the metrics module. Each code is stable. */
 import { PlexusError, type PlexusErrorOptions } from '../errors.js';
 
 export type MetricsErrorCode =

@@ -1,11 +1,12 @@
 /**
- * What the coordination modules (bus, jobs, instances) need from the connection layer: the Store,
- * the key builder, and the layer's state with its change events. `RedisLayer` satisfies it; tests
- * build several views over one shared `MemoryStore` to run many "instances" in one process.
+ * What the modules built on the connection layer (cache, bus, jobs, instances, metrics, sessions)
+ * need from it: the Store, the key builder, and the layer's state with its change events.
+ * `RedisLayer` satisfies it; tests build several views over one shared `MemoryStore` to run many
+ * "instances" in one process.
  */
-import type { Keys } from '../redis/keys.js';
-import type { LayerState, StateChange, TopologyChange } from '../redis/layer.js';
-import type { Store } from '../redis/store.js';
+import type { Keys } from './keys.js';
+import type { LayerState, StateChange, TopologyChange } from './layer.js';
+import type { Store } from './store.js';
 
 export interface LayerView {
   readonly store: Store;
@@ -21,6 +22,6 @@ export interface LayerView {
  * Whether other instances can be reached through the Store right now. In memory mode the process
  * is alone by configuration, so the Store (a MemoryStore) is the whole cluster.
  */
-export function clusterReachable(layer: LayerView): boolean {
+export function clusterReachable(layer: Pick<LayerView, 'state'>): boolean {
   return layer.state === 'ready' || layer.state === 'memory';
 }

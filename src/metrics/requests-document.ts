@@ -3,7 +3,8 @@
  * `METHOD route status` → count (summed over the cluster, or this instance's), turned into totals
  * by route and status and a per-minute breakdown.
  */
-export type Deltas = Map<string, number>;
+import type { Sourced } from './cluster.js';
+import { add, type Deltas } from './deltas.js';
 
 export const MINUTE_MS = 60_000;
 
@@ -14,12 +15,6 @@ export interface RequestCount {
   count: number;
 }
 
-export interface Sourced {
-  /** `cluster`: summed over every instance through the Store; `local`: this instance only. */
-  source: 'cluster' | 'local';
-  singleInstance: boolean;
-}
-
 export interface RequestsDocument extends Sourced {
   minutes: number;
   from: string;
@@ -28,10 +23,6 @@ export interface RequestsDocument extends Sourced {
   byStatus: Record<string, number>;
   routes: RequestCount[];
   perMinute: { minute: string; total: number; routes: RequestCount[] }[];
-}
-
-export function add(map: Deltas, key: string, by: number): void {
-  map.set(key, (map.get(key) ?? 0) + by);
 }
 
 function parseField(field: string, count: number): RequestCount | undefined {
