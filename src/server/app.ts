@@ -12,7 +12,7 @@ import type { Lifecycle } from './context.js';
 import { clientErrorHandler, errorHandlerFor, notFoundHandler } from './http-errors.js';
 import { plexusFastify } from './plugin.js';
 import type { ProcessInfo } from './process-info.js';
-import { lazyChildLogger, requestIdGenerator } from './request-context.js';
+import { requestIdGenerator, withLazyRequestLoggers } from './request-context.js';
 import type { CoreRouteGroup } from './routes/index.js';
 
 export interface AppOptions {
@@ -38,13 +38,14 @@ export function buildApp(
     Object.assign({}, ...plexus.installed.map((a) => a.definition.errors ?? {})),
   );
   const app = Fastify({
-    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
+    ...(options.logger === undefined
+      ? { logger: false }
+      : { loggerInstance: withLazyRequestLoggers(options.logger) }),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     genReqId: requestIdGenerator(plexus.instanceId),
-    childLoggerFactory: lazyChildLogger,
     forceCloseConnections: 'idle',
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
     clientErrorHandler,

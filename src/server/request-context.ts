@@ -11,7 +11,7 @@
  * when the request logs something at an enabled level, which most requests never do.
  */
 import type { IncomingMessage } from 'node:http';
-import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 
 const WELL_FORMED = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
@@ -94,13 +94,18 @@ class LazyChildLogger {
   }
 }
 
-/** Fastify's `childLoggerFactory`: the lazy stand-in, or pino's child where a route sets a level. */
-export const lazyChildLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = (
-  logger,
-  bindings,
-  options,
-) => {
-  if (options.level !== undefined || options.serializers !== undefined)
-    return logger.child(bindings, options);
-  return new LazyChildLogger(logger, bindings) as unknown as FastifyBaseLogger;
-};
+/**
+ * The logger to give Fastify: `logger` itself, except that `child()` (which Fastify calls for every
+ * request) hands out the lazy stand-in. Derived with Object.create, as pino derives its own
+ * children, so every other method and setting is the logger's. (Fastify's `childLoggerFactory`
+ * option would do the same, but Fastify then validates each request's logger, which costs as much
+ * as building the pino child.)
+ */
+export function withLazyRequestLoggers(logger: FastifyBaseLogger): FastifyBaseLogger {
+  const derived = Object.create(logger) as FastifyBaseLogger;
+  derived.child = (bindings, options) =>
+    options?.level !== undefined || options?.serializers !== undefined
+      ? logger.child(bindings, options)
+      : (new LazyChildLogger(logger, bindings) as unknown as FastifyBaseLogger);
+  return derived;
+}
