@@ -1,19 +1,20 @@
 /**
  * Settings of the Redis connection layer (src/redis/). `mode` selects the topology; when it is
  * `auto` (the default) it is inferred: REDIS_CLUSTER_NODES → cluster, REDIS_SENTINELS → sentinel,
- * REDIS_URL → single, nothing → memory (no Redis at all, nothing connects).
+ * UPSTASH_REDIS_REST_URL + UPSTASH_REDIS_REST_TOKEN → rest, REDIS_URL → single, nothing → memory
+ * (no Redis at all, nothing connects).
  */
 import { ConfigError } from '../errors.js';
 import { loadSection, option, parse, type SectionOf } from './option.js';
 
-export const REDIS_MODES = ['auto', 'memory', 'single', 'sentinel', 'cluster'] as const;
+export const REDIS_MODES = ['auto', 'memory', 'single', 'sentinel', 'cluster', 'rest'] as const;
 export type RedisMode = Exclude<(typeof REDIS_MODES)[number], 'auto'>;
 
 export const redisOptions = {
   mode: option({
     env: 'REDIS_MODE',
     default: 'auto' as (typeof REDIS_MODES)[number],
-    doc: 'Topology: memory, single, sentinel, cluster, or auto (inferred from the other settings).',
+    doc: 'Topology: memory, single, sentinel, cluster, rest (Upstash over HTTP), or auto (inferred from the other settings).',
     parse: parse.oneOf(REDIS_MODES),
   }),
   url: option({
@@ -65,6 +66,31 @@ export const redisOptions = {
     default: [] as { host: string; port: number }[],
     doc: 'Seed nodes of a Redis Cluster, `host:port,host:port`; the rest is discovered.',
     parse: parse.hostList(),
+  }),
+  restUrl: option({
+    env: 'UPSTASH_REDIS_REST_URL',
+    default: undefined as string | undefined,
+    doc: 'Base URL of an Upstash REST endpoint (`https://…`); with the token it selects the rest topology.',
+    parse: (raw, setting) => {
+      const url = parse.optionalString()(raw, setting);
+      if (url === undefined) return undefined;
+      if (!/^https?:\/\/[^\s/?#]+/.test(url)) {
+        throw new ConfigError(setting, `expected an http:// or https:// URL, got ${JSON.stringify(url)}`);
+      }
+      return url.replace(/\/+$/, '');
+    },
+  }),
+  restToken: option({
+    env: 'UPSTASH_REDIS_REST_TOKEN',
+    default: undefined as string | undefined,
+    doc: 'Bearer token of the Upstash REST endpoint.',
+    parse: parse.optionalString(),
+  }),
+  restPollMs: option({
+    env: 'REDIS_REST_POLL_MS',
+    default: 100,
+    doc: 'rest topology only: how often subscribed channels are polled (REST has no push connection), so the longest extra delay of a bus message or an invalidation.',
+    parse: parse.integer(10, 10_000),
   }),
   username: option({
     env: 'REDIS_USERNAME',
@@ -173,14 +199,22 @@ function resolveMode(s: RedisSettings): RedisMode {
         ? 'cluster'
         : s.sentinels.length > 0
           ? 'sentinel'
-          : s.url !== undefined
-            ? 'single'
-            : 'memory';
+          : s.restUrl !== undefined && s.restToken !== undefined
+            ? 'rest'
+            : s.url !== undefined
+              ? 'single'
+              : 'memory';
   if (mode === 'cluster' && s.clusterNodes.length === 0) {
     throw new ConfigError('REDIS_CLUSTER_NODES', 'cluster mode needs at least one seed node');
   }
   if (mode === 'sentinel' && s.sentinels.length === 0) {
     throw new ConfigError('REDIS_SENTINELS', 'sentinel mode needs at least one sentinel address');
+  }
+  if (mode === 'rest' && s.restUrl === undefined) {
+    throw new ConfigError('UPSTASH_REDIS_REST_URL', 'rest mode needs the REST endpoint URL');
+  }
+  if (mode === 'rest' && s.restToken === undefined) {
+    throw new ConfigError('UPSTASH_REDIS_REST_TOKEN', 'rest mode needs the REST token');
   }
   if (mode === 'cluster' && s.db !== 0) {
     throw new ConfigError('REDIS_DB', 'Redis Cluster only has database 0');

@@ -25,6 +25,7 @@ import type { Store } from './store.js';
 import { Subscriptions } from './subscriptions.js';
 import { errorMessage, withTimeout } from './topology/client-options.js';
 import { ClusterTopology } from './topology/cluster.js';
+import { RestTopology } from './topology/rest.js';
 import { SentinelTopology } from './topology/sentinel.js';
 import { SingleTopology } from './topology/single.js';
 import type { NodeStatus, Topology, TopologyEvents } from './topology/topology.js';
@@ -315,6 +316,8 @@ function createTopology(config: RedisConfig, events: TopologyEvents): Topology {
       return new SentinelTopology(config, events);
     case 'cluster':
       return new ClusterTopology(config, events);
+    case 'rest':
+      return new RestTopology(config, events);
     case 'memory':
       throw new Error('memory mode has no topology');
   }
