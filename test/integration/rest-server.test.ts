@@ -49,11 +49,14 @@ it('serves with every module on the rest topology and reports it on /api/1/healt
 
   // Shared state across the two instances.
   const received: unknown[] = [];
-  await b.plexus.bus.subscribe('test:rest:ping', (message) => received.push(message.data));
+  await b.plexus.bus.subscribe('test:rest:ping', (data) => {
+    received.push(data);
+  });
   await waitFor('a bus message through polling', async () => {
     await a.plexus.bus.publish('test:rest:ping', { n: 1 });
     return received.length > 0;
   });
+  expect(received[0]).toEqual({ n: 1 });
   await a.plexus.cache.set('shared', 1);
   expect(await b.plexus.cache.get('shared')).toBe(1);
   await a.plexus.cache.set('shared', 2);
