@@ -89,8 +89,8 @@ export const redisOptions = {
   restPollMs: option({
     env: 'REDIS_REST_POLL_MS',
     default: 100,
-    doc: 'rest topology only: how often subscribed channels are polled (REST has no push connection), so the longest extra delay of a bus message or an invalidation.',
-    parse: parse.integer(10, 10_000),
+    doc: 'rest topology only: how often subscribed channels are polled (REST has no push connection), so the longest extra delay of a bus message or an invalidation. At most 250, so an invalidation probe (given 500 ms) always comes back.',
+    parse: parse.integer(10, 250),
   }),
   username: option({
     env: 'REDIS_USERNAME',
