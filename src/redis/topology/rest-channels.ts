@@ -2,7 +2,7 @@
  * Pub/sub for the rest topology, which has no push connection: each channel is a Redis stream
  * under the channel's own name (channels are `<prefix>:ch:…`, a namespace no key uses).
  *
- * - publish: `XADD <channel> MAXLEN ~ 1000 * m <message>` and `PEXPIRE <channel> 60000` in one
+ * - publish: `XADD <channel> MAXLEN ~ 10000 * m <message>` and `PEXPIRE <channel> 60000` in one
  *   /multi-exec, so a channel nobody publishes on disappears after a minute.
  * - subscribe: the stream's last id becomes the channel's cursor (only later messages are seen,
  *   as with SUBSCRIBE). One poller sends `XREAD COUNT 1000 STREAMS <every channel> <cursors>` every
@@ -12,7 +12,7 @@
  * Guarantees: a message reaches every subscribed instance within about one poll interval plus a
  * round trip. Unlike pub/sub, a poll that failed (an outage) is retried from the same cursor, so
  * messages sent meanwhile arrive late rather than never, unless the stream was trimmed (more than
- * 1000 newer messages) or expired (outage longer than a minute). Delivery therefore stays at most
+ * 10,000 newer messages) or expired (outage longer than a minute). Delivery therefore stays at most
  * once and the in-process copies keep their age limits. Pattern subscriptions cannot be emulated
  * this way and are refused with PLEXUS_UNSUPPORTED. `publish` resolves to 0: the number of
  * receivers is unknown, they read later.
@@ -26,7 +26,7 @@ import type { MessageListener } from '../store.js';
 import { errorMessage } from './client-options.js';
 import type { RestTransport } from './rest-transport.js';
 
-const MAX_LENGTH = '1000';
+const MAX_LENGTH = '10000';
 const RETENTION_MS = '60000';
 const READ_COUNT = '1000';
 
