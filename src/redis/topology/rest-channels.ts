@@ -10,10 +10,10 @@
  *   included, as Redis pub/sub does.
  *
  * Guarantees: a message reaches every subscribed instance within about one poll interval plus a
- * round trip. Unlike pub/sub, a poll that failed (an outage) is retried from the same cursor, so
- * messages sent meanwhile arrive late rather than never, unless the stream was trimmed (more than
- * 10,000 newer messages) or expired (outage longer than a minute). Delivery therefore stays at most
- * once and the in-process copies keep their age limits. Pattern subscriptions cannot be emulated
+ * round trip. As with pub/sub, delivery is at most once and a message published while an instance
+ * cannot poll is lost to it: after failed polls the cursors jump to the streams' ends rather than
+ * deliver a backlog late (the bus holds a late broadcast worse than none, and the in-process copies
+ * are dropped and confirmed again after an outage anyway). Pattern subscriptions cannot be emulated
  * this way and are refused with PLEXUS_UNSUPPORTED. `publish` resolves to 0: the number of
  * receivers is unknown, they read later.
  *
@@ -70,14 +70,11 @@ export class RestChannels {
       existing.listeners.add(listener);
       return;
     }
-    const last = (await this.transport.send(['XREVRANGE', channel, '+', '-', 'COUNT', '1'], false)) as [
-      string,
-      unknown,
-    ][];
+    const cursor = await this.#end(channel);
     // Another subscribe for the same channel may have finished while this one waited.
     const raced = this.#channels.get(channel);
     if (raced !== undefined) raced.listeners.add(listener);
-    else this.#channels.set(channel, { cursor: last[0]?.[0] ?? '0-0', listeners: new Set([listener]) });
+    else this.#channels.set(channel, { cursor, listeners: new Set([listener]) });
     this.#start();
   }
 
@@ -105,18 +102,36 @@ export class RestChannels {
     this.#timer = undefined;
   }
 
+  /** The id of the stream's last message ('0-0' when it has none): where a reader starts. */
+  async #end(channel: string): Promise<string> {
+    const last = (await this.transport.send(['XREVRANGE', channel, '+', '-', 'COUNT', '1'], false)) as [
+      string,
+      unknown,
+    ][];
+    return last[0]?.[0] ?? '0-0';
+  }
+
   /** One XREAD over every channel; skipped while the previous one is still out. */
   async #poll(): Promise<void> {
     if (this.#polling || this.#channels.size === 0) return;
     this.#polling = true;
     const names = [...this.#channels.keys()];
-    const cursors = names.map((name) => this.#channels.get(name)!.cursor);
     try {
+      if (this.#failing) {
+        // Back after failed polls: skip what was published meanwhile, as pub/sub would have.
+        const ends = await Promise.all(names.map((name) => this.#end(name)));
+        for (const [i, name] of names.entries()) {
+          const channel = this.#channels.get(name);
+          if (channel !== undefined) channel.cursor = ends[i]!;
+        }
+        this.#failing = false;
+        return;
+      }
+      const cursors = names.map((name) => this.#channels.get(name)!.cursor);
       const reply = (await this.transport.send(
         ['XREAD', 'COUNT', READ_COUNT, 'STREAMS', ...names, ...cursors],
         false,
       )) as StreamReply;
-      this.#failing = false;
       for (const [name, entries] of reply ?? []) this.#deliver(name, entries);
     } catch (error) {
       if (!this.#failing && !this.#closed) this.lost(`channel polling: ${errorMessage(error)}`);
