@@ -81,9 +81,9 @@ export async function serveUpstashRest(
     if (path === '/pipeline' || path === '/multi-exec') {
       if (!Array.isArray(parsed)) return send(res, 400, { error: 'ERR expected an array of commands' });
       if (path === '/pipeline') {
-        const results: Outcome[] = [];
-        for (const command of parsed) results.push(await outcome(command, base64));
-        return send(res, 200, results);
+        // Written to Redis in order in one go (node-redis pipelines them), as Upstash runs a
+        // pipeline: in order, each with its own result, not atomically.
+        return send(res, 200, await Promise.all(parsed.map((command) => outcome(command, base64))));
       }
       return send(res, 200, await multiExec(redis, parsed, base64));
     }
