@@ -106,7 +106,11 @@ async function main(): Promise<void> {
     );
     console.log(
       `in flight ${String(inFlight).padStart(2)}: rest/baseline ${ratio('wall').toFixed(2)} by wall time, ` +
-        `${ratio('cpu').toFixed(2)} by CPU`,
+        `${ratio('cpu').toFixed(2)} by CPU; per round (wall): ` +
+        rounds
+          .get('rest')!
+          .map((r, i) => (r.wall / rounds.get('baseline')![i]!.wall).toFixed(2))
+          .join(' '),
     );
   }
   console.log(

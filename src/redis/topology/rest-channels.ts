@@ -104,7 +104,7 @@ export class RestChannels {
 
   /** The id of the stream's last message ('0-0' when it has none): where a reader starts. */
   async #end(channel: string): Promise<string> {
-    const last = (await this.transport.send(['XREVRANGE', channel, '+', '-', 'COUNT', '1'], false)) as [
+    const last = (await this.transport.send(['XREVRANGE', channel, '+', '-', 'COUNT', '1'], false, true)) as [
       string,
       unknown,
     ][];
@@ -131,6 +131,7 @@ export class RestChannels {
       const reply = (await this.transport.send(
         ['XREAD', 'COUNT', READ_COUNT, 'STREAMS', ...names, ...cursors],
         false,
+        true,
       )) as StreamReply;
       for (const [name, entries] of reply ?? []) this.#deliver(name, entries);
     } catch (error) {

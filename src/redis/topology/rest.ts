@@ -46,7 +46,7 @@ export class RestTopology implements Topology {
   }
 
   send(args: RedisArg[], options: SendOptions): Promise<unknown> {
-    return this.#transport.send(args, options.buffers, options.key);
+    return this.#transport.send(args, options.buffers, options.readonly, options.key);
   }
 
   nodeFor(): string {
@@ -54,7 +54,7 @@ export class RestTopology implements Topology {
   }
 
   masters(): NodeTarget[] {
-    return [{ address: this.#address, send: (args) => this.#transport.send(args, false) }];
+    return [{ address: this.#address, send: (args) => this.#transport.send(args, false, true) }];
   }
 
   publish(channel: string, message: string): Promise<number> {
@@ -70,10 +70,12 @@ export class RestTopology implements Topology {
   }
 
   async probe(): Promise<void> {
-    await this.#transport.send(['PING'], false);
+    await this.#transport.send(['PING'], false, true);
   }
 
   async nodes(timeoutMs: number): Promise<NodeStatus[]> {
-    return [await pingNode(this.#address, 'master', () => this.#transport.send(['PING'], false), timeoutMs)];
+    return [
+      await pingNode(this.#address, 'master', () => this.#transport.send(['PING'], false, true), timeoutMs),
+    ];
   }
 }
