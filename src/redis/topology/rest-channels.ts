@@ -29,6 +29,8 @@ import type { RestTransport } from './rest-transport.js';
 const MAX_LENGTH = '10000';
 const RETENTION_MS = '60000';
 const READ_COUNT = '1000';
+/** While polls fail, try once a second rather than every interval (a 429 must not be fed). */
+const FAILING_POLL_MS = 1000;
 
 interface Channel {
   cursor: string;
@@ -42,6 +44,7 @@ export class RestChannels {
   #timer: NodeJS.Timeout | undefined;
   #polling = false;
   #failing = false;
+  #lastFailure = 0;
   #closed = false;
 
   constructor(
@@ -114,6 +117,7 @@ export class RestChannels {
   /** One XREAD over every channel; skipped while the previous one is still out. */
   async #poll(): Promise<void> {
     if (this.#polling || this.#channels.size === 0) return;
+    if (this.#failing && performance.now() - this.#lastFailure < FAILING_POLL_MS) return;
     this.#polling = true;
     const names = [...this.#channels.keys()];
     try {
@@ -137,6 +141,7 @@ export class RestChannels {
     } catch (error) {
       if (!this.#failing && !this.#closed) this.lost(`channel polling: ${errorMessage(error)}`);
       this.#failing = true;
+      this.#lastFailure = performance.now();
     } finally {
       this.#polling = false;
     }
