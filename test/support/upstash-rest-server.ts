@@ -85,7 +85,8 @@ export async function serveUpstashRest(
         // pipeline: in order, each with its own result, not atomically.
         return send(res, 200, await Promise.all(parsed.map((command) => outcome(command, base64))));
       }
-      return send(res, 200, await multiExec(redis, parsed, base64));
+      const replies = await multiExec(redis, parsed, base64);
+      return send(res, Array.isArray(replies) ? 200 : 400, replies);
     }
     const single = await outcome(parsed, base64);
     return send(res, 'error' in single ? 400 : 200, single);

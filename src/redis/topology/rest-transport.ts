@@ -30,7 +30,7 @@ import { errorMessage } from './client-options.js';
 import type { RedisArg } from './topology.js';
 
 const BINARY_CALL = readLuaSource('rest_binary_call');
-/** Upstash limits a request's size; a batch of this many small commands stays far below it. */
+/** Bounds one request's size (Upstash limits it); a fuller batch is sent at once. */
 const MAX_BATCH = 500;
 
 type Outcome = { result?: unknown; error?: string };
