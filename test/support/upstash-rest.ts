@@ -74,7 +74,6 @@ export class UpstashRestHandle {
 
   async kill(): Promise<void> {
     const exited = this.#exited;
-    this.#signal('SIGCONT'); // a stopped process only dies once continued on some kernels
     this.#signal('SIGKILL');
     await exited;
   }
