@@ -40,11 +40,17 @@ export class UpstashRestHandle {
   private constructor(
     readonly port: number,
     readonly redis: RedisProcess,
+    /** False when the server fronts another handle's redis-server, which `stop()` then leaves. */
+    private readonly ownsRedis: boolean,
   ) {}
 
-  static async start(): Promise<UpstashRestHandle> {
-    const redis = await RedisProcess.start();
-    const handle = new UpstashRestHandle(await allocatePort(), redis);
+  /** A REST server in front of a new redis-server, or of `redis` (two endpoints, one data set). */
+  static async start(redis?: RedisProcess): Promise<UpstashRestHandle> {
+    const handle = new UpstashRestHandle(
+      await allocatePort(),
+      redis ?? (await RedisProcess.start()),
+      redis === undefined,
+    );
     await handle.#spawn();
     return handle;
   }
@@ -95,7 +101,7 @@ export class UpstashRestHandle {
   async stop(): Promise<void> {
     if (this.#child !== undefined) await this.kill();
     releasePort(this.port);
-    await this.redis.destroy();
+    if (this.ownsRedis) await this.redis.destroy();
   }
 
   async #control(chaos: Misbehaviour): Promise<void> {
@@ -138,6 +144,6 @@ export class UpstashRestHandle {
   }
 }
 
-export function startUpstashRest(): Promise<UpstashRestHandle> {
-  return UpstashRestHandle.start();
+export function startUpstashRest(redis?: RedisProcess): Promise<UpstashRestHandle> {
+  return UpstashRestHandle.start(redis);
 }

@@ -2,12 +2,15 @@
  * What the rest topology's transport adds over a TCP connection, through a real layer on the
  * local Upstash REST server: bytes that are not UTF-8 round-trip (hex-encoded through
  * lua/rest_binary_call.lua, base64 replies), calls batched into one /pipeline keep their own
- * results and errors, and publish goes through /multi-exec.
+ * results and errors, publish goes through /multi-exec, and what was published while an instance
+ * could not poll is skipped rather than delivered late (pub/sub's guarantee).
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RedisLayer } from '../../../src/redis/layer.js';
 import { connectReadyLayer } from '../../support/layers.js';
+import { waitFor } from '../../support/topology.js';
+import { publishUntilReceived } from '../../support/traffic.js';
 import { startUpstashRest, type UpstashRestHandle } from '../../support/upstash-rest.js';
 
 let rest: UpstashRestHandle;
@@ -73,4 +76,29 @@ it('publishes into a capped, expiring stream under the channel name', async () =
   const ttl = Number(await rest.redis.command(['PTTL', channel]));
   expect(ttl).toBeGreaterThan(50_000);
   expect(ttl).toBeLessThanOrEqual(60_000);
+});
+
+it('skips what was published while this instance could not poll, then delivers again', async () => {
+  // A second endpoint on the same data: pausing it cuts only the subscriber's instance off.
+  const second = await startUpstashRest(rest.redis);
+  const config = rest.config({ REDIS_COMMAND_TIMEOUT_MS: '250', REDIS_BREAKER_RESET_MS: '200' });
+  const subscriber = await connectReadyLayer({ ...config, restUrl: second.url });
+  try {
+    const channel = layer.keys.channel('transport', 'backlog');
+    const publisher = layer.store;
+    const received: string[] = [];
+    await subscriber.store.subscribe(channel, (message) => received.push(message));
+    await publishUntilReceived('a first message', publisher, channel, 'before', received);
+
+    second.pause();
+    await waitFor('the subscriber degraded', () => subscriber.state === 'degraded');
+    await publisher.publish(channel, 'while cut off');
+    second.resume();
+    await waitFor('the subscriber ready', () => subscriber.state === 'ready');
+    await publishUntilReceived('a message after recovery', publisher, channel, 'after', received);
+    expect(received).not.toContain('while cut off');
+  } finally {
+    await subscriber.close();
+    await second.stop();
+  }
 });
