@@ -29,11 +29,8 @@ interface Chaos {
   delayMs?: number;
 }
 
-export async function serveUpstashRest(
-  port: number,
-  redisUrl: string,
-  token: string,
-): Promise<() => Promise<void>> {
+/** Serves until the process is killed (the tests' only way to stop it: SIGKILL by pid). */
+export async function serveUpstashRest(port: number, redisUrl: string, token: string): Promise<void> {
   // RESP2, as Upstash answers (HGETALL a flat array, no doubles); bulk strings as Buffers and
   // status replies as strings, the distinction base64 encoding needs.
   const redis = createClient({
@@ -97,11 +94,6 @@ export async function serveUpstashRest(
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await redis.close();
-  };
 }
 
 /**
