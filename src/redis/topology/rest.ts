@@ -9,6 +9,7 @@
  * rest-channels.ts (streams polled every REDIS_REST_POLL_MS; pattern subscriptions refused).
  */
 import type { RedisConfig } from '../../config/redis.js';
+import { ConfigError } from '../../errors.js';
 import type { MessageListener } from '../store.js';
 import { RestChannels } from './rest-channels.js';
 import { RestTransport } from './rest-transport.js';
@@ -25,9 +26,10 @@ export class RestTopology implements Topology {
   readonly #address: string;
 
   constructor(config: RedisConfig, events: TopologyEvents) {
-    if (config.restUrl === undefined || config.restToken === undefined) {
-      throw new Error('rest topology without UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN');
-    }
+    // loadRedisConfig refuses rest mode without them; a hand-built config may still lack them.
+    if (config.restUrl === undefined) throw new ConfigError('UPSTASH_REDIS_REST_URL', 'rest mode needs it');
+    if (config.restToken === undefined)
+      throw new ConfigError('UPSTASH_REDIS_REST_TOKEN', 'rest mode needs it');
     this.#transport = new RestTransport(
       config.restUrl,
       config.restToken,
