@@ -21,6 +21,8 @@ function redisTarget(config: PlexusConfig): string {
       return `${redis.sentinelMaster} via ${redis.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`;
     case 'cluster':
       return redis.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',');
+    case 'rest':
+      return `Upstash REST ${new URL(redis.restUrl ?? '').host}`;
     case 'memory':
       return '';
   }

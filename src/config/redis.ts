@@ -1,8 +1,8 @@
 /**
  * Settings of the Redis connection layer (src/redis/). `mode` selects the topology; when it is
  * `auto` (the default) it is inferred: REDIS_CLUSTER_NODES → cluster, REDIS_SENTINELS → sentinel,
- * REDIS_URL (or REDIS_HOST / REDIS_PORT) → single, nothing → memory (no Redis at all, nothing
- * connects).
+ * UPSTASH_REDIS_REST_URL + UPSTASH_REDIS_REST_TOKEN → rest, REDIS_URL (or REDIS_HOST / REDIS_PORT)
+ * → single, nothing → memory (no Redis at all, nothing connects).
  *
  * The seeds' names are read as aliases (seed 001, 002 and 004 use REDIS_HOST / REDIS_PORT; seed
  * 003 names its Cluster and failover settings differently); the three of seed 003 that Plexus has
@@ -21,7 +21,7 @@ import {
   sameAs,
 } from './option.js';
 
-export const REDIS_MODES = ['auto', 'memory', 'single', 'sentinel', 'cluster'] as const;
+export const REDIS_MODES = ['auto', 'memory', 'single', 'sentinel', 'cluster', 'rest'] as const;
 export type RedisMode = Exclude<(typeof REDIS_MODES)[number], 'auto'>;
 
 const CLUSTER_ENABLED = 'REDIS_CLUSTER_ENABLED';
@@ -41,7 +41,7 @@ export const redisOptions = {
   mode: option({
     env: 'REDIS_MODE',
     default: 'auto' as (typeof REDIS_MODES)[number],
-    doc: 'Topology: memory, single, sentinel, cluster, or auto (inferred from the other settings). When NODE_ENV=production, memory mode must be asked for by name: inferring it (no Redis setting at all) refuses to start.',
+    doc: 'Topology: memory, single, sentinel, cluster, rest (Upstash over HTTP), or auto (inferred from the other settings). When NODE_ENV=production, memory mode must be asked for by name: inferring it (no Redis setting at all) refuses to start.',
     parse: parse.oneOf(REDIS_MODES),
     aliases: [
       {
@@ -122,6 +122,33 @@ export const redisOptions = {
     max: 600_000,
     doc: 'With REDIS_FALLBACK_TO_SINGLE: how long the Cluster may take to answer at startup before the single node is used.',
     aliases: [sameAs('REDIS_FAILOVER_TIMEOUT', 'seed 003')],
+  }),
+  restUrl: option({
+    env: 'UPSTASH_REDIS_REST_URL',
+    default: undefined as string | undefined,
+    doc: 'Base URL of an Upstash REST endpoint (`https://…`); with the token it selects the rest topology.',
+    parse: (raw, setting) => {
+      const url = parse.optionalString()(raw, setting);
+      if (url === undefined) return undefined;
+      if (!/^https?:\/\/[^\s/?#]+/.test(url)) {
+        throw new ConfigError(setting, `expected an http:// or https:// URL, got ${JSON.stringify(url)}`);
+      }
+      return url.replace(/\/+$/, '');
+    },
+  }),
+  restToken: option({
+    env: 'UPSTASH_REDIS_REST_TOKEN',
+    default: undefined as string | undefined,
+    doc: 'Bearer token of the Upstash REST endpoint.',
+    parse: parse.optionalString(),
+  }),
+  restPollMs: duration({
+    env: 'REDIS_REST_POLL_MS',
+    default: 100,
+    unit: 'ms',
+    min: 10,
+    max: 250,
+    doc: 'rest topology only: how often subscribed channels are polled (REST has no push connection), so the longest extra delay of a bus message or an invalidation. At most 250, so an invalidation probe (given 500 ms) always comes back.',
   }),
   username: option({
     env: 'REDIS_USERNAME',
@@ -296,14 +323,22 @@ function resolveMode(s: RedisSettings): RedisMode {
         ? 'cluster'
         : s.sentinels.length > 0
           ? 'sentinel'
-          : s.url !== undefined
-            ? 'single'
-            : 'memory';
+          : s.restUrl !== undefined && s.restToken !== undefined
+            ? 'rest'
+            : s.url !== undefined
+              ? 'single'
+              : 'memory';
   if (mode === 'cluster' && s.clusterNodes.length === 0) {
     throw new ConfigError('REDIS_CLUSTER_NODES', 'cluster mode needs at least one seed node');
   }
   if (mode === 'sentinel' && s.sentinels.length === 0) {
     throw new ConfigError('REDIS_SENTINELS', 'sentinel mode needs at least one sentinel address');
+  }
+  if (mode === 'rest' && s.restUrl === undefined) {
+    throw new ConfigError('UPSTASH_REDIS_REST_URL', 'rest mode needs the REST endpoint URL');
+  }
+  if (mode === 'rest' && s.restToken === undefined) {
+    throw new ConfigError('UPSTASH_REDIS_REST_TOKEN', 'rest mode needs the REST token');
   }
   // With REDIS_FALLBACK_TO_SINGLE the database is the single node's.
   if (mode === 'cluster' && s.db !== 0 && !s.fallbackToSingle) {

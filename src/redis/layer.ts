@@ -26,6 +26,7 @@ import { Subscriptions } from './subscriptions.js';
 import { errorMessage, withTimeout } from './topology/client-options.js';
 import { ClusterTopology } from './topology/cluster.js';
 import { FallbackTopology } from './topology/fallback.js';
+import { RestTopology } from './topology/rest.js';
 import { SentinelTopology } from './topology/sentinel.js';
 import { SingleTopology } from './topology/single.js';
 import type { NodeStatus, Topology, TopologyEvents } from './topology/topology.js';
@@ -328,6 +329,8 @@ function createTopology(config: RedisConfig, events: TopologyEvents, logger: Log
         events,
         { timeoutMs: config.failoverTimeoutMs, single: singleAddress(config), logger },
       );
+    case 'rest':
+      return new RestTopology(config, events);
     case 'memory':
       throw new Error('memory mode has no topology');
   }

@@ -36,8 +36,13 @@ const LUA_DIR = ['../../lua/', '../../../lua/']
  * fails fast instead of reading the wrong key on Cluster.
  */
 export function defineScript(name: string, numberOfKeys: number, local: LocalScript): Script {
-  if (LUA_DIR === undefined) throw new Error('The lua/ folder of the plexus package is missing');
-  const source = readFileSync(`${LUA_DIR}${name}.lua`, 'utf8');
+  const source = readLuaSource(name);
   const sha1 = createHash('sha1').update(source).digest('hex');
   return Object.freeze({ name, source, sha1, numberOfKeys, local });
+}
+
+/** The text of `lua/<name>.lua`. */
+export function readLuaSource(name: string): string {
+  if (LUA_DIR === undefined) throw new Error('The lua/ folder of the plexus package is missing');
+  return readFileSync(`${LUA_DIR}${name}.lua`, 'utf8');
 }

@@ -8,7 +8,7 @@ import type { RedisLayer } from '../../src/redis/layer.js';
 import { compareAndDelete, compareAndPExpire, releaseIfHeld, renewIfHeld } from '../../src/redis/scripts.js';
 import { layerTargets } from '../support/layers.js';
 
-const targets = layerTargets(['memory', 'single', 'cluster']);
+const targets = layerTargets(['memory', 'single', 'cluster', 'rest']);
 const transcripts = new Map<string, unknown[]>();
 
 async function outcome(promise: Promise<unknown>): Promise<unknown> {

@@ -12,6 +12,7 @@ import { RENEWAL_GRANULARITY_MS, SessionStore } from '../../src/sessions/session
 import { indexInterval } from '../../src/sessions/user-index.js';
 import { singleConfig, uniquePrefix } from '../support/redis.js';
 import { type RedisClusterHandle, sleep, startCluster } from '../support/topology.js';
+import { startUpstashRest, type UpstashRestHandle } from '../support/upstash-rest.js';
 
 interface Backend {
   name: string;
@@ -54,6 +55,7 @@ function layerBackend(
 }
 
 let cluster: RedisClusterHandle | undefined;
+let rest: UpstashRestHandle | undefined;
 const BACKENDS: Backend[] = [
   memoryBackend(),
   layerBackend('redis', async () => singleConfig()),
@@ -64,6 +66,14 @@ const BACKENDS: Backend[] = [
       return cluster.config();
     },
     async () => cluster?.stop(),
+  ),
+  layerBackend(
+    'rest',
+    async () => {
+      rest = await startUpstashRest();
+      return rest.config();
+    },
+    async () => rest?.stop(),
   ),
 ];
 

@@ -2,7 +2,8 @@
  * Several "instances" for the coordination conformance suites (bus, jobs, instances, metrics): each
  * gets a LayerView, all sharing one backend. `memory` shares one MemoryData and one MemoryPubSub
  * between MemoryStores (several instances in one process, as the memory implementation sees them);
- * `redis` and `cluster` give each instance its own RedisLayer (own connections) on one key prefix.
+ * `redis`, `cluster` and `rest` (the local Upstash REST server) give each instance its own RedisLayer
+ * on one key prefix.
  */
 import type { RedisConfig } from '../../src/config/redis.js';
 import { Keys } from '../../src/redis/keys.js';
@@ -11,7 +12,7 @@ import { MemoryData } from '../../src/redis/memory/data.js';
 import { MemoryStore } from '../../src/redis/memory/memory-store.js';
 import { MemoryPubSub } from '../../src/redis/memory/pubsub.js';
 import type { LayerView } from '../../src/redis/view.js';
-import { connectReadyLayer, ManualLayer, sharedCluster } from './layers.js';
+import { connectReadyLayer, ManualLayer, sharedCluster, sharedRest } from './layers.js';
 import { singleConfig, uniquePrefix } from './redis.js';
 
 export { eventually, ManualLayer } from './layers.js';
@@ -85,4 +86,14 @@ export function clusterBackend(): Backend {
   };
 }
 
-export const BACKENDS = [memoryBackend(), redisBackend(), clusterBackend()];
+export function restBackend(): Backend {
+  const rest = sharedRest();
+  return {
+    name: 'rest',
+    setup: rest.setup,
+    teardown: rest.teardown,
+    instances: redisInstances(rest.config),
+  };
+}
+
+export const BACKENDS = [memoryBackend(), redisBackend(), clusterBackend(), restBackend()];

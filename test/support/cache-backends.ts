@@ -6,6 +6,7 @@
  *   a layer view whose state a test can set by hand to simulate an outage.
  * - `redis`: each cache on its own RedisLayer (own connections) to the machine's Redis, one prefix.
  * - `cluster`: the same on a 3-master Redis Cluster started for the file.
+ * - `rest`: the same through the local Upstash REST server (invalidations travel by polling).
  */
 import { type Cache, type CacheOptions, createCache } from '../../src/cache/index.js';
 import type { CacheConfig } from '../../src/config/cache.js';
@@ -17,7 +18,7 @@ import { MemoryData } from '../../src/redis/memory/data.js';
 import { MemoryStore } from '../../src/redis/memory/memory-store.js';
 import { MemoryPubSub } from '../../src/redis/memory/pubsub.js';
 import type { Store } from '../../src/redis/store.js';
-import { connectReadyLayer, ManualLayer, eventually as poll, sharedCluster } from './layers.js';
+import { connectReadyLayer, ManualLayer, eventually as poll, sharedCluster, sharedRest } from './layers.js';
 import { singleConfig, uniquePrefix } from './redis.js';
 
 export interface CacheGroup {
@@ -29,7 +30,7 @@ export interface CacheGroup {
 }
 
 export interface CacheBackend {
-  name: 'memory' | 'memory-l2' | 'redis' | 'cluster';
+  name: 'memory' | 'memory-l2' | 'redis' | 'cluster' | 'rest';
   /** True when several caches share L2 and the invalidation channel. */
   shared: boolean;
   setup(): Promise<void>;
@@ -136,8 +137,19 @@ function clusterBackend(): CacheBackend {
   };
 }
 
+function restBackend(): CacheBackend {
+  const rest = sharedRest();
+  return {
+    name: 'rest',
+    shared: true,
+    setup: rest.setup,
+    teardown: rest.teardown,
+    group: redisGroup(rest.config),
+  };
+}
+
 export function cacheBackends(): CacheBackend[] {
-  return [memoryBackend(), memoryL2Backend(), redisBackend(), clusterBackend()];
+  return [memoryBackend(), memoryL2Backend(), redisBackend(), clusterBackend(), restBackend()];
 }
 
 /** Resolves when `predicate` holds, polling every 5 ms; rejects after `timeoutMs`. */

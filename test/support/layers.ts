@@ -11,8 +11,8 @@
  *     it('...', async () => { const layer = await target.layer(); ... });
  *   });
  *
- * `memory` needs no server; `single`, `sentinel` and `cluster` start their own deployment from
- * the harness in setup() (so chaos such as SCRIPT FLUSH never touches a server other tests share)
+ * `memory` needs no server; `single`, `sentinel`, `cluster` and `rest` (the local Upstash REST
+ * server in front of its own redis-server, upstash-rest.ts) start their own deployment in setup() (so chaos such as SCRIPT FLUSH never touches a server other tests share)
  * and stop it in teardown(). Every layer gets a unique key prefix and is closed at teardown.
  */
 import { EventEmitter } from 'node:events';
@@ -31,6 +31,7 @@ import {
   startSentinel,
   startSingle,
 } from './topology.js';
+import { UpstashRestHandle } from './upstash-rest.js';
 
 /** A LayerView over any Store whose state a test sets by hand (to simulate an outage). */
 export class ManualLayer extends EventEmitter<RedisLayerEvents> implements LayerView {
@@ -63,6 +64,33 @@ export async function connectReadyLayer(config: RedisConfig): Promise<RedisLayer
   await layer.connect();
   if (layer.state !== 'ready') throw new Error(`Redis layer is ${layer.state}: ${layer.reason}`);
   return layer;
+}
+
+/**
+ * The local Upstash REST server, started by setup() and stopped by teardown(). Its layers get a
+ * 2 s command timeout, as the Store suite gives every topology: every call crosses one more
+ * process (the REST server, Node) than on TCP, and on the shared 2-core machine running suites in
+ * parallel 250 ms, and once 1 s, was not enough, which turns a conformance case into a
+ * degraded-mode one. The outage tests use 250 ms.
+ */
+export function sharedRest(): {
+  setup(): Promise<void>;
+  teardown(): Promise<void>;
+  config(): RedisConfig;
+} {
+  let rest: UpstashRestHandle | undefined;
+  return {
+    async setup() {
+      rest = await UpstashRestHandle.start();
+    },
+    async teardown() {
+      await rest?.stop();
+    },
+    config() {
+      if (rest === undefined) throw new Error('rest backend not set up');
+      return rest.config({ REDIS_COMMAND_TIMEOUT_MS: '2000' });
+    },
+  };
 }
 
 /** A Redis Cluster started by setup() and stopped by teardown(), shared by a file's tests. */
@@ -99,7 +127,7 @@ export async function eventually(
   }
 }
 
-export type TargetName = 'memory' | 'single' | 'sentinel' | 'cluster';
+export type TargetName = 'memory' | 'single' | 'sentinel' | 'cluster' | 'rest';
 
 export interface LayerTarget {
   readonly name: TargetName;
@@ -112,7 +140,7 @@ export interface LayerTarget {
   readonly cluster?: RedisClusterHandle;
 }
 
-type Deployment = RedisSingleHandle | RedisSentinelHandle | RedisClusterHandle;
+type Deployment = RedisSingleHandle | RedisSentinelHandle | RedisClusterHandle | UpstashRestHandle;
 
 class Target implements LayerTarget {
   #deployment: Deployment | undefined;
@@ -128,6 +156,7 @@ class Target implements LayerTarget {
     if (this.name === 'single') this.#deployment = await startSingle();
     if (this.name === 'sentinel') this.#deployment = await startSentinel();
     if (this.name === 'cluster') this.#deployment = await startCluster();
+    if (this.name === 'rest') this.#deployment = await UpstashRestHandle.start();
   }
 
   async teardown(): Promise<void> {
@@ -153,13 +182,14 @@ class Target implements LayerTarget {
   async masters(): Promise<RedisProcess[]> {
     const deployment = this.#deployment;
     if (deployment === undefined) return [];
+    if (deployment instanceof UpstashRestHandle) return [deployment.redis];
     if ('node' in deployment) return [deployment.node];
     if ('sentinels' in deployment) return [await deployment.master()];
     return deployment.masters();
   }
 }
 
-/** Fresh targets for the given topologies (default: all four). */
+/** Fresh targets for the given topologies (default: memory and the three TCP topologies). */
 export function layerTargets(
   names: TargetName[] = ['memory', 'single', 'sentinel', 'cluster'],
 ): LayerTarget[] {

@@ -1,6 +1,6 @@
 /**
- * A topology adapts one node-redis client kind (single node, Sentinel, Cluster) to the few
- * operations the connection layer needs. Everything above it (timeouts, breaker, stats, the
+ * A topology adapts one node-redis client kind (single node, Sentinel, Cluster), or Upstash's REST
+ * API (rest), to the few operations the connection layer needs. Everything above it (timeouts, breaker, stats, the
  * Store API) is written once, in executor.ts and redis-store.ts.
  */
 import type { MessageListener } from '../store.js';
@@ -47,7 +47,7 @@ export interface TopologyEvents {
 export type ProbeMode = 'any' | 'all';
 
 export interface Topology {
-  readonly name: 'single' | 'sentinel' | 'cluster';
+  readonly name: 'single' | 'sentinel' | 'cluster' | 'rest';
   connect(): Promise<void>;
   close(): Promise<void>;
   send(args: RedisArg[], options: SendOptions): Promise<unknown>;

@@ -141,7 +141,12 @@ export function cacheHealth(health: RedisHealth): CacheHealthBody {
   const healthy = nodes.filter((n) => n.healthy).length;
   const s = health.stats;
   return {
-    type: health.topology === 'memory' ? 'memory' : `redis-${health.topology}`,
+    type:
+      health.topology === 'memory'
+        ? 'memory'
+        : health.topology === 'rest'
+          ? 'upstash-rest'
+          : `redis-${health.topology}`,
     distributed: health.state === 'ready',
     status: STATUS_BY_STATE[health.state],
     totalNodes: nodes.length,
