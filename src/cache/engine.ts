@@ -66,6 +66,15 @@ export class CacheEngine {
     return this.#getBeyondL1(ns, key, id, policy, cached, c);
   }
 
+  /** The value when L1 may serve it right now (counted as an L1 hit), else undefined. No I/O. */
+  peek(ns: string, key: string): unknown {
+    const now = Date.now();
+    const cached = this.local.l1.get(l1Key(ns, key), now);
+    if (!this.local.servable(cached, now)) return undefined;
+    this.counters.of(ns).l1Hits++;
+    return cached.value;
+  }
+
   getOrSet(
     ns: string,
     key: string,

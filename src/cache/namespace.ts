@@ -54,6 +54,16 @@ export class CacheNamespace {
     return new CacheNamespace(this.core, `${this.name}/${name}`);
   }
 
+  /**
+   * The value when this instance can serve it without any I/O (its in-process copy is fresh and
+   * trusted), else undefined: then ask `get` or `getOrSet`. Hot routes answer synchronously with it.
+   */
+  peek<T = unknown>(key: string): T | undefined {
+    this.#open();
+    checkKey(key);
+    return this.core.engine.peek(this.name, key) as T | undefined;
+  }
+
   /** The fresh value, or undefined. Never calls a loader. */
   get<T = unknown>(key: string): Promise<T | undefined> {
     this.#open();

@@ -90,6 +90,17 @@ describe.each(cacheBackends())('cache on $name', (backend: CacheBackend) => {
     expect(cache.localStats().totals.coalesced).toBe(99);
   });
 
+  it('peek answers from the in-process copy only, without I/O, and counts the hit', async () => {
+    await start();
+    expect(cache.peek('p')).toBeUndefined();
+    expect(await cache.getOrSet('p', () => ({ n: 1 }))).toEqual({ n: 1 });
+    expect(cache.peek('p')).toEqual({ n: 1 });
+    expect(cache.localStats().namespaces['default']).toMatchObject({ l1Hits: 1 });
+    await cache.delete('p');
+    expect(cache.peek('p')).toBeUndefined();
+    expect(await codeOf(() => cache.peek(''))).toBe('PLEXUS_INVALID_ARGUMENT');
+  });
+
   it('a loader error reaches the caller and nothing is cached', async () => {
     await start();
     const failure = new Error('source down');
@@ -303,6 +314,16 @@ describe.each(cacheBackends())('cache on $name', (backend: CacheBackend) => {
         async () => (await a!.get('user')) === undefined && (await b!.get('user')) === undefined,
       );
       expect(b!.localStats().invalidation.received).toBeGreaterThan(0);
+    });
+
+    it('peek never serves a copy another instance changed', async () => {
+      const [a, b] = await start(2);
+      await a!.set('p', { v: 1 });
+      expect(await b!.get('p')).toEqual({ v: 1 });
+      expect(b!.peek('p')).toEqual({ v: 1 });
+      await a!.set('p', { v: 2 });
+      await eventually(() => b!.peek<{ v: number }>('p') === undefined);
+      expect(await b!.get('p')).toEqual({ v: 2 });
     });
 
     it('namespace clears and tag deletes reach every instance', async () => {

@@ -81,6 +81,16 @@ export class QRImages {
     return this.#namespaces[type];
   }
 
+  /**
+   * The image when this instance's in-process cache can answer without I/O, else undefined (then
+   * `get`). Options are the caller's to have checked (`checkImageOptions`).
+   */
+  atHand(type: SubjectType, id: string, options: ImageOptions): QRImage | undefined {
+    const entry = decodeEntry(this.#namespaces[type].peek(this.cacheKey(id, options)));
+    if (entry === undefined) return undefined;
+    return { token: entry.token, etag: entry.etag, body: entry.body, format: options.format, cached: true };
+  }
+
   /** The image of a student or stall; QR_NOT_FOUND when there is none with this id. */
   async get(type: SubjectType, id: string, options: ImageOptions = this.defaults()): Promise<QRImage> {
     checkImageOptions(options);

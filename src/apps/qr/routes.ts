@@ -15,7 +15,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiPaths, type ServerContext } from '../../server/context.js';
 import { errorResponses, noQuery, strictObject } from '../../server/routes/schemas.js';
-import { CONTENT_TYPES, IMAGE_MARGIN_LIMITS, IMAGE_SIZE_LIMITS, type ImageFormat } from './image/render.js';
+import {
+  CONTENT_TYPES,
+  IMAGE_MARGIN_LIMITS,
+  IMAGE_SIZE_LIMITS,
+  type ImageFormat,
+  type ImageOptions,
+} from './image/render.js';
 import type { QRImage } from './images.js';
 import type { WarmJob } from './jobs.js';
 import type { QRService } from './service.js';
@@ -110,20 +116,27 @@ function sendImage(
   image: QRImage,
   cacheControl: string,
 ): FastifyReply {
-  void reply.headers({
-    etag: image.etag,
-    'cache-control': cacheControl,
-    'x-cache': image.cached ? 'HIT' : 'MISS',
-  });
+  reply.header('etag', image.etag);
+  reply.header('cache-control', cacheControl);
+  reply.header('x-cache', image.cached ? 'HIT' : 'MISS');
   const match = request.headers['if-none-match'];
-  if (match?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === image.etag)) {
-    return reply.code(304).send();
-  }
+  if (match !== undefined && matchesEtag(match, image.etag)) return reply.code(304).send();
   return reply.type(CONTENT_TYPES[image.format]).send(image.body);
+}
+
+function matchesEtag(header: string, etag: string): boolean {
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+/** The query's options over the defaults; the same object for every request without a query. */
+function imageOptions(defaults: ImageOptions, query: ImageQuery): ImageOptions {
+  if (query.size === undefined && query.margin === undefined) return defaults;
+  return { ...defaults, ...query };
 }
 
 export function qrRoutes(app: FastifyInstance, { requireAdmin }: ServerContext, qr: QRService): void {
   const cacheControl = `private, max-age=${qr.config.httpMaxAgeSeconds}`;
+  const defaults = { png: qr.images.defaults('png'), svg: qr.images.defaults('svg') };
 
   for (const type of ['student', 'stall'] as const) {
     const base = `/qr/${PLURAL[type]}`;
@@ -148,9 +161,14 @@ export function qrRoutes(app: FastifyInstance, { requireAdmin }: ServerContext, 
         app.get<{ Params: { id: string }; Querystring: ImageQuery }>(
           url,
           { schema: { params: idParams, querystring: imageQuery, response: errorResponses } },
-          async (request, reply) => {
-            const image = await qr.getImage(type, request.params.id, { ...request.query, format });
-            return sendImage(request, reply, image, cacheControl);
+          // Not async: an image in this instance's cache is sent without a promise or a tick.
+          (request, reply) => {
+            const options = imageOptions(defaults[format], request.query);
+            const image = qr.imageAtHand(type, request.params.id, options);
+            if (image !== undefined) return sendImage(request, reply, image, cacheControl);
+            return qr
+              .getImage(type, request.params.id, options)
+              .then((loaded) => sendImage(request, reply, loaded, cacheControl));
           },
         );
       }

@@ -18,7 +18,7 @@ import type { RedisLayer } from '../../redis/layer.js';
 import type { QRConfig } from './config.js';
 import { QRRepository } from './db/repository.js';
 import { QRNotFoundError } from './errors.js';
-import type { ImageOptions } from './image/render.js';
+import { checkImageOptions, type ImageOptions } from './image/render.js';
 import { type QRImage, QRImages } from './images.js';
 import { type ImportOptions, importRoster, type RosterImportReport } from './import/importer.js';
 import { WarmJobs } from './jobs.js';
@@ -131,6 +131,15 @@ export class QRService {
   }
 
   /** The image itself (PNG by default); QR_NOT_FOUND when there is no such student or stall. */
+  /**
+   * The image when it is at hand (in this instance's cache, no I/O), else undefined: then
+   * `getImage`. Throws like `getImage` for options out of range.
+   */
+  imageAtHand(type: SubjectType, id: string, options: ImageOptions): QRImage | undefined {
+    checkImageOptions(options);
+    return this.images.atHand(type, id, options);
+  }
+
   getImage(type: SubjectType, id: string, options: Partial<ImageOptions> = {}): Promise<QRImage> {
     return this.images.get(type, id, { ...this.images.defaults(options.format), ...options });
   }
