@@ -12,7 +12,7 @@
  * never touched, and it is stopped with `pm2 kill` in that home (then by the pid it wrote).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,5 +144,12 @@ describe.skipIf(!enabled)('PM2 with ecosystem.config.cjs', () => {
 
     await pm2(['kill'], 60_000);
     await until('the instances to exit', async () => ([...pids].some(alive) ? undefined : true), 20_000);
+    // Each drained (PM2 stops with SIGINT): merge_logs gives one log for both instances.
+    const logs = readdirSync(join(home, 'pm2', 'logs'))
+      .filter((name) => name.startsWith('plexus-out'))
+      .map((name) => readFileSync(join(home, 'pm2', 'logs', name), 'utf8'))
+      .join('');
+    const drained = logs.split('\n').filter((line) => line.includes('"msg":"shutting down"'));
+    expect(drained).toHaveLength(2);
   }, 240_000);
 });
