@@ -18,7 +18,12 @@ declare module 'fastify' {
   }
 }
 
-export function httpMetrics(metrics: Metrics): FastifyPluginAsync {
+export interface HttpMetricsOptions {
+  /** Also send each request's id back in `X-Request-Id` (from the same hook: one hook less per request). */
+  requestIdHeader?: boolean;
+}
+
+export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}): FastifyPluginAsync {
   const plugin: FastifyPluginAsync = async (app: FastifyInstance) => {
     app.server.on('connection', (socket) => {
       metrics.connectionOpened();
@@ -30,10 +35,19 @@ export function httpMetrics(metrics: Metrics): FastifyPluginAsync {
     // (`reply.elapsedTime`) rather than a second clock reading of ours.
     app.decorateRequest('plexusFailure', undefined);
 
-    app.addHook('onRequest', (_request, _reply, done) => {
-      metrics.requestStarted();
-      done();
-    });
+    app.addHook(
+      'onRequest',
+      options.requestIdHeader === true
+        ? (request, reply, done) => {
+            metrics.requestStarted();
+            reply.header('x-request-id', request.id);
+            done();
+          }
+        : (_request, _reply, done) => {
+            metrics.requestStarted();
+            done();
+          },
+    );
 
     app.addHook('onError', (request, _reply, error, done) => {
       request.plexusFailure = error;

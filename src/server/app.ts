@@ -52,16 +52,13 @@ export function buildApp(
   }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
 
   const lifecycle: MutableLifecycle = { draining: false };
   void app.register(plexusFastify, {
     plexus,
     routes: options.routes ?? true,
     openapi: true,
+    requestIdHeader: true,
     // The reference server's shutdown closes Plexus itself, after draining (src/server/shutdown.ts).
     close: false,
     lifecycle,

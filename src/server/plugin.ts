@@ -48,6 +48,8 @@ export interface PlexusFastifyOptions {
    * (src/server/openapi.ts); it covers the routes registered after the plugin. Default false.
    */
   openapi?: boolean;
+  /** Send each request's id back in `X-Request-Id`. Default false (the reference server: true). */
+  requestIdHeader?: boolean;
   /** Close Plexus when Fastify closes. Default true. */
   close?: boolean;
   /** Draining state the health route reports (the reference server's shutdown sets it). */
@@ -72,7 +74,7 @@ async function plugin(app: FastifyInstance, options: PlexusFastifyOptions): Prom
   const apps = (options.appRoutes ?? true) ? plexus.installed.filter((a) => a.definition.routes) : [];
 
   if (options.openapi === true) await registerOpenApi(app, plexus.config.sessions.cookieName);
-  await app.register(httpMetrics(plexus.metrics));
+  await app.register(httpMetrics(plexus.metrics, { requestIdHeader: options.requestIdHeader === true }));
   await app.register(plexusSessions, { sessions: plexus.auth.sessions, cookie: plexus.auth.cookie });
   if (groups.length === 0 && apps.length === 0) return;
 
