@@ -12,6 +12,10 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { PlexusError } from '../errors.js';
+import { SESSION_ERROR_STATUS } from '../sessions/errors.js';
+
+// SESSION_ID_TAKEN is a server fault: it is answered as INTERNAL_ERROR, without details.
+const { SESSION_ID_TAKEN: _serverFault, ...clientSessionErrors } = SESSION_ERROR_STATUS;
 
 export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   // Request problems detected by the server itself.
@@ -33,13 +37,9 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   REDIS_TIMEOUT: 503,
   // Database (src/db/errors.ts).
   DB_UNAVAILABLE: 503,
-  // Sessions and accounts (src/sessions/errors.ts, src/accounts/errors.ts).
-  AUTH_REQUIRED: 401,
-  SESSION_INVALID: 401,
-  SESSION_EXPIRED: 401,
-  INVALID_CREDENTIALS: 401,
-  ACCOUNT_DISABLED: 403,
-  SESSION_NOT_FOUND: 404,
+  // Sessions and accounts (src/sessions/errors.ts, whose table SessionError's statusCode reads too;
+  // src/accounts/errors.ts).
+  ...clientSessionErrors,
   LOGIN_RATE_LIMITED: 429,
   ACCOUNT_EXISTS: 409,
   ACCOUNT_INVALID: 400,

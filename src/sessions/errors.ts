@@ -22,7 +22,8 @@ export type SessionErrorCode =
   | 'SESSION_NOT_FOUND'
   | 'SESSION_ID_TAKEN';
 
-const STATUS: Record<SessionErrorCode, number> = {
+/** Each code's HTTP status (src/server/http-errors.ts maps them with every other code). */
+export const SESSION_ERROR_STATUS: Readonly<Record<SessionErrorCode, number>> = {
   AUTH_REQUIRED: 401,
   SESSION_INVALID: 401,
   SESSION_EXPIRED: 401,
@@ -41,7 +42,7 @@ export class SessionError extends PlexusError {
   readonly statusCode: number;
   constructor(code: SessionErrorCode, message: string) {
     super(code, message);
-    this.statusCode = STATUS[code];
+    this.statusCode = SESSION_ERROR_STATUS[code];
   }
 }
 
