@@ -6,7 +6,7 @@
  * secret; in production it is never open (startup fails without a token).
  */
 import { ConfigError } from '../errors.js';
-import { loadSection, option, parse, type SectionOf } from './option.js';
+import { duration, loadSection, option, parse, type SectionOf } from './option.js';
 import { MIN_ADMIN_TOKEN_LENGTH } from './server.js';
 
 export const prometheusOptions = {
@@ -40,6 +40,14 @@ export const prometheusOptions = {
     doc: 'Serve the exposition on this port (from when the main server listens) instead of the main port, to keep it off the public listener; unset serves it on the main port.',
     parse: (raw, setting) =>
       raw === undefined || raw === '' ? undefined : parse.integer(0, 65535)(raw, setting),
+  }),
+  publishIntervalMs: duration({
+    env: 'METRICS_PUBLISH_INTERVAL_MS',
+    default: 15_000,
+    unit: 'ms',
+    min: 100,
+    max: 600_000,
+    doc: 'How often each instance writes its figures to Redis for `<path>/cluster` (about 50 KB each): the other instances’ figures there are at most this old. Match the Prometheus scrape interval.',
   }),
   host: option({
     env: 'METRICS_HOST',

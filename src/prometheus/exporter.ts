@@ -3,16 +3,18 @@
  * the modules' collectors, the route histograms) and the cluster-wide exposition.
  *
  * Cluster protocol. prom-client's AggregatorRegistry only reaches the workers of one `cluster`
- * primary; this works for PM2, many servers and pods. Every INSTANCES_REPORT_INTERVAL_MS each
- * instance writes its families as JSON to `<prefix>:{instances}:prometheus:<id>` with
- * INSTANCES_TTL_MS to live, so a dead instance's figures vanish with its report. The cluster read
- * lists the live instances from the registry, MGETs their figures (one slot: `{instances}`) and
- * labels each instance's samples `instance="<id>"`; this instance's own are read fresh. Without
+ * primary; this works for PM2, many servers and pods. Every METRICS_PUBLISH_INTERVAL_MS (and when
+ * Redis becomes ready) each instance writes its families as JSON to
+ * `<prefix>:{instances}:prometheus:<id>`, expiring after three intervals. The cluster read lists
+ * the live instances from the registry (so a dead instance leaves the exposition with its report,
+ * whatever its figures' expiry), MGETs their figures (one slot: `{instances}`) and labels each
+ * instance's samples `instance="<id>"`; this instance's own are read fresh. Without
  * Redis it answers with this instance's figures only, and says so in a comment and in
  * `plexus_cluster_exposition_degraded`.
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Plexus } from '../index.js';
+import type { StateChange } from '../redis/layer.js';
 import { clusterReachable } from '../redis/view.js';
 import { registerCollectors } from './collectors.js';
 import { type Family, fromPromClient, mergeLabelled, render } from './family.js';
@@ -32,6 +34,9 @@ export class PrometheusExporter {
   readonly #unobserve: () => void;
   #timer: NodeJS.Timeout | undefined;
   #publishing: Promise<void> | undefined;
+  readonly #onState = (change: StateChange) => {
+    if (change.state === 'ready') void this.publish();
+  };
 
   constructor(plexus: Plexus) {
     this.#plexus = plexus;
@@ -78,12 +83,13 @@ export class PrometheusExporter {
     return render([...scrape, ...mergeLabelled(sets)], comments);
   }
 
-  /** Publishes now and every report interval, until `stop()`. */
+  /** Publishes now, every METRICS_PUBLISH_INTERVAL_MS and when Redis becomes ready, until `stop()`. */
   start(): void {
     if (this.#timer !== undefined) return;
     void this.publish();
-    this.#timer = setInterval(() => void this.publish(), this.#plexus.config.instances.reportIntervalMs);
+    this.#timer = setInterval(() => void this.publish(), this.#plexus.config.prometheus.publishIntervalMs);
     this.#timer.unref();
+    this.#plexus.redis.on('state', this.#onState);
   }
 
   /** Writes this instance's figures for the cluster exposition (concurrent calls share one write). */
@@ -98,6 +104,7 @@ export class PrometheusExporter {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#plexus.redis.off('state', this.#onState);
     this.#unobserve();
     await this.#publishing;
     const { redis, instanceId } = this.#plexus;
@@ -111,7 +118,7 @@ export class PrometheusExporter {
     try {
       const stored: Stored = { v: 1, families: await this.families() };
       await redis.store.set(redis.keys.instances.exposition(instanceId), JSON.stringify(stored), {
-        px: config.instances.ttlMs,
+        px: 3 * config.prometheus.publishIntervalMs,
       });
     } catch (error) {
       logger.debug({ err: error }, 'Prometheus figures not published');

@@ -34,6 +34,7 @@ describe('cluster-wide exposition across three processes', () => {
       METRICS_TOKEN: TOKEN,
       INSTANCES_REPORT_INTERVAL_MS: '300',
       INSTANCES_TTL_MS: String(TTL_MS),
+      METRICS_PUBLISH_INTERVAL_MS: '300',
     });
   }, 60_000);
   afterAll(async () => {

@@ -28,6 +28,7 @@ const redisEnv = (prefix: string) => ({
   REDIS_KEY_PREFIX: prefix,
   INSTANCES_REPORT_INTERVAL_MS: '200',
   INSTANCES_TTL_MS: '2000',
+  METRICS_PUBLISH_INTERVAL_MS: '200',
 });
 
 const FAMILIES = [
