@@ -13,6 +13,7 @@ import { type DbConfig, type DbSettings, dbOptions, loadDbConfig } from './db.js
 import { type InstancesConfig, instancesOptions, loadInstancesConfig } from './instances.js';
 import { type JobsConfig, jobsOptions, loadJobsConfig } from './jobs.js';
 import type { RefusedSetting, SectionSpec } from './option.js';
+import { loadPrometheusConfig, type PrometheusConfig, prometheusOptions } from './prometheus.js';
 import {
   loadRedisConfig,
   type RedisConfig,
@@ -41,6 +42,7 @@ export const SECTIONS: Record<string, SectionSpec> = {
   instances: instancesOptions,
   sessions: sessionsOptions,
   accounts: accountsOptions,
+  prometheus: prometheusOptions,
 };
 
 /** Names from the seeds that Plexus refuses at startup, saying what to use instead. */
@@ -56,6 +58,7 @@ export interface PlexusConfig {
   instances: InstancesConfig;
   sessions: SessionsConfig;
   accounts: AccountsConfig;
+  prometheus: PrometheusConfig;
 }
 
 export interface ConfigOverrides {
@@ -68,6 +71,7 @@ export interface ConfigOverrides {
   instances?: Partial<InstancesConfig>;
   sessions?: Partial<SessionsConfig>;
   accounts?: Partial<AccountsConfig>;
+  prometheus?: Partial<PrometheusConfig>;
   /** An installed application's section, by its name (src/application/); checked when it is installed. */
   [app: string]: object | undefined;
 }
@@ -97,5 +101,6 @@ export function loadConfig(
     instances: loadInstancesConfig(env, overrides.instances),
     sessions: loadSessionsConfig(env, overrides.sessions),
     accounts: loadAccountsConfig(env, overrides.accounts),
+    prometheus: loadPrometheusConfig(env, overrides.prometheus),
   };
 }

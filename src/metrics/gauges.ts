@@ -4,7 +4,7 @@
  */
 import { RequestWindow, type WindowFigures } from './window.js';
 
-export interface HttpFigures extends WindowFigures {
+export interface HttpTotals {
   /** Open HTTP connections (sockets), including idle keep-alive ones. */
   connections: number;
   inFlight: number;
@@ -12,6 +12,8 @@ export interface HttpFigures extends WindowFigures {
   requests: number;
   errors: number;
 }
+
+export interface HttpFigures extends HttpTotals, WindowFigures {}
 
 export class HttpGauges {
   readonly #window = new RequestWindow();
@@ -34,6 +36,10 @@ export class HttpGauges {
     this.#counts.requests++;
     if (serverError) this.#counts.errors++;
     this.#window.record(durationMs, serverError);
+  }
+
+  totals(): HttpTotals {
+    return { ...this.#counts };
   }
 
   /** This interval's figures; starts the next interval. */

@@ -16,7 +16,7 @@ import type { Logger } from '../logger.js';
 import { clusterReachable, type LayerView } from '../redis/view.js';
 import { Batches } from './cluster.js';
 import { Counters, type CountersDocument } from './counters.js';
-import { type HttpFigures, HttpGauges } from './gauges.js';
+import { type HttpFigures, HttpGauges, type HttpTotals } from './gauges.js';
 import { type ErrorContext, type ErrorsDocument, RecentErrors } from './recent-errors.js';
 import { RequestCounts, type RequestRecord } from './requests.js';
 import type { RequestsDocument } from './requests-document.js';
@@ -37,6 +37,7 @@ export class Metrics {
   readonly #requests: RequestCounts;
   readonly #errors: RecentErrors;
   readonly #http = new HttpGauges();
+  #observer: ((record: RequestRecord) => void) | undefined;
   #flushing: Promise<void> | undefined;
 
   constructor(layer: LayerView, options: MetricsOptions) {
@@ -77,6 +78,24 @@ export class Metrics {
   requestFinished(record: RequestRecord): void {
     this.#http.requestFinished(record.durationMs, record.status >= 500);
     this.#requests.record(record);
+    this.#observer?.(record);
+  }
+
+  /**
+   * Also hands every finished request to `observer` (the Prometheus exposition's histograms), with
+   * the record the request hook made: no second hook, no allocation. One observer at a time;
+   * returns the function that removes it.
+   */
+  observeRequests(observer: (record: RequestRecord) => void): () => void {
+    this.#observer = observer;
+    return () => {
+      if (this.#observer === observer) this.#observer = undefined;
+    };
+  }
+
+  /** Open connections, requests in flight and totals since start, without starting a new interval. */
+  httpTotals(): HttpTotals {
+    return this.#http.totals();
   }
 
   /** Records a server error with its request context, for /api/1/metrics/errors/recent. */

@@ -72,6 +72,8 @@ export class Keys {
   readonly instances = {
     report: (id: string) => this.tagged('instances', 'report', id),
     index: () => this.tagged('instances', 'index'),
+    /** An instance's Prometheus figures (src/prometheus/), read with the reports' index by one MGET. */
+    exposition: (id: string) => this.tagged('instances', 'prometheus', id),
     /** Per-minute request counts, one hash per minute (epoch minute number). */
     requests: (minute: number) => this.key('metrics', 'requests', minute),
     errors: () => this.key('metrics', 'errors'),

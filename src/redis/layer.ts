@@ -142,6 +142,11 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
     return this.#reason;
   }
 
+  /** The circuit breaker's state, read without I/O (health() also asks the nodes). */
+  get breaker(): BreakerState | 'none' {
+    return this.#breaker?.state ?? 'none';
+  }
+
   /** True when calls go to Redis (state `ready`). */
   get usingRedis(): boolean {
     return this.#state === 'ready';
@@ -199,7 +204,7 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       connected: this.#state === 'ready',
       degraded: this.#state === 'degraded',
       reason: this.#reason === '' ? null : this.#reason,
-      breaker: this.#breaker?.state ?? 'none',
+      breaker: this.breaker,
       nodes,
       stats: this.stats(),
       subscriptions: this.#subscriptions?.size ?? 0,

@@ -12,6 +12,7 @@ import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Auth } from '../accounts/auth.js';
 import type { PlexusConfig } from '../config/index.js';
 import { ConfigError, PlexusError } from '../errors.js';
+import type { Logger } from '../logger.js';
 
 export type AdminVerdict = 'admin' | 'forbidden' | 'none';
 
@@ -38,11 +39,11 @@ export function adminSession(auth: Auth): AdminStrategy {
   };
 }
 
-/** `Authorization: Bearer <PLEXUS_ADMIN_TOKEN>`, compared in constant time. */
-export function bearerToken(token: string | undefined): AdminStrategy {
+/** `Authorization: Bearer <token>` (by default PLEXUS_ADMIN_TOKEN), compared in constant time. */
+export function bearerToken(token: string | undefined, name = 'PLEXUS_ADMIN_TOKEN'): AdminStrategy {
   const expected = token === undefined ? undefined : digest(token);
   return {
-    name: 'PLEXUS_ADMIN_TOKEN',
+    name,
     configured: expected !== undefined,
     check(request) {
       const header = request.headers.authorization;
@@ -74,6 +75,41 @@ export function createRequireAdmin(strategies: readonly AdminStrategy[]): preHan
     throw new PlexusError(
       'UNAUTHORIZED',
       'Admin credentials are missing or invalid: sign in as an admin, or send the PLEXUS_ADMIN_TOKEN bearer token',
+    );
+  };
+}
+
+/**
+ * Access to the Prometheus exposition: METRICS_TOKEN or PLEXUS_ADMIN_TOKEN as a bearer token (a
+ * scraper sends no cookie). With neither set it is open, logged once, except in production, where
+ * this throws: an open exposition names routes, servers and versions to anyone.
+ * Returns the preHandler, or undefined when the exposition is open.
+ */
+export function createRequireMetrics(
+  config: PlexusConfig,
+  logger: Logger,
+): preHandlerAsyncHookHandler | undefined {
+  const active = [bearerToken(config.prometheus.token, 'METRICS_TOKEN'), ...adminStrategies(config)].filter(
+    (s) => s.configured,
+  );
+  if (active.length === 0) {
+    if (config.server.environment === 'production') {
+      throw new ConfigError(
+        'METRICS_TOKEN',
+        'NODE_ENV is production and the Prometheus exposition would be open; set METRICS_TOKEN or PLEXUS_ADMIN_TOKEN',
+      );
+    }
+    logger.warn(
+      {},
+      'Prometheus exposition open to anyone: neither METRICS_TOKEN nor PLEXUS_ADMIN_TOKEN is set',
+    );
+    return undefined;
+  }
+  return async (request) => {
+    for (const strategy of active) if ((await strategy.check(request)) === 'admin') return;
+    throw new PlexusError(
+      'UNAUTHORIZED',
+      'Metrics credentials are missing or invalid: send METRICS_TOKEN or PLEXUS_ADMIN_TOKEN as a bearer token',
     );
   };
 }

@@ -39,7 +39,10 @@ declare module 'fastify' {
 export interface PlexusFastifyOptions {
   /** A Plexus instance (started by you), or the options to create one, which is then started here. */
   plexus: Plexus | PlexusOptions<readonly AnyAppDefinition[]>;
-  /** Core route groups to serve under /api/1: `true` for all, or their names. Default none. */
+  /**
+   * Core route groups to serve (src/server/routes/index.ts): `true` for all, or their names. Default
+   * none. They live under /api/1, except `prometheus` (/metrics and /metrics/cluster, METRICS_PATH).
+   */
   routes?: boolean | readonly CoreRouteGroup[];
   /** Serve the installed applications' routes. Default true. */
   appRoutes?: boolean;

@@ -10,6 +10,7 @@ import { cacheStatsRoutes } from './cache-stats.js';
 import { healthRoutes } from './health.js';
 import { jobsRoutes } from './jobs.js';
 import { metricsRoutes } from './metrics.js';
+import { prometheusRoutes } from './prometheus.js';
 import { statusRoutes } from './status.js';
 
 export const coreRoutes = {
@@ -20,6 +21,7 @@ export const coreRoutes = {
   auth: authRoutes,
   jobs: jobsRoutes,
   metrics: metricsRoutes,
+  prometheus: prometheusRoutes,
 } as const satisfies Record<string, RoutePlugin>;
 
 export type CoreRouteGroup = keyof typeof coreRoutes;
