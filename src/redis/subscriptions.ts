@@ -56,18 +56,20 @@ export class Subscriptions {
     };
   }
 
-  /** Re-applies every subscription; called when the layer becomes ready. */
+  /**
+   * Re-applies every subscription; part of the layer becoming ready. Tries them all, then throws
+   * the first failure (the layer stays degraded and tries again), so `ready` means subscribed.
+   */
   async restore(): Promise<void> {
+    let failure: unknown;
     await Promise.all(
       [...this.#entries].map((entry) =>
-        this.#apply(entry).catch((error: unknown) =>
-          this.logger.debug(
-            { channel: entry.channel, err: errorMessage(error) },
-            'subscription restore failed',
-          ),
-        ),
+        this.#apply(entry).catch((error: unknown) => {
+          failure ??= new Error(`subscription ${entry.channel} not restored: ${errorMessage(error)}`);
+        }),
       ),
     );
+    if (failure !== undefined) throw failure;
   }
 
   #apply(entry: Entry): Promise<void> {
