@@ -229,7 +229,7 @@ export const redisOptions = {
     unit: 'ms',
     min: 20,
     max: 10_000,
-    doc: 'While degraded, how often each node is asked whether it answers again (one PING on a bare connection of its own). The first answer after silence reconnects at once and tries the half-open probe without waiting for the reconnect back-off or REDIS_BREAKER_RESET_MS.',
+    doc: 'While degraded, how often each node is asked whether it answers again (one PING on a bare connection of its own). The first answer after the breaker opened reconnects at once and runs the half-open probe without waiting for the reconnect back-off or REDIS_BREAKER_RESET_MS (at most once per REDIS_BREAKER_RESET_MS).',
   }),
 };
 

@@ -10,15 +10,16 @@
  * (PING) runs every REDIS_HEALTH_INTERVAL_MS while ready.
  *
  * Coming back: while degraded, the return probe (topology/return-probe.ts) PINGs every node over a
- * bare connection every REDIS_RETURN_PROBE_MS. When the nodes answer after having been silent,
- * the connections still waiting out their reconnect back-off are replaced by fresh ones
- * (`reconnectNow`) and the half-open probe runs at once, and again at every tick until it
- * succeeds; otherwise it runs every REDIS_BREAKER_RESET_MS, as a breaker opened by an error rate
- * on a Redis that kept answering should (no early retries against an overloaded server). So the
- * layer is back within about one probe interval of Redis answering, while a Redis still down
- * costs one refused connection (or one unanswered PING) per node and interval. The half-open
- * probe succeeds only once every subscription is made again: `ready` means subscribed, and the
- * in-process copies confirm their channel right after (src/coherence).
+ * bare connection every REDIS_RETURN_PROBE_MS. The first time the nodes answer after the trip (or
+ * after having been silent since), the connections still waiting out their reconnect back-off are
+ * replaced by fresh ones (`reconnectNow`) and the half-open probe runs at once, and again at every
+ * tick until it succeeds; otherwise it runs every REDIS_BREAKER_RESET_MS. Such an early return
+ * happens at most once per REDIS_BREAKER_RESET_MS, so a Redis that keeps tripping the breaker
+ * (overloaded, flapping) is retried no more often than before. So the layer is back within about
+ * one probe interval of Redis answering, while a Redis still down costs one refused connection
+ * (or one unanswered PING) per node and interval. The half-open probe succeeds only once every
+ * subscription is made again: `ready` means subscribed, and the in-process copies confirm their
+ * channel right after (src/coherence).
  */
 import { EventEmitter } from 'node:events';
 import type { RedisConfig, RedisMode } from '../config/redis.js';
@@ -96,10 +97,16 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
   readonly #executor: Executor | undefined;
   readonly #subscriptions: Subscriptions | undefined;
   readonly #returnProbe: ReturnProbe | undefined;
-  /** The return probe found the nodes silent (or slow) during this outage: an answer is a return. */
+  /**
+   * The next answer of the return probe is a return: set when the layer leaves ready (the trip is
+   * the evidence, even if Redis answers again before the probe's first look), and whenever the
+   * probe finds the nodes silent or slow.
+   */
   #silent = false;
   /** Redis answers again after silence: the half-open probe runs at every tick until it succeeds. */
   #returning = false;
+  /** When the last early return began (performance.now()); at most one per REDIS_BREAKER_RESET_MS. */
+  #returnedAt = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | undefined;
   /** A scheduled check is running; it schedules the next one when it ends. */
   #checking = false;
@@ -256,9 +263,12 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
     if (!answers || performance.now() - started > this.config.returnProbeMs) this.#silent = true;
     if (!answers) {
       this.#returning = false;
-    } else if (this.#silent) {
+    } else if (this.#silent && started - this.#returnedAt >= this.config.breakerResetMs) {
+      // A Redis that keeps tripping the breaker (overloaded, flapping) is not retried early more
+      // than once per reset period: beyond that it waits for the usual half-open probe.
       this.#silent = false;
       this.#returning = true;
+      this.#returnedAt = started;
       topology.reconnectNow();
     }
     if (this.#closed || breaker.allows()) return;
@@ -353,6 +363,7 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
   #onBreaker(state: BreakerState, reason: string): void {
     if (state !== 'open') return;
     const wasDegraded = this.#state === 'degraded';
+    if (!wasDegraded) this.#silent = true;
     this.#setState('degraded', reason);
     // The return probe starts now rather than at the next health check (or, if a check is
     // running, as soon as it ends).
