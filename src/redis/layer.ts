@@ -146,7 +146,8 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       (state, reason) => this.#onBreaker(state, reason),
     );
     this.#returnProbe = new ReturnProbe({
-      tls: config.tls,
+      // As the single node's client decides (single.ts): a rediss: URL means TLS too.
+      tls: config.tls || config.url?.startsWith('rediss:') === true,
       waitMs: config.commandTimeoutMs,
       dropMs: config.connectTimeoutMs,
     });
