@@ -325,7 +325,7 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       );
       if (this.#closed) return; // closed while the probe was out: no more state changes
       if (recovering) {
-        await this.#subscriptions?.restore();
+        await this.#subscriptions?.restore(this.config.connectTimeoutMs);
         if (this.#closed) return;
         breaker.close();
         this.#setState('ready', '');
