@@ -250,6 +250,14 @@ export const redisOptions = {
     max: 600_000,
     doc: 'How long the breaker stays open before a half-open probe (a PING) is tried.',
   }),
+  returnProbeMs: duration({
+    env: 'REDIS_RETURN_PROBE_MS',
+    default: 100,
+    unit: 'ms',
+    min: 20,
+    max: 10_000,
+    doc: 'While degraded, how often each node is asked whether it answers again (one PING on a bare connection of its own). The first answer after the breaker opened reconnects at once and runs the half-open probe without waiting for the reconnect back-off or REDIS_BREAKER_RESET_MS (at most once per REDIS_BREAKER_RESET_MS).',
+  }),
 };
 
 export type RedisSettings = SectionOf<typeof redisOptions>;

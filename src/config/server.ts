@@ -70,6 +70,22 @@ export const serverOptions = {
     doc: 'Largest request body accepted, in bytes; larger bodies get 413 BODY_TOO_LARGE.',
     parse: parse.integer(1024, 1_073_741_824),
   }),
+  headersTimeoutMs: duration({
+    env: 'PLEXUS_HEADERS_TIMEOUT_MS',
+    default: 5000,
+    unit: 'ms',
+    min: 500,
+    max: 600_000,
+    doc: "Longest a client may take to send a request's headers; then it gets 408 REQUEST_TIMEOUT and the connection is closed (ends slowloris clients). Capped by PLEXUS_REQUEST_TIMEOUT_MS.",
+  }),
+  requestTimeoutMs: duration({
+    env: 'PLEXUS_REQUEST_TIMEOUT_MS',
+    default: 30_000,
+    unit: 'ms',
+    min: 500,
+    max: 3_600_000,
+    doc: 'Longest a client may take to send a whole request, body included; then it gets 408 REQUEST_TIMEOUT and the connection is closed.',
+  }),
   shutdownTimeoutMs: duration({
     env: 'PLEXUS_SHUTDOWN_TIMEOUT_MS',
     default: 10_000,

@@ -7,8 +7,19 @@
  * connection, a failed health check, or too many failed calls. Each change emits a `state` event
  * and is logged once (warn when degrading, info when recovering). While degraded, calls fail fast
  * with REDIS_UNAVAILABLE and modules switch to their in-process implementations. A health check
- * (PING) runs every REDIS_HEALTH_INTERVAL_MS while ready and every REDIS_BREAKER_RESET_MS while
- * degraded; the first one that succeeds closes the breaker and the layer is ready again.
+ * (PING) runs every REDIS_HEALTH_INTERVAL_MS while ready.
+ *
+ * Coming back: while degraded, the return probe (topology/return-probe.ts) PINGs every node over a
+ * bare connection every REDIS_RETURN_PROBE_MS. The first time the nodes answer after the trip (or
+ * after having been silent since), the connections still waiting out their reconnect back-off are
+ * replaced by fresh ones (`reconnectNow`) and the half-open probe runs at once, and again at every
+ * tick until it succeeds; otherwise it runs every REDIS_BREAKER_RESET_MS. Such an early return
+ * happens at most once per REDIS_BREAKER_RESET_MS, so a Redis that keeps tripping the breaker
+ * (overloaded, flapping) is retried no more often than before. So the layer is back within about
+ * one probe interval of Redis answering, while a Redis still down costs one refused connection
+ * (or one unanswered PING) per node and interval. The half-open probe succeeds only once every
+ * subscription is made again: `ready` means subscribed, and the in-process copies confirm their
+ * channel right after (src/coherence).
  */
 import { EventEmitter } from 'node:events';
 import type { RedisConfig, RedisMode } from '../config/redis.js';
@@ -27,6 +38,7 @@ import { errorMessage, withTimeout } from './topology/client-options.js';
 import { ClusterTopology } from './topology/cluster.js';
 import { FallbackTopology } from './topology/fallback.js';
 import { RestTopology } from './topology/rest.js';
+import { ReturnProbe } from './topology/return-probe.js';
 import { SentinelTopology } from './topology/sentinel.js';
 import { SingleTopology } from './topology/single.js';
 import type { NodeStatus, Topology, TopologyEvents } from './topology/topology.js';
@@ -85,7 +97,20 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
   readonly #deadlines: DeadlineQueue;
   readonly #executor: Executor | undefined;
   readonly #subscriptions: Subscriptions | undefined;
+  readonly #returnProbe: ReturnProbe | undefined;
+  /**
+   * The next answer of the return probe is a return: set when the layer leaves ready (the trip is
+   * the evidence, even if Redis answers again before the probe's first look), and whenever the
+   * probe finds the nodes silent or slow.
+   */
+  #silent = false;
+  /** Redis answers again after silence: the half-open probe runs at every tick until it succeeds. */
+  #returning = false;
+  /** When the last early return began (performance.now()); at most one per REDIS_BREAKER_RESET_MS. */
+  #returnedAt = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | undefined;
+  /** A scheduled check is running; it schedules the next one when it ends. */
+  #checking = false;
   #probing: Promise<void> | undefined;
   /** A topology change arrived during a probe: probe again right after it. */
   #probeAgain = false;
@@ -121,6 +146,12 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       },
       (state, reason) => this.#onBreaker(state, reason),
     );
+    this.#returnProbe = new ReturnProbe({
+      // As the single node's client decides (single.ts): a rediss: URL means TLS too.
+      tls: config.tls || config.url?.startsWith('rediss:') === true,
+      waitMs: config.commandTimeoutMs,
+      dropMs: config.connectTimeoutMs,
+    });
     this.#subscriptions = new Subscriptions(this.#topology, config.commandTimeoutMs, this.#logger);
     this.#executor = new Executor(this.#breaker, this.#deadlines, this.#stats, (node) =>
       topology.noteFailure?.(node),
@@ -185,6 +216,7 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
+    this.#returnProbe?.close();
     this.#executor?.close();
     if (this.store instanceof MemoryStore) this.store.close();
     await this.#topology?.close();
@@ -211,14 +243,50 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
     };
   }
 
+  /** Schedules the next check at the cadence of the current state: one chain of checks at a time. */
   #schedule(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#checking) return;
     clearTimeout(this.#timer);
-    const delay = this.#breaker?.allows() ? this.config.healthCheckIntervalMs : this.config.breakerResetMs;
+    const ready = this.#breaker?.allows() === true;
+    const delay = ready ? this.config.healthCheckIntervalMs : this.config.returnProbeMs;
     this.#timer = setTimeout(() => {
-      void this.#probe().finally(() => this.#schedule());
+      this.#checking = true;
+      void (ready ? this.#probe() : this.#degradedTick()).finally(() => {
+        this.#checking = false;
+        this.#schedule();
+      });
     }, delay);
     this.#timer.unref();
+  }
+
+  /** One tick of the return probe, and the half-open probe when Redis is back or it is due. */
+  async #degradedTick(): Promise<void> {
+    const topology = this.#topology;
+    const breaker = this.#breaker;
+    if (topology === undefined || breaker === undefined || this.#closed) return;
+    const started = performance.now();
+    const answers = await this.#returnProbe!.answers(topology.returnTargets());
+    // A reply slower than a probe interval was a paused server resuming: a return as well.
+    if (!answers || performance.now() - started > this.config.returnProbeMs) this.#silent = true;
+    if (!answers) {
+      this.#returning = false;
+    } else if (this.#silent && started - this.#returnedAt >= this.config.breakerResetMs) {
+      // A Redis that keeps tripping the breaker (overloaded, flapping) is not retried early more
+      // than once per reset period: beyond that it waits for the usual half-open probe.
+      this.#silent = false;
+      this.#returning = true;
+      this.#returnedAt = started;
+      topology.reconnectNow();
+    }
+    if (this.#closed || breaker.allows()) return;
+    if (!this.#returning && breaker.state !== 'half-open') return;
+    if (!this.#connected) {
+      // Never connected yet (Redis down at startup): the attempt goes on in the background, and
+      // the ticks go on meanwhile rather than wait REDIS_CONNECT_TIMEOUT_MS for it.
+      await withTimeout(this.#open(), this.config.returnProbeMs, 'connect').catch(() => {});
+      if (!this.#connected) return;
+    }
+    await this.#probe();
   }
 
   /**
@@ -263,6 +331,8 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       );
       if (this.#closed) return; // closed while the probe was out: no more state changes
       if (recovering) {
+        await this.#subscriptions?.restore(this.config.connectTimeoutMs);
+        if (this.#closed) return;
         breaker.close();
         this.#setState('ready', '');
       }
@@ -290,13 +360,21 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
     void this.#probe().then(async () => {
       if (this.#state !== 'ready' || this.#closed) return;
       // Usually a no-op: the clients move subscriptions themselves; this repairs any they dropped.
-      await this.#subscriptions?.restore();
+      await this.#subscriptions?.restore().catch((error: unknown) => {
+        this.#logger.warn({ err: errorMessage(error) }, 'subscriptions not restored after a topology change');
+      });
       if (!this.#closed) this.emit('topology', { reason });
     });
   }
 
   #onBreaker(state: BreakerState, reason: string): void {
-    if (state === 'open') this.#setState('degraded', reason);
+    if (state !== 'open') return;
+    const wasDegraded = this.#state === 'degraded';
+    if (!wasDegraded) this.#silent = true;
+    this.#setState('degraded', reason);
+    // The return probe starts now rather than at the next health check (or, if a check is
+    // running, as soon as it ends).
+    if (!wasDegraded) this.#schedule();
   }
 
   #setState(state: LayerState, reason: string): void {
@@ -314,7 +392,8 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       );
     } else if (state === 'ready') {
       this.#logger.info({ topology: this.mode, after: previous }, 'Redis available');
-      void this.#subscriptions?.restore();
+      this.#silent = false;
+      this.#returning = false;
     }
     this.emit('state', { state, previous, reason });
   }

@@ -56,24 +56,28 @@ export class Subscriptions {
     };
   }
 
-  /** Re-applies every subscription; called when the layer becomes ready. */
-  async restore(): Promise<void> {
+  /**
+   * Re-applies every subscription; part of the layer becoming ready. Tries them all, then throws
+   * the first failure (the layer stays degraded and tries again), so `ready` means subscribed.
+   * `timeoutMs` bounds each: the layer gives it a connection's budget, since the first one may
+   * have to open the subscriber connection.
+   */
+  async restore(timeoutMs = this.timeoutMs): Promise<void> {
+    let failure: unknown;
     await Promise.all(
       [...this.#entries].map((entry) =>
-        this.#apply(entry).catch((error: unknown) =>
-          this.logger.debug(
-            { channel: entry.channel, err: errorMessage(error) },
-            'subscription restore failed',
-          ),
-        ),
+        this.#apply(entry, timeoutMs).catch((error: unknown) => {
+          failure ??= new Error(`subscription ${entry.channel} not restored: ${errorMessage(error)}`);
+        }),
       ),
     );
+    if (failure !== undefined) throw failure;
   }
 
-  #apply(entry: Entry): Promise<void> {
+  #apply(entry: Entry, timeoutMs = this.timeoutMs): Promise<void> {
     return withTimeout(
       this.topology.subscribe(entry.channel, entry.listener, entry.pattern),
-      this.timeoutMs,
+      timeoutMs,
       'SUBSCRIBE',
     );
   }

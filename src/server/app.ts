@@ -9,11 +9,20 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Plexus } from '../index.js';
 import { adminStrategies, assertAdminConfigured } from './auth.js';
 import type { Lifecycle } from './context.js';
-import { clientErrorHandler, errorHandlerFor, notFoundHandler } from './http-errors.js';
+import {
+  clientErrorHandler,
+  errorHandlerFor,
+  expectationFailed,
+  missingHostHandler,
+  notFoundHandler,
+} from './http-errors.js';
 import { plexusFastify } from './plugin.js';
 import type { ProcessInfo } from './process-info.js';
 import { requestIdGenerator, withLazyRequestLoggers } from './request-context.js';
 import type { CoreRouteGroup } from './routes/index.js';
+
+/** How often Node looks for connections past their header or request timeout. */
+const CONNECTIONS_CHECK_MS = 500;
 
 export interface AppOptions {
   /** A pino logger; without one the application logs nothing. */
@@ -43,6 +52,16 @@ export function buildApp(
       : { loggerInstance: withLazyRequestLoggers(options.logger) }),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     bodyLimit: config.bodyLimit,
+    // Node answers these itself, outside Fastify: a missing Host header with an empty 400 (so the
+    // check moves to the onRequest hook below), an unknown Expect with an empty 417 (answered by
+    // the checkExpectation listener below instead). Timeouts are checked every
+    // CONNECTIONS_CHECK_MS rather than Node's 30 s, so a slow client is cut close to its deadline.
+    http: {
+      requireHostHeader: false,
+      headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
+      connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+    },
+    requestTimeout: config.requestTimeoutMs,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     genReqId: requestIdGenerator(plexus.instanceId),
@@ -52,6 +71,8 @@ export function buildApp(
   }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  app.server.on('checkExpectation', expectationFailed);
+  app.addHook('onRequest', missingHostHandler);
 
   const lifecycle: MutableLifecycle = { draining: false };
   void app.register(plexusFastify, {

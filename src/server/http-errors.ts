@@ -8,6 +8,7 @@
  * oversized or unsupported bodies) are translated to stable codes here. Anything else is a bug: the
  * client gets 500 INTERNAL_ERROR without details, and the log gets the error with its stack.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/errors.js';
@@ -27,6 +28,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   NOT_FOUND: 404,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  EXPECTATION_FAILED: 417,
   HEADERS_TOO_LARGE: 431,
   REQUEST_TIMEOUT: 408,
   INTERNAL_ERROR: 500,
@@ -140,6 +142,42 @@ function internal(): ResolvedError {
 
 function body(code: string, message: string): ErrorBody {
   return { error: { code, message } };
+}
+
+/**
+ * An HTTP/1.1 request without a Host header is malformed (RFC 9112 §3.2); Node would answer it
+ * with an empty 400 before Fastify saw it (its `requireHostHeader`, turned off in app.ts so that
+ * the answer follows the JSON contract). HTTP/1.0 has no Host requirement.
+ */
+export function missingHostHandler(
+  request: FastifyRequest,
+  replyTo: FastifyReply,
+  done: (error?: Error) => void,
+): void {
+  const raw = request.raw;
+  if (raw.headers.host !== undefined || raw.httpVersionMajor !== 1 || raw.httpVersionMinor !== 1) {
+    done();
+    return;
+  }
+  const missing = body('BAD_REQUEST', 'HTTP/1.1 requests must carry a Host header');
+  missing.error.requestId = request.id;
+  void replyTo.code(400).header('connection', 'close').send(missing);
+}
+
+/**
+ * The server's `checkExpectation` listener: a request whose Expect header is not `100-continue`
+ * (which Node handles) gets 417 in the JSON contract, as Node would without a body. The request
+ * never reaches Fastify, so it has no request id.
+ */
+export function expectationFailed(request: IncomingMessage, response: ServerResponse): void {
+  const expected = String(request.headers.expect).slice(0, 100);
+  const payload = JSON.stringify(body('EXPECTATION_FAILED', `Unsupported Expect header: ${expected}`));
+  response.writeHead(417, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    connection: 'close',
+  });
+  response.end(payload);
 }
 
 /** Malformed HTTP (bad request line, oversized headers) never reaches Fastify's router. */

@@ -10,6 +10,9 @@
  * sharded channel moved in a graceful failover) is noticed by the next probe, which compares the
  * masters with the last ones it saw, and reported the same way.
  *
+ * Back from an outage, `reconnectNow()` replaces the connections still in their back-off (see
+ * single.ts), so the layer does not wait for node-redis's next attempt.
+ *
  * One master down does not degrade a ready layer (the other slots still work, until the cluster
  * itself declares cluster_state:fail); leaving `degraded` needs every master to answer and report
  * cluster_state:ok, so the layer does not flap while part of the cluster is down.
@@ -21,7 +24,7 @@ import type { MessageListener } from '../store.js';
 import { errorMessage, nodeClientOptions, withTimeout } from './client-options.js';
 import { SlotMapRefresher } from './cluster-refresh.js';
 import { NodePingers } from './pingers.js';
-import { BUFFER_REPLIES, closeClient, pingNode } from './single.js';
+import { BUFFER_REPLIES, closeClient, pingNode, retire } from './single.js';
 import { hashSlot } from './slot.js';
 import type {
   NodeStatus,
@@ -126,6 +129,33 @@ export class ClusterTopology implements Topology {
 
   async unsubscribe(channel: string, listener: MessageListener): Promise<void> {
     await this.#cluster.sUnsubscribe(channel, listener);
+  }
+
+  returnTargets(): string[] {
+    const masters = this.#cluster.masters.map((m) => m.address);
+    if (masters.length > 0) return masters;
+    return this.config.clusterNodes.map(({ host, port }) => `${host}:${port}`);
+  }
+
+  /**
+   * Drops every master connection (and sharded subscriber) still waiting to reconnect: the next
+   * call to that master, the layer's probe first, opens a fresh one at once; subscriptions are
+   * made again by the layer's restore on its way to ready.
+   */
+  reconnectNow(): void {
+    for (const master of this.#cluster.masters) {
+      const client = master.client;
+      if (client !== undefined && !client.isReady) {
+        master.client = undefined;
+        master.connectPromise = undefined;
+        retire(client);
+      }
+      const pubSub = master.pubSub;
+      if (pubSub !== undefined && !pubSub.client.isReady) {
+        master.pubSub = undefined;
+        retire(pubSub.client);
+      }
+    }
   }
 
   noteFailure(node: string): void {

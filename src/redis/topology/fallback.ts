@@ -117,6 +117,14 @@ export class FallbackTopology implements Topology {
     return this.#active.probe(mode);
   }
 
+  returnTargets(): string[] {
+    return this.#active.returnTargets();
+  }
+
+  reconnectNow(): void {
+    this.#active.reconnectNow();
+  }
+
   noteFailure(node: string): void {
     this.#active.noteFailure?.(node);
   }

@@ -71,6 +71,17 @@ export class RestTopology implements Topology {
     return this.#channels.unsubscribe(channel, listener);
   }
 
+  /**
+   * No targets: the return probe speaks Redis over TCP, and over HTTP there is no connection in a
+   * back-off to replace. The layer's half-open call (every REDIS_BREAKER_RESET_MS) finds the
+   * endpoint back, as before the return probe existed.
+   */
+  returnTargets(): string[] {
+    return [];
+  }
+
+  reconnectNow(): void {}
+
   async probe(): Promise<void> {
     await this.#transport.send(['PING'], false, true);
   }

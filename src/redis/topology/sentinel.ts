@@ -87,6 +87,15 @@ export class SentinelTopology implements Topology {
     await this.#master?.unsubscribe(channel, listener, pattern);
   }
 
+  /** The master's address; the sentinels are asked separately (#followSentinels). */
+  returnTargets(): string[] {
+    return this.#master === undefined ? [] : [this.#address];
+  }
+
+  reconnectNow(): void {
+    this.#master?.reconnectNow();
+  }
+
   noteFailure(): void {
     this.#suspect = true;
     this.#followSentinels();

@@ -1,6 +1,11 @@
 /**
  * Single node: one command connection and one subscriber connection (created on first subscribe),
  * both reconnecting with back-off. node-redis restores subscriptions after a reconnection.
+ *
+ * `reconnectNow()` cuts a back-off short when the return probe saw the node answer: node-redis's
+ * wait between attempts cannot be interrupted, so a connection still waiting is replaced by a
+ * fresh one (same options) that connects at once; a dropped subscriber is opened again by the
+ * layer's restore of every subscription, which is part of becoming ready.
  */
 import { createClient, RESP_TYPES } from 'redis';
 import type { RedisConfig } from '../../config/redis.js';
@@ -14,7 +19,9 @@ export const BUFFER_REPLIES = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer 
 
 export class SingleTopology implements Topology {
   readonly name = 'single' as const;
-  readonly #client: Client;
+  #client: Client;
+  /** The command connection's connect(), started by connect(); a replacement starts its own. */
+  #connecting: Promise<unknown> | undefined;
   #subscriber: Client | undefined;
   #subscriberReady: Promise<Client> | undefined;
   readonly #address: string;
@@ -39,7 +46,45 @@ export class SingleTopology implements Topology {
   }
 
   async connect(): Promise<void> {
-    await this.#client.connect();
+    if (this.#connecting === undefined) this.#start(this.#client);
+    for (;;) {
+      const connecting = this.#connecting;
+      try {
+        await connecting;
+        return;
+      } catch (error) {
+        // A replaced client's attempt ends with ClientClosedError: wait for its replacement.
+        if (connecting === this.#connecting) throw error;
+      }
+    }
+  }
+
+  returnTargets(): string[] {
+    return [this.#address];
+  }
+
+  reconnectNow(): void {
+    if (this.#connecting !== undefined && !this.#client.isReady) {
+      const stale = this.#client;
+      const fresh = stale.duplicate();
+      this.#watch(fresh, 'command connection');
+      this.#start(fresh);
+      retire(stale);
+    }
+    const subscriber = this.#subscriber;
+    if (subscriber !== undefined && !subscriber.isReady && this.#subscriberReady !== undefined) {
+      this.#subscriber = undefined;
+      this.#subscriberReady = undefined;
+      retire(subscriber);
+    }
+  }
+
+  #start(client: Client): void {
+    this.#client = client;
+    const connecting = client.connect();
+    // Awaited by connect() when the layer asks; a replaced client's rejection is expected.
+    connecting.catch(() => {});
+    this.#connecting = connecting;
   }
 
   async close(): Promise<void> {
@@ -74,6 +119,9 @@ export class SingleTopology implements Topology {
   }
 
   async probe(): Promise<void> {
+    // A connection just replaced by reconnectNow() is given its moment (the layer bounds the
+    // wait), rather than failing the half-open probe that follows the return at once.
+    if (!this.#client.isReady) await this.#connecting;
     await this.#client.sendCommand(['PING']);
   }
 
@@ -100,13 +148,29 @@ export class SingleTopology implements Topology {
       (error: unknown) => {
         // node-redis does not retry a first connection that failed: drop it, so that the next
         // subscribe (the layer re-applies pending ones on recovery) opens a fresh one.
-        this.#subscriber = undefined;
-        this.#subscriberReady = undefined;
+        if (this.#subscriber === subscriber) {
+          this.#subscriber = undefined;
+          this.#subscriberReady = undefined;
+        }
         subscriber.destroy();
         throw error;
       },
     );
   }
+}
+
+/**
+ * Destroys a client still waiting to reconnect: it never tries again, and what it reports from
+ * now on (its attempt ending) is no news about Redis.
+ */
+export function retire(client: {
+  removeAllListeners(event: 'error'): unknown;
+  on(event: 'error', listener: () => void): unknown;
+  destroy(): void;
+}): void {
+  client.removeAllListeners('error');
+  client.on('error', () => {});
+  client.destroy();
 }
 
 export async function closeClient(client: { isOpen: boolean; close(): Promise<unknown>; destroy(): void }) {

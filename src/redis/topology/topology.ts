@@ -68,4 +68,14 @@ export interface Topology {
   noteFailure?(node: string): void;
   /** Every known node with its role, reachability and latency. */
   nodes(timeoutMs: number): Promise<NodeStatus[]>;
+  /**
+   * host:port of every node that must answer for the layer to be usable again (the return
+   * probe's targets while degraded); empty when not known yet.
+   */
+  returnTargets(): string[];
+  /**
+   * The return probe saw every target answer: connections waiting out their reconnect back-off
+   * are replaced by fresh ones connecting now. Connections that are up are left alone.
+   */
+  reconnectNow(): void;
 }
