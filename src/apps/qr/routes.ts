@@ -12,7 +12,9 @@
  * (a code is a personal credential, so shared caches must not keep it) for QR_HTTP_MAX_AGE_SECONDS;
  * a request with a matching If-None-Match gets 304. `X-Cache` says whether the cache had it.
  */
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import { apiPaths, type ServerContext } from '../../server/context.js';
 import { errorResponses, noQuery, strictObject } from '../../server/routes/schemas.js';
 import {
@@ -39,10 +41,8 @@ const imageQuery = {
   },
 } as const;
 
-interface ImageQuery {
-  size?: number;
-  margin?: number;
-}
+type IdParams = FromSchema<typeof idParams>;
+type ImageQuery = FromSchema<typeof imageQuery>;
 
 const qrResultSchema = strictObject({
   success: { type: 'boolean' },
@@ -134,14 +134,15 @@ function imageOptions(defaults: ImageOptions, query: ImageQuery): ImageOptions {
   return { ...defaults, ...query };
 }
 
-export function qrRoutes(app: FastifyInstance, { requireAdmin }: ServerContext, qr: QRService): void {
+export function qrRoutes(scope: FastifyInstance, { requireAdmin }: ServerContext, qr: QRService): void {
+  const app = scope.withTypeProvider<JsonSchemaToTsProvider>();
   const cacheControl = `private, max-age=${qr.config.httpMaxAgeSeconds}`;
   const defaults = { png: qr.images.defaults('png'), svg: qr.images.defaults('svg') };
 
   for (const type of ['student', 'stall'] as const) {
     const base = `/qr/${PLURAL[type]}`;
     for (const url of apiPaths(`${base}/:id`)) {
-      app.get<{ Params: { id: string }; Querystring: ImageQuery }>(
+      app.get(
         url,
         {
           schema: {
@@ -158,7 +159,9 @@ export function qrRoutes(app: FastifyInstance, { requireAdmin }: ServerContext, 
     }
     for (const format of ['png', 'svg'] as const satisfies readonly ImageFormat[]) {
       for (const url of apiPaths(`${base}/:id.${format}`)) {
-        app.get<{ Params: { id: string }; Querystring: ImageQuery }>(
+        // On the plain instance, with the request's types derived from the schemas: the handler
+        // returns the reply it sent, which a type provider's handler type does not allow.
+        scope.get<{ Params: IdParams; Querystring: ImageQuery }>(
           url,
           { schema: { params: idParams, querystring: imageQuery, response: errorResponses } },
           // Not async: an image in this instance's cache is sent without a promise or a tick.
@@ -174,7 +177,7 @@ export function qrRoutes(app: FastifyInstance, { requireAdmin }: ServerContext, 
       }
     }
     for (const url of apiPaths(`${base}/:id/cache`)) {
-      app.delete<{ Params: { id: string } }>(
+      app.delete(
         url,
         {
           preHandler: requireAdmin,
@@ -194,7 +197,7 @@ export function qrRoutes(app: FastifyInstance, { requireAdmin }: ServerContext, 
       );
     }
     for (const url of apiPaths(`${base}/:id/revoke`)) {
-      app.post<{ Params: { id: string } }>(
+      app.post(
         url,
         {
           preHandler: requireAdmin,
@@ -221,7 +224,7 @@ export function qrRoutes(app: FastifyInstance, { requireAdmin }: ServerContext, 
   }
 
   for (const url of apiPaths('/qr/verify')) {
-    app.post<{ Body: { token: string } }>(
+    app.post(
       url,
       {
         schema: {
@@ -235,7 +238,7 @@ export function qrRoutes(app: FastifyInstance, { requireAdmin }: ServerContext, 
   }
 
   for (const url of apiPaths('/qr/warm')) {
-    app.post<{ Body: { targets?: 'students' | 'stalls' | 'both'; refresh?: boolean } }>(
+    app.post(
       url,
       {
         preHandler: requireAdmin,
@@ -264,7 +267,7 @@ export function qrRoutes(app: FastifyInstance, { requireAdmin }: ServerContext, 
         return reply.code(202).header('location', `${url}/${job.id}`).send(job);
       },
     );
-    app.get<{ Params: { job: string } }>(
+    app.get(
       `${url}/:job`,
       {
         preHandler: requireAdmin,

@@ -14,7 +14,9 @@
  * a password and never leaves the cookie. Failed logins answer 401 INVALID_CREDENTIALS whether the
  * login exists or not; too many answer 429 LOGIN_RATE_LIMITED with Retry-After.
  */
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import { MAX_LOGIN_LENGTH, MAX_PASSWORD_LENGTH } from '../../accounts/accounts.js';
 import { sessionUser } from '../../accounts/auth.js';
 import type { ActiveSession } from '../../sessions/active-session.js';
@@ -54,15 +56,7 @@ const loginBody = strictObject({
   password: { type: 'string', minLength: 1, maxLength: MAX_PASSWORD_LENGTH },
 });
 
-interface SessionBody {
-  id: string;
-  current: boolean;
-  device: string;
-  ip: string;
-  createdAt: string;
-  lastSeenAt: string;
-  expiresAt: string;
-}
+type SessionBody = FromSchema<typeof sessionSchema>;
 
 /**
  * Descriptions by session id, reused while the session is not renewed: formatting three dates is
@@ -105,10 +99,11 @@ function userBody(record: Readonly<SessionRecord>) {
   return { id: user.id, login: user.login ?? '', roles: user.roles ?? [] };
 }
 
-export const authRoutes: RoutePlugin = async (app, { plexus }) => {
+export const authRoutes: RoutePlugin = async (scope, { plexus }) => {
+  const app = scope.withTypeProvider<JsonSchemaToTsProvider>();
   const { auth } = plexus;
 
-  app.post<{ Body: { login: string; password: string } }>(
+  app.post(
     `${apiPaths('/auth/login')[0]}`,
     {
       bodyLimit: LOGIN_BODY_LIMIT,
@@ -136,7 +131,7 @@ export const authRoutes: RoutePlugin = async (app, { plexus }) => {
     },
   );
 
-  app.post<{ Querystring: { keepCurrent?: boolean } }>(
+  app.post(
     `${apiPaths('/auth/logout-all')[0]}`,
     {
       schema: {
@@ -185,7 +180,7 @@ export const authRoutes: RoutePlugin = async (app, { plexus }) => {
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     `${apiPaths('/auth/sessions/:id')[0]}`,
     {
       schema: {

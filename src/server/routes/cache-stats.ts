@@ -5,6 +5,7 @@
  * cluster (`cluster` is null in memory mode or while Redis is unavailable). Cluster totals lag by
  * at most CACHE_STATS_FLUSH_MS for other instances.
  */
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { CacheStats } from '../../cache/index.js';
 import type { RoutePlugin } from '../context.js';
 import { apiPaths } from '../context.js';
@@ -52,7 +53,8 @@ const statsSchema = strictObject({
   },
 });
 
-export const cacheStatsRoutes: RoutePlugin = (app, { plexus, requireAdmin }) => {
+export const cacheStatsRoutes: RoutePlugin = (scope, { plexus, requireAdmin }) => {
+  const app = scope.withTypeProvider<JsonSchemaToTsProvider>();
   for (const url of apiPaths('/admin/cache/stats', '/api/admin/cache/stats')) {
     app.get(
       url,

@@ -7,6 +7,8 @@
  * Both ping every node (bounded by REDIS_COMMAND_TIMEOUT_MS) and read the layer's statistics.
  * Operation counters cover calls to Redis; in memory mode they stay at zero.
  */
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
+import type { FromSchema } from 'json-schema-to-ts';
 import type { RedisHealth } from '../../redis/layer.js';
 import type { RoutePlugin } from '../context.js';
 import { apiPaths } from '../context.js';
@@ -18,47 +20,6 @@ const STATUS_BY_STATE = {
   connecting: 'connecting',
   degraded: 'degraded',
 } as const;
-
-interface NodeReport {
-  address: string;
-  role: string;
-  healthy: boolean;
-  latencyMs: number | null;
-  error: string | null;
-}
-
-export interface CacheHealthBody {
-  type: string;
-  distributed: boolean;
-  status: (typeof STATUS_BY_STATE)[keyof typeof STATUS_BY_STATE];
-  totalNodes: number;
-  healthyNodes: number;
-  nodes: NodeReport[];
-  operations: {
-    total: number;
-    successful: number;
-    failed: number;
-    timeouts: number;
-    rejected: number;
-    successRate: number;
-    averageResponseTime: number;
-    p99ResponseTime: number;
-  };
-  connections: { nodes: number; reachable: number; subscriptions: number };
-}
-
-export interface CacheClusterBody extends CacheHealthBody {
-  breaker: string;
-  reason: string | null;
-  nodes: (NodeReport & { operations: NodeOperations })[];
-}
-
-interface NodeOperations {
-  total: number;
-  failed: number;
-  averageResponseTime: number;
-  p99ResponseTime: number;
-}
 
 const nodeProperties = {
   address: { type: 'string' },
@@ -110,7 +71,13 @@ const clusterSchema = strictObject({
   },
 });
 
-export const cacheRoutes: RoutePlugin = (app, { plexus, requireAdmin }) => {
+/** GET /health/cache's document, as its schema says. */
+export type CacheHealthBody = FromSchema<typeof healthSchema>;
+/** GET /admin/cache/cluster's document: the health document with per-node operations, the breaker and why. */
+export type CacheClusterBody = FromSchema<typeof clusterSchema>;
+
+export const cacheRoutes: RoutePlugin = (scope, { plexus, requireAdmin }) => {
+  const app = scope.withTypeProvider<JsonSchemaToTsProvider>();
   for (const url of apiPaths('/health/cache', '/api/health/cache')) {
     app.get(
       url,

@@ -5,6 +5,8 @@
  * PLEXUS_HEALTH_REQUIRES_REDIS) when Redis is unreachable. Every reason is listed; each check
  * reports its latency. Checks are bounded, so the route answers within about a second.
  */
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
+import type { FromSchema } from 'json-schema-to-ts';
 import { appHealth } from '../../application/install.js';
 import type { Plexus } from '../../index.js';
 import type { Lifecycle, RoutePlugin } from '../context.js';
@@ -12,27 +14,6 @@ import { apiPaths } from '../context.js';
 import { errorResponses, noQuery, strictObject } from './schemas.js';
 
 const CHECK_TIMEOUT_MS = 1000;
-
-type CheckStatus = 'ok' | 'fail';
-
-interface Check {
-  status: CheckStatus;
-  latencyMs: number | null;
-  error: string | null;
-}
-
-export interface HealthBody {
-  status: 'ok' | 'degraded' | 'unavailable';
-  reasons: string[];
-  instanceId: string;
-  uptimeSeconds: number;
-  checks: {
-    redis: Check & { topology: string; state: string };
-    database: Check & { engine: string };
-    /** Each installed application's own check (src/application/), by name. */
-    apps: Record<string, Check>;
-  };
-}
 
 const checkProperties = {
   status: { type: 'string', enum: ['ok', 'fail'] },
@@ -48,11 +29,16 @@ const healthSchema = strictObject({
   checks: strictObject({
     redis: strictObject({ ...checkProperties, topology: { type: 'string' }, state: { type: 'string' } }),
     database: strictObject({ ...checkProperties, engine: { type: 'string' } }),
+    /** Each installed application's own check (src/application/), by name. */
     apps: { type: 'object', additionalProperties: strictObject(checkProperties) },
   }),
 });
 
-export const healthRoutes: RoutePlugin = (app, { plexus, lifecycle }) => {
+/** The health document, as its schema says (`checks.apps` is a record of checks by app name). */
+export type HealthBody = FromSchema<typeof healthSchema>;
+
+export const healthRoutes: RoutePlugin = (scope, { plexus, lifecycle }) => {
+  const app = scope.withTypeProvider<JsonSchemaToTsProvider>();
   for (const url of apiPaths('/health', '/readyz')) {
     app.get(
       url,

@@ -20,12 +20,15 @@ export const errorResponses = { '4xx': errorSchema, '5xx': errorSchema } as cons
 /** For routes that take no query parameters: any parameter is refused as unknown. */
 export const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
 
-/** An object schema whose listed properties are all required and no others are allowed. */
-export function strictObject<P extends Record<string, object>>(properties: P) {
+/**
+ * An object schema whose listed properties are all required and no others are allowed. `required`
+ * is typed as the list of the property names, so that `FromSchema` makes every one of them required.
+ */
+export function strictObject<const P extends Record<string, object>>(properties: P) {
   return {
     type: 'object',
     additionalProperties: false,
-    required: Object.keys(properties),
+    required: Object.keys(properties) as (keyof P & string)[],
     properties,
   } as const;
 }
