@@ -5,7 +5,6 @@
  * configured (Redis reachable, or memory mode); `fallbackMode` is true whenever state is not shared.
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import type { RedisMode } from '../../config/redis.js';
 import type { Plexus } from '../../index.js';
 import { clusterReachable } from '../../redis/view.js';
 import type { RoutePlugin } from '../context.js';
