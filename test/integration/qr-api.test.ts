@@ -267,6 +267,8 @@ describe('administration', () => {
   });
 
   it('warming on one instance serves cached images from the other', async () => {
+    // A revocation earlier in this file deletes its images again a second later: let it run first.
+    await qrOf(a).revocationsSettled();
     await qrOf(a).clearQRCache();
     const started = await request(`${a.url}/api/1/qr/warm`, {
       method: 'POST',

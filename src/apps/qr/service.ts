@@ -89,7 +89,9 @@ export class QRService {
   readonly #cache: Cache;
   readonly #redis: RedisLayer;
   readonly #root: CacheNamespace;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  /** Second deletions of revoked codes still to run: each timer with what settles when it ran. */
+  readonly #secondRounds = new Map<NodeJS.Timeout, () => void>();
+  readonly #secondRoundsDone = new Set<Promise<void>>();
 
   constructor(options: QRServiceOptions) {
     const { config, logger } = options;
@@ -167,13 +169,34 @@ export class QRService {
     const version = await this.repository.bumpVersion(type, id);
     if (version === undefined) throw new QRNotFoundError(type, id);
     await this.images.invalidate(type, id);
+    this.#scheduleSecondRound(type, id);
+    return version;
+  }
+
+  /**
+   * Resolves once the second deletions of the codes revoked so far have run (about a second after
+   * each revocation). Images cached before then may still be deleted by them.
+   */
+  async revocationsSettled(): Promise<void> {
+    await Promise.all([...this.#secondRoundsDone]);
+  }
+
+  #scheduleSecondRound(type: SubjectType, id: string): void {
+    let settle = () => {};
+    const done = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const finish = () => {
+      this.#secondRoundsDone.delete(done);
+      settle();
+    };
+    this.#secondRoundsDone.add(done);
     const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      void this.images.invalidate(type, id).catch(() => undefined);
+      this.#secondRounds.delete(timer);
+      this.images.invalidate(type, id).then(finish, finish);
     }, SECOND_INVALIDATION_MS);
     timer.unref();
-    this.#timers.add(timer);
-    return version;
+    this.#secondRounds.set(timer, finish);
   }
 
   warmStudentQRCache(options?: QRWarmOptions): Promise<WarmReport> {
@@ -222,8 +245,11 @@ export class QRService {
   }
 
   async close(): Promise<void> {
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
+    for (const [timer, finish] of this.#secondRounds) {
+      clearTimeout(timer);
+      finish();
+    }
+    this.#secondRounds.clear();
     await this.jobs.settled();
     await this.warmer.close();
   }
