@@ -19,7 +19,7 @@
  * once for ROUND_MS, in a rotating order; ratios are medians of per-round ratios.
  *
  * The wrapper runs with a 1 s command timeout (BENCH_TIMEOUT_MS): its cost does not depend on the
- * value, and on an overloaded machine a 250 ms stall (the default timeout) would count as failures
+ * value, and on an overloaded machine a 250 ms stall (the default timeout) would count as load.failures
  * and open the breaker, which measures the machine rather than the wrapper. Failures are reported.
  *
  * Run: npx tsx bench/redis-wrapper.ts
@@ -30,61 +30,13 @@ import { createClient } from 'redis';
 import { loadRedisConfig } from '../src/config/redis.js';
 import { RedisLayer } from '../src/redis/layer.js';
 import { RedisProcess } from '../test/support/redis-process.js';
+import { fmt, GetSetLoad, type GetSetTarget, median, type Round } from './support/get-set.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const ROUND_MS = Number(process.env.ROUND_MS ?? 1000);
 const TIMEOUT_MS = process.env.BENCH_TIMEOUT_MS ?? '1000';
 const LEVELS = [1, 50, 500];
-const KEYS = Array.from({ length: 1000 }, (_, i) => `bench:wrapper:${i}`);
-const VALUE = 'x'.repeat(100);
-
-interface Target {
-  name: string;
-  get(key: string): Promise<unknown>;
-  set(key: string, value: string): Promise<unknown>;
-}
-
-interface Round {
-  /** Successful operations per second of wall time. */
-  wall: number;
-  /** Successful operations per CPU-second of this process. */
-  cpu: number;
-}
-
-/** Calls that failed (timeouts on an overloaded machine), reported with the results. */
-const failures = new Map<string, number>();
-
-/** `inFlight` loops, each issuing GET and SET alternately, for `ms`. */
-async function measure(target: Target, inFlight: number, ms: number): Promise<Round> {
-  let count = 0;
-  const end = performance.now() + ms;
-  const loop = async (start: number) => {
-    for (let i = start; performance.now() < end; i += inFlight) {
-      const key = KEYS[i % KEYS.length]!;
-      try {
-        await (i & 1 ? target.get(key) : target.set(key, VALUE));
-        count++;
-      } catch {
-        failures.set(target.name, (failures.get(target.name) ?? 0) + 1);
-      }
-    }
-  };
-  const started = performance.now();
-  const cpuBefore = process.cpuUsage();
-  await Promise.all(Array.from({ length: inFlight }, (_, i) => loop(i)));
-  const cpu = process.cpuUsage(cpuBefore);
-  return {
-    wall: (count * 1000) / (performance.now() - started),
-    cpu: (count * 1e6) / (cpu.user + cpu.system),
-  };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const load = new GetSetLoad('bench:wrapper');
 
 async function main(): Promise<void> {
   const server = process.env.REDIS_URL ? undefined : await RedisProcess.start();
@@ -97,7 +49,7 @@ async function main(): Promise<void> {
   await Promise.all([fast.connect(), plain.connect(), layer.connect()]);
   if (layer.state !== 'ready') throw new Error(`layer is ${layer.state}: ${layer.reason}`);
 
-  const targets: Target[] = [
+  const targets: GetSetTarget[] = [
     { name: 'baseline', get: (k) => fast.get(k), set: (k, v) => fast.set(k, v) },
     { name: 'raw default', get: (k) => plain.get(k), set: (k, v) => plain.set(k, v) },
     {
@@ -110,7 +62,7 @@ async function main(): Promise<void> {
   console.log(
     `Redis at ${url}; ${ROUNDS} rounds of ${ROUND_MS} ms per client and level; GET/SET alternating`,
   );
-  for (const target of targets) await measure(target, 50, 300); // warm up connections and JIT
+  for (const target of targets) await load.measure(target, 50, 300); // warm up connections and JIT
 
   const table: string[] = [];
   for (const inFlight of LEVELS) {
@@ -119,7 +71,7 @@ async function main(): Promise<void> {
       // Rotate the order so that no client always runs first (or right after another's GC).
       for (let i = 0; i < targets.length; i++) {
         const target = targets[(i + round) % targets.length]!;
-        rounds.get(target.name)!.push(await measure(target, inFlight, ROUND_MS));
+        rounds.get(target.name)!.push(await load.measure(target, inFlight, ROUND_MS));
       }
     }
     const value = (name: string, metric: keyof Round) => median(rounds.get(name)!.map((r) => r[metric]));
@@ -148,7 +100,8 @@ async function main(): Promise<void> {
   );
   console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const row of table) console.log(row);
-  if (failures.size > 0) console.log('\nfailed calls (timeouts under load):', Object.fromEntries(failures));
+  if (load.failures.size > 0)
+    console.log('\nfailed calls (timeouts under load):', Object.fromEntries(load.failures));
 
   await layer.close();
   await Promise.all([fast.close(), plain.close()]);

@@ -20,57 +20,12 @@
 import { Redis } from '@upstash/redis';
 import { RedisLayer } from '../src/redis/layer.js';
 import { startUpstashRest } from '../test/support/upstash-rest.js';
+import { fmt, GetSetLoad, type GetSetTarget, median, type Round } from './support/get-set.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const ROUND_MS = Number(process.env.ROUND_MS ?? 1000);
 const LEVELS = [1, 50];
-const KEYS = Array.from({ length: 1000 }, (_, i) => `bench:rest:${i}`);
-const VALUE = 'x'.repeat(100);
-
-interface Target {
-  name: string;
-  get(key: string): Promise<unknown>;
-  set(key: string, value: string): Promise<unknown>;
-}
-
-interface Round {
-  wall: number;
-  cpu: number;
-}
-
-const failures = new Map<string, number>();
-
-/** `inFlight` loops, each issuing GET and SET alternately, for `ms`. */
-async function measure(target: Target, inFlight: number, ms: number): Promise<Round> {
-  let count = 0;
-  const end = performance.now() + ms;
-  const loop = async (start: number) => {
-    for (let i = start; performance.now() < end; i += inFlight) {
-      const key = KEYS[i % KEYS.length]!;
-      try {
-        await (i & 1 ? target.get(key) : target.set(key, VALUE));
-        count++;
-      } catch {
-        failures.set(target.name, (failures.get(target.name) ?? 0) + 1);
-      }
-    }
-  };
-  const started = performance.now();
-  const cpuBefore = process.cpuUsage();
-  await Promise.all(Array.from({ length: inFlight }, (_, i) => loop(i)));
-  const cpu = process.cpuUsage(cpuBefore);
-  return {
-    wall: (count * 1000) / (performance.now() - started),
-    cpu: (count * 1e6) / (cpu.user + cpu.system),
-  };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const load = new GetSetLoad('bench:rest');
 
 async function main(): Promise<void> {
   const rest = await startUpstashRest();
@@ -81,12 +36,12 @@ async function main(): Promise<void> {
   await layer.connect();
   if (layer.state !== 'ready') throw new Error(`layer is ${layer.state}: ${layer.reason}`);
 
-  const targets: Target[] = [
+  const targets: GetSetTarget[] = [
     { name: 'baseline', get: (k) => official.get(k), set: (k, v) => official.set(k, v) },
     { name: 'rest', get: (k) => layer.store.get(k), set: (k, v) => layer.store.set(k, v) },
   ];
   console.log(`REST server at ${rest.url}; ${ROUNDS} rounds of ${ROUND_MS} ms per client and level`);
-  for (const target of targets) await measure(target, 50, 500); // warm up sockets and JIT
+  for (const target of targets) await load.measure(target, 50, 500); // warm up sockets and JIT
 
   const table: string[] = [];
   for (const inFlight of LEVELS) {
@@ -94,7 +49,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < targets.length; i++) {
         const target = targets[(i + round) % targets.length]!;
-        rounds.get(target.name)!.push(await measure(target, inFlight, ROUND_MS));
+        rounds.get(target.name)!.push(await load.measure(target, inFlight, ROUND_MS));
       }
     }
     const value = (name: string, metric: keyof Round) => median(rounds.get(name)!.map((r) => r[metric]));
@@ -118,7 +73,7 @@ async function main(): Promise<void> {
   );
   console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const row of table) console.log(row);
-  if (failures.size > 0) console.log('\nfailed calls:', Object.fromEntries(failures));
+  if (load.failures.size > 0) console.log('\nfailed calls:', Object.fromEntries(load.failures));
 
   await layer.close();
   await rest.stop();
