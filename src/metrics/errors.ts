@@ -14,3 +14,13 @@ export class MetricsError extends PlexusError {
     super(code, message, options);
   }
 }
+
+/** A query bound: a whole number from 1 to `max`, else METRICS_INVALID_ARGUMENT naming it. */
+export function checkQueryBound(name: string, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new MetricsError(
+      'METRICS_INVALID_ARGUMENT',
+      `${name} must be a whole number from 1 to ${max}, got ${value}`,
+    );
+  }
+}

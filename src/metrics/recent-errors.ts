@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 import { withFallback } from '../redis/fallback.js';
 import type { LayerView } from '../redis/view.js';
 import { type Batches, localFallback, type Sourced } from './cluster.js';
-import { MetricsError } from './errors.js';
+import { checkQueryBound } from './errors.js';
 import { metricsErrors } from './scripts.js';
 
 export interface ErrorContext {
@@ -106,13 +106,7 @@ export class RecentErrors {
   }
 
   async read(count: number): Promise<ErrorsDocument> {
-    const max = this.o.kept;
-    if (!Number.isInteger(count) || count < 1 || count > max) {
-      throw new MetricsError(
-        'METRICS_INVALID_ARGUMENT',
-        `count must be a whole number from 1 to ${max}, got ${count}`,
-      );
-    }
+    checkQueryBound('count', count, this.o.kept);
     return withFallback<ErrorsDocument>(
       this.layer,
       async () => {

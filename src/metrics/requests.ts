@@ -9,7 +9,7 @@ import { withFallback } from '../redis/fallback.js';
 import type { LayerView } from '../redis/view.js';
 import { type Batches, localFallback } from './cluster.js';
 import { add, type Deltas, merge, pairs } from './deltas.js';
-import { MetricsError } from './errors.js';
+import { checkQueryBound } from './errors.js';
 import { MINUTE_MS, type RequestsDocument, requestsDocument } from './requests-document.js';
 import { metricsHIncr } from './scripts.js';
 
@@ -81,13 +81,7 @@ export class RequestCounts {
   }
 
   async read(minutes: number): Promise<RequestsDocument> {
-    const max = this.o.retentionMinutes;
-    if (!Number.isInteger(minutes) || minutes < 1 || minutes > max) {
-      throw new MetricsError(
-        'METRICS_INVALID_ARGUMENT',
-        `minutes must be a whole number from 1 to ${max}, got ${minutes}`,
-      );
-    }
+    checkQueryBound('minutes', minutes, this.o.retentionMinutes);
     const current = Math.floor(Date.now() / MINUTE_MS);
     const list = Array.from({ length: minutes }, (_, i) => current - minutes + 1 + i);
     return withFallback(
