@@ -78,6 +78,11 @@ export function installApps(
   });
 }
 
+/** The HTTP status of every error code the installed applications let reach clients. */
+export function appErrorStatuses(apps: readonly InstalledApp[]): Record<string, number> {
+  return Object.assign({}, ...apps.map((app) => app.definition.errors ?? {}));
+}
+
 /** Each application's health check, by name; a check that throws reports `fail`. */
 export async function appHealth(apps: readonly InstalledApp[]): Promise<Record<string, AppHealth>> {
   const checks = apps.filter((app) => app.instance.health !== undefined);

@@ -6,6 +6,7 @@
  * request-context.ts), body limit, proxy trust, connections closed on shutdown.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { appErrorStatuses } from '../application/install.js';
 import type { Plexus } from '../index.js';
 import { adminStrategies, assertAdminConfigured } from './auth.js';
 import type { Lifecycle } from './context.js';
@@ -43,9 +44,7 @@ export function buildApp(
   const config = plexus.config.server;
   // Checked here too (the plugin checks when it registers) so that a bad setup fails at construction.
   assertAdminConfigured(adminStrategies(plexus.config), plexus.config);
-  const errorHandler = errorHandlerFor(
-    Object.assign({}, ...plexus.installed.map((a) => a.definition.errors ?? {})),
-  );
+  const errorHandler = errorHandlerFor(appErrorStatuses(plexus.installed));
   const app = Fastify({
     ...(options.logger === undefined
       ? { logger: false }

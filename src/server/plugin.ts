@@ -18,6 +18,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AnyAppDefinition } from '../application/definition.js';
+import { appErrorStatuses } from '../application/install.js';
 import { createPlexus, type Plexus, type PlexusOptions } from '../index.js';
 import { httpMetrics } from '../metrics/http.js';
 import { plexusSessions } from '../sessions/fastify.js';
@@ -89,7 +90,7 @@ async function plugin(app: FastifyInstance, options: PlexusFastifyOptions): Prom
     lifecycle: options.lifecycle ?? { draining: false },
     requireAdmin: createRequireAdmin([...strategies, adminSession(plexus.auth)]),
   };
-  const statuses = Object.assign({}, ...plexus.installed.map((a) => a.definition.errors ?? {}));
+  const statuses = appErrorStatuses(plexus.installed);
   await app.register(async (scope) => {
     scope.setValidatorCompiler(validatorCompiler());
     scope.setSchemaErrorFormatter(formatSchemaErrors);
