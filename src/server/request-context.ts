@@ -103,9 +103,12 @@ class LazyChildLogger {
  */
 export function withLazyRequestLoggers(logger: FastifyBaseLogger): FastifyBaseLogger {
   const derived = Object.create(logger) as FastifyBaseLogger;
+  // A child with its own level or serializers is built at once, and derived in turn: Fastify makes
+  // its root logger that way (`child({}, { serializers })`), and every request's logger is a child
+  // of that root, so the root must hand out lazy children too.
   derived.child = (bindings, options) =>
     options?.level !== undefined || options?.serializers !== undefined
-      ? logger.child(bindings, options)
+      ? withLazyRequestLoggers(logger.child(bindings, options))
       : (new LazyChildLogger(logger, bindings) as unknown as FastifyBaseLogger);
   return derived;
 }
