@@ -135,7 +135,7 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       lost: (reason) => this.#breaker?.trip(reason),
       changed: (reason) => this.#onTopologyChanged(reason),
     };
-    const topology = createTopology(config, events, this.#logger);
+    const topology = createTopology(config, events, this.#logger, this.keys);
     this.#topology = topology;
     this.#breaker = new CircuitBreaker(
       {
@@ -399,7 +399,7 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
   }
 }
 
-function createTopology(config: RedisConfig, events: TopologyEvents, logger: Logger): Topology {
+function createTopology(config: RedisConfig, events: TopologyEvents, logger: Logger, keys: Keys): Topology {
   switch (config.mode) {
     case 'single':
       return new SingleTopology(config, events);
@@ -411,7 +411,15 @@ function createTopology(config: RedisConfig, events: TopologyEvents, logger: Log
         (clusterEvents) => new ClusterTopology(clusterConfig(config), clusterEvents),
         (singleEvents) => new SingleTopology(config, singleEvents),
         events,
-        { timeoutMs: config.failoverTimeoutMs, single: singleAddress(config), logger },
+        {
+          timeoutMs: config.failoverTimeoutMs,
+          checkMs: config.healthCheckIntervalMs,
+          commandTimeoutMs: config.commandTimeoutMs,
+          connectTimeoutMs: config.connectTimeoutMs,
+          keys: { marker: keys.redis.fallback(), downReport: keys.redis.fallbackDown() },
+          single: singleAddress(config),
+          logger,
+        },
       );
     case 'rest':
       return new RestTopology(config, events);
