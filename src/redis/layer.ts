@@ -151,6 +151,8 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       tls: config.tls || config.url?.startsWith('rediss:') === true,
       waitMs: config.commandTimeoutMs,
       dropMs: config.connectTimeoutMs,
+      // A paused node resumed between two ticks: the next tick runs now.
+      onLateAnswer: () => this.#tickNow(),
     });
     this.#subscriptions = new Subscriptions(this.#topology, config.commandTimeoutMs, this.#logger);
     this.#executor = new Executor(this.#breaker, this.#deadlines, this.#stats, (node) =>
@@ -244,11 +246,11 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
   }
 
   /** Schedules the next check at the cadence of the current state: one chain of checks at a time. */
-  #schedule(): void {
+  #schedule(now = false): void {
     if (this.#closed || this.#checking) return;
     clearTimeout(this.#timer);
     const ready = this.#breaker?.allows() === true;
-    const delay = ready ? this.config.healthCheckIntervalMs : this.config.returnProbeMs;
+    const delay = now ? 0 : ready ? this.config.healthCheckIntervalMs : this.config.returnProbeMs;
     this.#timer = setTimeout(() => {
       this.#checking = true;
       void (ready ? this.#probe() : this.#degradedTick()).finally(() => {
@@ -257,6 +259,12 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       });
     }, delay);
     this.#timer.unref();
+  }
+
+  /** While degraded and between two ticks, runs the next tick now. */
+  #tickNow(): void {
+    if (this.#closed || this.#checking || this.#breaker?.allows() !== false) return;
+    this.#schedule(true);
   }
 
   /** One tick of the return probe, and the half-open probe when Redis is back or it is due. */
