@@ -244,6 +244,8 @@ export class FallbackTopology implements Topology {
   /** One connection attempt at a time; a failed one is tried again by the next caller. */
   #connectCluster(): Promise<void> {
     if (this.#clusterOpen) return Promise.resolve();
+    // A check still running when the layer closes must not open connections again.
+    if (this.#closed) return Promise.reject(new Error('closed'));
     this.#clusterOpening ??= this.#cluster
       .connect()
       .then(() => {
