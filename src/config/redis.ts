@@ -111,7 +111,7 @@ export const redisOptions = {
   fallbackToSingle: option({
     env: 'REDIS_FALLBACK_TO_SINGLE',
     default: false,
-    doc: 'Cluster mode: when the Cluster does not answer within REDIS_FAILOVER_TIMEOUT_MS at startup, use the single node of REDIS_URL (or REDIS_HOST / REDIS_PORT) for the life of the process (in single mode there is nothing to fall back from; refused with Sentinel). Other instances that reached the Cluster do not see what this one writes: see docs/operations.md.',
+    doc: 'Cluster mode: while the Cluster is down for REDIS_FAILOVER_TIMEOUT_MS (at startup or while running), every instance uses the single node of REDIS_URL (or REDIS_HOST / REDIS_PORT), agreed through a marker key on that node, and returns to the Cluster once it has been whole for REDIS_FAILOVER_TIMEOUT_MS (in single mode there is nothing to fall back from; refused with Sentinel). Nothing is copied between the two stores: see docs/operations.md.',
     parse: parse.boolean(),
   }),
   failoverTimeoutMs: duration({
@@ -120,7 +120,7 @@ export const redisOptions = {
     unit: 'ms',
     min: 100,
     max: 600_000,
-    doc: 'With REDIS_FALLBACK_TO_SINGLE: how long the Cluster may take to answer at startup before the single node is used.',
+    doc: 'With REDIS_FALLBACK_TO_SINGLE: how long the Cluster must be down (at startup, or at every check while running) before the deployment moves to the single node, and whole before it moves back. Keep it above the time the Cluster needs to fail over.',
     aliases: [sameAs('REDIS_FAILOVER_TIMEOUT', 'seed 003')],
   }),
   restUrl: option({

@@ -52,6 +52,13 @@ export class Keys {
   readonly redis = {
     /** A key written by `health()` round-trips; never holds user data. */
     probe: (instanceId: string) => this.key('redis', 'probe', instanceId),
+    /**
+     * REDIS_FALLBACK_TO_SINGLE, on the single node only: present while the deployment runs on the
+     * single node (src/redis/topology/fallback-marker.ts), and the short-lived report of an
+     * instance that cannot use the Cluster, which holds back the way back.
+     */
+    fallback: () => this.key('redis', 'fallback'),
+    fallbackDown: () => this.key('redis', 'fallback', 'cluster-down'),
   };
 
   /** Broadcast bus: one channel per `app:area` family, so sharded pub/sub spreads families over shards. */

@@ -135,7 +135,7 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       lost: (reason) => this.#breaker?.trip(reason),
       changed: (reason) => this.#onTopologyChanged(reason),
     };
-    const topology = createTopology(config, events, this.#logger);
+    const topology = createTopology(config, events, this.#logger, this.keys);
     this.#topology = topology;
     this.#breaker = new CircuitBreaker(
       {
@@ -151,6 +151,8 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       tls: config.tls || config.url?.startsWith('rediss:') === true,
       waitMs: config.commandTimeoutMs,
       dropMs: config.connectTimeoutMs,
+      // A paused node resumed between two ticks: the next tick runs now.
+      onLateAnswer: () => this.#tickNow(),
     });
     this.#subscriptions = new Subscriptions(this.#topology, config.commandTimeoutMs, this.#logger);
     this.#executor = new Executor(this.#breaker, this.#deadlines, this.#stats, (node) =>
@@ -244,11 +246,11 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
   }
 
   /** Schedules the next check at the cadence of the current state: one chain of checks at a time. */
-  #schedule(): void {
+  #schedule(now = false): void {
     if (this.#closed || this.#checking) return;
     clearTimeout(this.#timer);
     const ready = this.#breaker?.allows() === true;
-    const delay = ready ? this.config.healthCheckIntervalMs : this.config.returnProbeMs;
+    const delay = now ? 0 : ready ? this.config.healthCheckIntervalMs : this.config.returnProbeMs;
     this.#timer = setTimeout(() => {
       this.#checking = true;
       void (ready ? this.#probe() : this.#degradedTick()).finally(() => {
@@ -257,6 +259,12 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
       });
     }, delay);
     this.#timer.unref();
+  }
+
+  /** While degraded and between two ticks, runs the next tick now. */
+  #tickNow(): void {
+    if (this.#closed || this.#checking || this.#breaker?.allows() !== false) return;
+    this.#schedule(true);
   }
 
   /** One tick of the return probe, and the half-open probe when Redis is back or it is due. */
@@ -399,7 +407,7 @@ export class RedisLayer extends EventEmitter<RedisLayerEvents> {
   }
 }
 
-function createTopology(config: RedisConfig, events: TopologyEvents, logger: Logger): Topology {
+function createTopology(config: RedisConfig, events: TopologyEvents, logger: Logger, keys: Keys): Topology {
   switch (config.mode) {
     case 'single':
       return new SingleTopology(config, events);
@@ -411,7 +419,15 @@ function createTopology(config: RedisConfig, events: TopologyEvents, logger: Log
         (clusterEvents) => new ClusterTopology(clusterConfig(config), clusterEvents),
         (singleEvents) => new SingleTopology(config, singleEvents),
         events,
-        { timeoutMs: config.failoverTimeoutMs, single: singleAddress(config), logger },
+        {
+          timeoutMs: config.failoverTimeoutMs,
+          checkMs: config.healthCheckIntervalMs,
+          commandTimeoutMs: config.commandTimeoutMs,
+          connectTimeoutMs: config.connectTimeoutMs,
+          keys: { marker: keys.redis.fallback(), downReport: keys.redis.fallbackDown() },
+          single: singleAddress(config),
+          logger,
+        },
       );
     case 'rest':
       return new RestTopology(config, events);

@@ -1,19 +1,14 @@
 /**
- * Health-check connections to nodes the layer does not otherwise talk to (sentinels, replicas):
- * one small client per address, created on first use and kept for the next `health()`. They never
- * reconnect by themselves (a dead replica must not cost a reconnect loop); a closed one is
- * replaced on the next check. Used only by `health()`, never on the command path.
+ * Side connections to nodes the layer does not otherwise talk to (sentinels, replicas), and to
+ * read a Cluster's slot map while a master fails (cluster-refresh.ts): one small client per
+ * address, created on first use and kept for the next use. They never reconnect by themselves (a
+ * dead replica must not cost a reconnect loop); a closed one is replaced on the next check. Never
+ * on the command path; made from the shared class of bare-client.ts, since some are opened on
+ * failure paths.
  */
-import { createClient } from 'redis';
 import type { RedisConfig } from '../../config/redis.js';
+import { type BareClient as Client, createBareClient, warmBareClients } from './bare-client.js';
 import type { RedisArg } from './topology.js';
-
-/** The little of a client the pingers need (createClient's generic type does not survive `connect()`). */
-interface Client {
-  readonly isOpen: boolean;
-  sendCommand(args: RedisArg[]): Promise<unknown>;
-  destroy(): void;
-}
 
 interface Entry {
   client: Client;
@@ -28,7 +23,10 @@ export interface PingerAuth {
 export class NodePingers {
   readonly #clients = new Map<string, Entry>();
 
-  constructor(private readonly config: RedisConfig) {}
+  constructor(private readonly config: RedisConfig) {
+    // Connections are opened on failure paths: the client class is built now (see bare-client.ts).
+    warmBareClients();
+  }
 
   /** Opens (or reuses) the health connection to `address`. */
   async connect(address: string, auth: PingerAuth): Promise<void> {
@@ -50,7 +48,7 @@ export class NodePingers {
     const existing = this.#clients.get(address);
     if (existing?.client.isOpen) return existing.ready;
     const at = address.lastIndexOf(':');
-    const client = createClient({
+    const client = createBareClient({
       ...(auth.username === undefined ? {} : { username: auth.username }),
       ...(auth.password === undefined ? {} : { password: auth.password }),
       disableOfflineQueue: true,
@@ -66,7 +64,7 @@ export class NodePingers {
     client.on('error', () => {
       // Reported by the failed PING in health(); nothing else depends on this connection.
     });
-    const ready = client.connect().then((): Client => client);
+    const ready = client.connect().then(() => client);
     ready.catch(() => {});
     this.#clients.set(address, { client, ready });
     return ready;

@@ -11,6 +11,10 @@
  * Any reply counts, an error such as NOAUTH or LOADING included: a server that replies is up, and
  * the clients' own connection attempts deal with the rest. A PING unanswered after `dropMs`
  * closes the socket (a partition can leave it open forever); the next probe opens a fresh one.
+ *
+ * A PING that outlived a probe's wait and is answered later (a paused server resuming between two
+ * probes) calls `onLateAnswer` at once, so the layer runs its next probe now rather than up to
+ * one probe interval later.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -20,6 +24,8 @@ interface ProbeSocket {
   /** The outstanding PING: true when a reply came, false when the socket failed or was dropped. */
   pending: Promise<boolean> | undefined;
   answer: ((answered: boolean) => void) | undefined;
+  /** A probe gave up waiting on the outstanding PING: its reply, if it comes, is late news. */
+  late: boolean;
   buffered: string;
 }
 
@@ -29,6 +35,8 @@ export interface ReturnProbeOptions {
   waitMs: number;
   /** Age at which an unanswered PING's socket is closed. */
   dropMs: number;
+  /** A PING that a probe gave up on was answered (the node resumed between probes). */
+  onLateAnswer?: () => void;
 }
 
 export class ReturnProbe {
@@ -71,7 +79,10 @@ export class ReturnProbe {
     }
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.options.waitMs);
+      timer = setTimeout(() => {
+        entry.late = true;
+        resolve(false);
+      }, this.options.waitMs);
     });
     return Promise.race([entry.pending, waited]).finally(() => clearTimeout(timer));
   }
@@ -85,7 +96,7 @@ export class ReturnProbe {
       : net.connect({ host, port });
     socket.setNoDelay(true);
     socket.unref();
-    const entry: ProbeSocket = { socket, pending: undefined, answer: undefined, buffered: '' };
+    const entry: ProbeSocket = { socket, pending: undefined, answer: undefined, late: false, buffered: '' };
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       entry.buffered += chunk;
@@ -93,7 +104,10 @@ export class ReturnProbe {
       const end = entry.buffered.indexOf('\r\n');
       if (end === -1) return;
       entry.buffered = '';
+      const late = entry.late && entry.answer !== undefined;
+      entry.late = false;
       entry.answer?.(true);
+      if (late && !this.#closed) this.options.onLateAnswer?.();
     });
     const failed = () => {
       if (this.#sockets.get(address) === entry) this.#sockets.delete(address);

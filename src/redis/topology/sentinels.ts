@@ -7,8 +7,8 @@
  * Queries go over the health connections (`NodePingers`), one per sentinel; announcements over
  * one subscriber connection per sentinel, which reconnects with back-off.
  */
-import { createClient } from 'redis';
 import type { RedisConfig } from '../../config/redis.js';
+import { createBareClient } from './bare-client.js';
 import { backoff, errorMessage, withTimeout } from './client-options.js';
 import type { NodePingers, PingerAuth } from './pingers.js';
 
@@ -83,7 +83,7 @@ export class Sentinels {
   watch(onSwitch: () => void): void {
     if (this.#watchers.length > 0) return;
     for (const { host, port } of this.config.sentinels) {
-      const watcher = createClient({
+      const watcher = createBareClient({
         ...(this.config.sentinelUsername === undefined ? {} : { username: this.config.sentinelUsername }),
         ...(this.config.sentinelPassword === undefined ? {} : { password: this.config.sentinelPassword }),
         socket: {

@@ -31,8 +31,8 @@ async function server(onSocket: (socket: Socket) => void): Promise<{ address: st
   return { address: `127.0.0.1:${port}`, sockets };
 }
 
-function probe(waitMs = 100): ReturnProbe {
-  const p = new ReturnProbe({ tls: false, waitMs, dropMs: 2000 });
+function probe(waitMs = 100, onLateAnswer?: () => void): ReturnProbe {
+  const p = new ReturnProbe({ tls: false, waitMs, dropMs: 2000, ...(onLateAnswer ? { onLateAnswer } : {}) });
   probes.push(p);
   return p;
 }
@@ -68,4 +68,32 @@ describe('ReturnProbe', () => {
     // One connection, one PING at a time: nothing was sent again while the first was unanswered.
     expect(silent.sockets).toHaveLength(1);
   });
+
+  it('tells at once when a PING it gave up on is answered between two probes, and only then', async () => {
+    const pong = await server((s) => s.on('data', () => s.write('+PONG\r\n')));
+    const silent = await server(() => {});
+    const late: number[] = [];
+    // A long wait, so that the prompt answer below is never taken for a late one on a busy machine.
+    const p = probe(1000, () => late.push(performance.now()));
+    expect(await p.answers([pong.address])).toBe(true);
+    expect(await p.answers([silent.address])).toBe(false);
+    expect(late).toHaveLength(0); // a prompt answer, and no answer yet, are no late news
+    // No probe is running now: only the late answer itself can tell.
+    silent.sockets[0]!.write('+PONG\r\n');
+    await waitUntil(() => late.length > 0);
+    // Answered: the next probe asks afresh, and a prompt answer calls nothing.
+    const asking = p.answers([silent.address]);
+    await waitUntil(() => silent.sockets[0]!.bytesRead > 'PING\r\n'.length);
+    silent.sockets[0]!.write('+PONG\r\n');
+    expect(await asking).toBe(true);
+    expect(late).toHaveLength(1);
+  });
 });
+
+async function waitUntil(check: () => boolean): Promise<void> {
+  const deadline = performance.now() + 2000;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error('condition not met within 2 s');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
