@@ -407,7 +407,7 @@ export class Sessions {
    */
   async #outageLoad(id: string, options: LoadOptions, store: SessionStore): Promise<SessionRecord | null> {
     const local = await this.#localLoad(id, options, store);
-    if (local !== null || this.#layer.state === 'memory') return local;
+    if (local !== null || this.#layer.state === 'memory' || this.#pendingLogouts.has(id)) return local;
     const copy = this.#outage?.get(id);
     if (copy !== undefined) return this.#epochs.ends(copy) ? null : copy;
     if (this.#durable !== undefined) {
