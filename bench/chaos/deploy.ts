@@ -67,6 +67,8 @@ export async function seed(env: Record<string, string>, users: number, students:
 export interface Server {
   port: number;
   child: ChildProcess;
+  /** Every log line the primary and its workers wrote (pino JSON), in order. */
+  log: string[];
   stop(): Promise<void>;
 }
 
@@ -77,8 +79,17 @@ export async function startPlexus(env: Record<string, string>, workers: number):
   const child = spawn(
     process.execPath,
     [join(ROOT, 'bin/plexus.js'), 'start', ...flags, '--host', '127.0.0.1', '--port', String(port)],
-    { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] },
+    { cwd: ROOT, env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  const log: string[] = [];
+  let partial = '';
+  const collect = (chunk: Buffer) => {
+    const parts = (partial + chunk.toString()).split('\n');
+    partial = parts.pop() ?? '';
+    log.push(...parts);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`plexus exited with ${child.exitCode}`);
     const health = await healthOnce(port).catch(() => null);
@@ -89,6 +100,7 @@ export async function startPlexus(env: Record<string, string>, workers: number):
   return {
     port,
     child,
+    log,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -162,24 +174,38 @@ export async function login(port: number, user: string): Promise<string> {
 }
 
 /**
- * Polls health over fresh connections from `since` (when Redis answers again) until `workers`
- * different instances have answered `ok`; each one's time back to ready, ms.
+ * Each worker's time back to ready after Redis answered again at `since` (Date.now()): from the
+ * workers' own log lines ("Redis available", pino's `time`), read from log line `from` on, so
+ * that the figure is the worker's, not the time an HTTP probe waits in a busy server's queue.
+ * Workers that never left ready count 0.
  */
-export async function timeBackToReady(port: number, workers: number, since: number): Promise<number[]> {
-  const ready = new Map<string, number>();
-  const deadline = performance.now() + 30_000;
-  while (ready.size < workers && performance.now() < deadline) {
-    const probes = await Promise.all(
-      [0, 1].map(async () => {
-        const health = await healthOnce(port).catch(() => null);
-        return { health, at: performance.now() };
-      }),
-    );
-    for (const { health, at } of probes) {
-      if (health?.status === 'ok' && !ready.has(health.instanceId)) ready.set(health.instanceId, at - since);
+export async function timeBackToReady(server: Server, from: number, since: number): Promise<number[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const left = new Set<number>();
+    const back = new Map<number, number>();
+    for (const line of server.log.slice(from)) {
+      const entry = parseLine(line);
+      if (entry === null) continue;
+      if (entry.msg.startsWith('Redis unavailable')) left.add(entry.pid);
+      if (entry.msg === 'Redis available' && left.has(entry.pid) && !back.has(entry.pid)) {
+        back.set(entry.pid, Math.max(0, entry.time - since));
+      }
     }
-    await sleep(5);
+    if ([...left].every((pid) => back.has(pid))) return [...back.values()];
+    if (Date.now() > deadline) throw new Error('workers not back to ready within 30 s');
+    await sleep(50);
   }
-  if (ready.size < workers) throw new Error('workers not back to ready within 30 s');
-  return [...ready.values()];
+}
+
+function parseLine(line: string): { msg: string; pid: number; time: number } | null {
+  if (!line.startsWith('{')) return null;
+  try {
+    const entry = JSON.parse(line) as { msg?: unknown; pid?: unknown; time?: unknown };
+    if (typeof entry.msg !== 'string' || typeof entry.pid !== 'number' || typeof entry.time !== 'number')
+      return null;
+    return { msg: entry.msg, pid: entry.pid, time: entry.time };
+  } catch {
+    return null;
+  }
 }

@@ -11,7 +11,7 @@
  * Run: npx tsx bench/chaos/run.ts            (full: ~15 min on a loaded 2-core machine)
  *      npx tsx bench/chaos/run.ts --short    (CI: single Redis, one fault of each kind, 2 tries)
  * Options: --no-build (bin/plexus.js is current), --no-cluster; env CHAOS_JSON=<file> writes the
- * results as JSON (test/chaos/chaos.test.ts reads it), CONNECTIONS (default 40).
+ * results as JSON (test/chaos/chaos.test.ts reads it), CONNECTIONS (default 20), CHAOS_LOG=<file> keeps the single-node server's log.
  */
 import { execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,7 +28,7 @@ const SHORT = args.has('--short');
 const RETURNS = SHORT ? 1 : 4;
 const HOLE_TRIES = SHORT ? 2 : 20;
 const OUTAGE_MS = SHORT ? 2000 : 5000;
-const CONNECTIONS = Number(process.env.CONNECTIONS ?? 40);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 20);
 const SESSIONS = 50;
 const WORKERS = 2;
 const students = Array.from({ length: 1000 }, (_, i) => String(200_000 + i));
@@ -83,20 +83,22 @@ async function single(): Promise<void> {
     });
     for (let i = 0; i < RETURNS; i++) {
       await phase('single', traffic, `Redis paused ${OUTAGE_MS / 1000} s (${i + 1})`, async () => {
+        const from = server.log.length;
         redis.pause();
         await sleep(OUTAGE_MS);
         redis.resume();
-        const ready = await timeBackToReady(server.port, WORKERS, performance.now());
+        const ready = await timeBackToReady(server, from, Date.now());
         await sleep(1000);
         return ready;
       });
     }
     for (let i = 0; i < RETURNS; i++) {
       await phase('single', traffic, `Redis killed, restarted empty (${i + 1})`, async () => {
+        const from = server.log.length;
         await redis.kill();
         await sleep(OUTAGE_MS);
         await redis.restart();
-        const ready = await timeBackToReady(server.port, WORKERS, performance.now());
+        const ready = await timeBackToReady(server, from, Date.now());
         await sleep(2000);
         return ready;
       });
@@ -109,6 +111,7 @@ async function single(): Promise<void> {
     });
     await traffic.stop();
     await server.stop();
+    if (process.env.CHAOS_LOG) writeFileSync(process.env.CHAOS_LOG, server.log.join('\n'));
 
     const gated = (durable: boolean) => (gate: string | undefined) =>
       baseEnv(
@@ -174,10 +177,11 @@ async function cluster(): Promise<void> {
     });
     for (let i = 0; i < RETURNS / 2; i++) {
       await phase('cluster', traffic, `every node paused ${OUTAGE_MS / 1000} s (${i + 1})`, async () => {
+        const from = server.log.length;
         for (const node of redis.nodes) node.pause();
         await sleep(OUTAGE_MS);
         for (const node of redis.nodes) node.resume();
-        const ready = await timeBackToReady(server.port, WORKERS, performance.now());
+        const ready = await timeBackToReady(server, from, Date.now());
         await sleep(1000);
         return ready;
       });

@@ -106,7 +106,14 @@ export class Sessions {
   readonly #pendingLogouts = new Set<string>();
   readonly #onState = (change: StateChange) => {
     if (change.state === 'ready') void this.#recover();
+    else this.#restored = false;
   };
+  /**
+   * Durable mode: the database copy has been put back into Redis since it was last (re)reached.
+   * Until then a session Redis does not have is looked for in the database (a Redis restarted
+   * empty must not log anyone out while the restore runs).
+   */
+  #restored = false;
   readonly #now: () => number;
   readonly #copies: SessionCopies | undefined;
   #recovering: Promise<void> = Promise.resolve();
@@ -219,7 +226,10 @@ export class Sessions {
     try {
       const record = await this.#route(
         async (store) => {
-          const read = await this.#checked(store, await store.load(id, options));
+          const read = await this.#checked(
+            store,
+            (await store.load(id, options)) ?? (await this.#unrestored(id, options)),
+          );
           if (touch) this.#outage?.remember(id, read);
           fromRedis = read;
           return read ?? (await this.#localLoad(id, options));
@@ -392,6 +402,14 @@ export class Sessions {
     return again !== null && !endedByEpoch(again, epoch) ? again : null;
   }
 
+  /** Durable mode, before the restore has finished: the database copy, put back into Redis first. */
+  async #unrestored(id: string, options: LoadOptions): Promise<SessionRecord | null> {
+    if (this.#durable === undefined || this.#restored) return null;
+    const saved = await this.#durable.fetch(id);
+    if (saved === null || !(await this.#restoreChecked(saved))) return null;
+    return this.#shared.load(id, options);
+  }
+
   /** A session kept in this process (made while Redis was unreachable, not moved yet). */
   async #localLoad(id: string, options: LoadOptions, store = this.#local): Promise<SessionRecord | null> {
     if (this.#layer.state === 'memory') return null;
@@ -501,6 +519,7 @@ export class Sessions {
     if (this.#durable !== undefined) {
       const restored = await this.#durable.restoreInto((record) => this.#restoreChecked(record));
       if (restored > 0) this.#logger.info({ restored }, 'sessions restored from the database');
+      this.#restored = this.#sharedUsable();
     }
   }
 }
