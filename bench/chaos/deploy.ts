@@ -202,9 +202,10 @@ function parseLine(line: string): { msg: string; pid: number; time: number } | n
   if (!line.startsWith('{')) return null;
   try {
     const entry = JSON.parse(line) as { msg?: unknown; pid?: unknown; time?: unknown };
-    if (typeof entry.msg !== 'string' || typeof entry.pid !== 'number' || typeof entry.time !== 'number')
+    const time = typeof entry.time === 'string' ? Date.parse(entry.time) : entry.time;
+    if (typeof entry.msg !== 'string' || typeof entry.pid !== 'number' || typeof time !== 'number')
       return null;
-    return { msg: entry.msg, pid: entry.pid, time: entry.time };
+    return { msg: entry.msg, pid: entry.pid, time };
   } catch {
     return null;
   }

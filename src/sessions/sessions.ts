@@ -406,7 +406,9 @@ export class Sessions {
   async #unrestored(id: string, options: LoadOptions): Promise<SessionRecord | null> {
     if (this.#durable === undefined || this.#restored) return null;
     const saved = await this.#durable.fetch(id);
-    if (saved === null || !(await this.#restoreChecked(saved))) return null;
+    if (saved === null) return null;
+    // Put back here or, concurrently, by the restore or another request: read what Redis has.
+    await this.#restoreChecked(saved);
     return this.#shared.load(id, options);
   }
 
@@ -430,10 +432,12 @@ export class Sessions {
     if (copy !== undefined) return this.#epochs.ends(copy) ? null : copy;
     if (this.#durable !== undefined) {
       const saved = await this.#durable.fetch(id);
-      if (saved !== null && !this.#epochs.ends(saved) && (await store.restore(saved))) {
+      if (saved !== null) {
+        if (this.#epochs.ends(saved)) return null;
+        // Put back here, or concurrently by another request: read what this process has.
+        await store.restore(saved);
         return store.load(id, options);
       }
-      if (saved !== null) return null;
     }
     // Not here, and Redis cannot be asked: unknown, which is not the same as ended. Callers
     // answer 503 and keep the cookie rather than log the user out over an outage.
