@@ -25,6 +25,8 @@ import { type Running, startServer } from './server/harness.js';
 
 /** Tries per case here; the chaos suite (bench/chaos/) runs 20 and more per order. */
 const TRIES = 2;
+/** Each try waits for two instances to notice an outage and to come back: seconds on a busy machine. */
+const TRY_BUDGET_MS = 90_000;
 const LOGIN = 'ada@example.com';
 
 interface Instance {
@@ -155,18 +157,22 @@ describe.each([
   const paused = () => ({ stop: () => redis.node.pause(), start: () => redis.node.resume() });
   const emptied = () => ({ stop: () => redis.node.kill(), start: () => redis.node.restart() });
 
-  it.each(['A', 'B'] as const)('Redis paused, back to %s first: V is dead everywhere', async (first) => {
-    const [a, b] = await pair();
-    for (let t = 0; t < TRIES; t++) {
-      const v = await tryOnce(a, b, paused(), first);
-      await expectDead(v, [a, b]);
-      // Past the local copies' age, nothing has brought it back.
-      if (t === 0) {
-        await sleep(2100);
+  it.each(['A', 'B'] as const)(
+    'Redis paused, back to %s first: V is dead everywhere',
+    async (first) => {
+      const [a, b] = await pair();
+      for (let t = 0; t < TRIES; t++) {
+        const v = await tryOnce(a, b, paused(), first);
         await expectDead(v, [a, b]);
+        // Past the local copies' age, nothing has brought it back.
+        if (t === 0) {
+          await sleep(2100);
+          await expectDead(v, [a, b]);
+        }
       }
-    }
-  });
+    },
+    TRY_BUDGET_MS,
+  );
 
   it.each(['A', 'B'] as const)(
     'Redis restarted empty, back to %s first: V is dead everywhere',
@@ -177,48 +183,57 @@ describe.each([
         await expectDead(v, [a, b]);
       }
     },
+    TRY_BUDGET_MS,
   );
 
-  it('a single logout on A of a session B made during the outage holds, back to A first', async () => {
-    const [a, b] = await pair();
-    await Promise.all([settled(a), settled(b)]);
-    redis.node.pause();
-    await Promise.all([degraded(a), degraded(b)]);
-    const onB = new Browser(b.server.url, 'B/1');
-    expect((await onB.login(LOGIN)).status).toBe(200);
-    const v = onB.cookie!;
-    const onA = new Browser(a.server.url);
-    onA.cookie = v;
-    // A cannot know V (B keeps it): 503 without durable mode, or the database copy when durable.
-    await onA.request('POST', '/api/1/auth/logout');
-    const sessionId = v.split('=')[1]!.split('.')[0]!;
-    await a.server.plexus.sessions.destroy(sessionId);
-    b.gate!.close();
-    redis.node.resume();
-    await settled(a);
-    b.gate!.open();
-    await settled(b);
-    await expectDead(v, [a, b]);
-  });
+  it(
+    'a single logout on A of a session B made during the outage holds, back to A first',
+    async () => {
+      const [a, b] = await pair();
+      await Promise.all([settled(a), settled(b)]);
+      redis.node.pause();
+      await Promise.all([degraded(a), degraded(b)]);
+      const onB = new Browser(b.server.url, 'B/1');
+      expect((await onB.login(LOGIN)).status).toBe(200);
+      const v = onB.cookie!;
+      const onA = new Browser(a.server.url);
+      onA.cookie = v;
+      // A cannot know V (B keeps it): 503 without durable mode, or the database copy when durable.
+      await onA.request('POST', '/api/1/auth/logout');
+      const sessionId = v.split('=')[1]!.split('.')[0]!;
+      await a.server.plexus.sessions.destroy(sessionId);
+      b.gate!.close();
+      redis.node.resume();
+      await settled(a);
+      b.gate!.open();
+      await settled(b);
+      await expectDead(v, [a, b]);
+    },
+    TRY_BUDGET_MS,
+  );
 
-  it('logout-all keeping the current session keeps it, across the outage too', async () => {
-    const [a, b] = await pair();
-    await Promise.all([settled(a), settled(b)]);
-    const current = new Browser(a.server.url, 'A/1');
-    expect((await current.login(LOGIN)).status).toBe(200);
-    const other = new Browser(b.server.url, 'B/1');
-    expect((await other.login(LOGIN)).status).toBe(200);
-    // Used just before the outage: served from A's outage copy while Redis is away.
-    expect((await current.me()).status).toBe(200);
-    redis.node.pause();
-    await Promise.all([degraded(a), degraded(b)]);
-    expect((await current.request('POST', '/api/1/auth/logout-all?keepCurrent=true')).status).toBe(200);
-    redis.node.resume();
-    await Promise.all([settled(a), settled(b)]);
-    expect((await meWith(current.cookie!, a.server)).status).toBe(200);
-    expect((await meWith(current.cookie!, b.server)).status).toBe(200);
-    await expectDead(other.cookie!, [a, b]);
-  });
+  it(
+    'logout-all keeping the current session keeps it, across the outage too',
+    async () => {
+      const [a, b] = await pair();
+      await Promise.all([settled(a), settled(b)]);
+      const current = new Browser(a.server.url, 'A/1');
+      expect((await current.login(LOGIN)).status).toBe(200);
+      const other = new Browser(b.server.url, 'B/1');
+      expect((await other.login(LOGIN)).status).toBe(200);
+      // Used just before the outage: served from A's outage copy while Redis is away.
+      expect((await current.me()).status).toBe(200);
+      redis.node.pause();
+      await Promise.all([degraded(a), degraded(b)]);
+      expect((await current.request('POST', '/api/1/auth/logout-all?keepCurrent=true')).status).toBe(200);
+      redis.node.resume();
+      await Promise.all([settled(a), settled(b)]);
+      expect((await meWith(current.cookie!, a.server)).status).toBe(200);
+      expect((await meWith(current.cookie!, b.server)).status).toBe(200);
+      await expectDead(other.cookie!, [a, b]);
+    },
+    TRY_BUDGET_MS,
+  );
 });
 
 describe('logout-all across an outage on a Redis Cluster', () => {
