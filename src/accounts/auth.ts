@@ -61,6 +61,8 @@ export class Auth {
       durable,
       instanceId,
       localCache: { maxAgeMs: settings.localCacheMs, maxEntries: settings.localCacheMaxEntries },
+      outageGraceMs: settings.outageGraceMs,
+      maxEntries: settings.localCacheMaxEntries,
     });
     this.accounts = new Accounts(db, config.accounts, logger);
     this.limiter = new LoginLimiter(redis, {

@@ -101,6 +101,14 @@ export const sessionsOptions = {
     doc: 'Most sessions kept in the local copy per instance; the oldest copy goes first.',
     parse: parse.integer(1, 10_000_000),
   }),
+  outageGraceMs: duration({
+    env: 'SESSION_OUTAGE_GRACE',
+    default: 300_000,
+    unit: 'ms',
+    min: 0,
+    max: 86_400_000,
+    doc: "While Redis (or the session's Cluster shard) cannot be reached, an instance keeps serving the sessions it read from Redis within this long, instead of answering 503; a session ended meanwhile on another instance may be served here that long, and is ended everywhere once Redis is back (logout epoch). 0 turns it off.",
+  }),
   loginAccountLimit: option({
     env: 'LOGIN_LIMIT_PER_ACCOUNT',
     default: 10,

@@ -115,6 +115,10 @@ export class Keys {
     allSessions: () => this.pattern('sess'),
     /** Sorted set of one user's session ids (logout-all, the session list). */
     userIndex: (userId: string) => this.key('sess-user', userId),
+    /** A user's logout epoch: sessions issued before it are dead (src/sessions/epochs.ts). */
+    epoch: (userId: string) => this.key('sess-epoch', userId),
+    /** Tombstone of a session ended while some instance may still hold a copy to move back. */
+    ended: (id: string) => this.key('sess-end', id),
     /** Fixed-window login attempt counters. */
     loginAccount: (login: string) => this.key('login-limit', 'account', login),
     loginAddress: (address: string) => this.key('login-limit', 'ip', address),

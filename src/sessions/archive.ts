@@ -3,9 +3,10 @@
  * sessions-001-accounts-sessions), one query set for SQLite and PostgreSQL.
  *
  * A write never overwrites a tombstone (`ended_at` set) nor a newer copy: it applies only when its
- * version is higher, or equal with a later or equal last-seen time (a renewal).
+ * version is higher, or equal with a later or equal last-seen time (a renewal). A copy valid
+ * before its user's logout epoch (`session_epochs`, epochs.ts) is never read back.
  */
-import { type Generated, type Kysely, type Selectable, sql } from 'kysely';
+import { type ExpressionBuilder, type Generated, type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, PlexusTables } from '../db/database.js';
 import type { SessionArchive } from './durable.js';
 import type { SessionRecord } from './record.js';
@@ -24,15 +25,37 @@ type SessionsTable = {
   ttl_ms: number;
   version: number;
   ended_at: number | null;
+  valid_from: number | null;
 };
+
+type EpochsTable = { user_id: string; epoch: number };
 
 type Row = Selectable<SessionsTable>;
 
 export class DatabaseSessionArchive implements SessionArchive {
-  readonly #db: Kysely<PlexusTables & { sessions: SessionsTable }>;
+  readonly #db: Kysely<PlexusTables & { sessions: SessionsTable; session_epochs: EpochsTable }>;
 
   constructor(db: Database) {
-    this.#db = db.kysely.withTables<{ sessions: SessionsTable }>();
+    this.#db = db.kysely.withTables<{ sessions: SessionsTable; session_epochs: EpochsTable }>();
+  }
+
+  async raiseEpoch(userId: string, epoch: number): Promise<void> {
+    await this.#db
+      .insertInto('session_epochs')
+      .values({ user_id: userId, epoch })
+      .onConflict((oc) =>
+        oc.column('user_id').doUpdateSet({ epoch }).where('session_epochs.epoch', '<', epoch),
+      )
+      .execute();
+  }
+
+  async epochs(): Promise<[userId: string, epoch: number][]> {
+    const rows = await this.#db.selectFrom('session_epochs').selectAll().execute();
+    return rows.map((row) => [row.user_id, Number(row.epoch)]);
+  }
+
+  async purgeEpochs(before: number): Promise<void> {
+    await this.#db.deleteFrom('session_epochs').where('epoch', '<', before).execute();
   }
 
   async save(records: readonly SessionRecord[]): Promise<void> {
@@ -54,6 +77,7 @@ export class DatabaseSessionArchive implements SessionArchive {
             expires_at: eb.ref('excluded.expires_at'),
             ttl_ms: eb.ref('excluded.ttl_ms'),
             version: eb.ref('excluded.version'),
+            valid_from: eb.ref('excluded.valid_from'),
           }))
           .where((eb) =>
             eb.and([
@@ -85,6 +109,7 @@ export class DatabaseSessionArchive implements SessionArchive {
           ttl_ms: 0,
           version: 0,
           ended_at: at,
+          valid_from: null,
         })),
       )
       .onConflict((oc) =>
@@ -99,7 +124,16 @@ export class DatabaseSessionArchive implements SessionArchive {
       .set({ ended_at: at })
       .where('user_id', '=', userId)
       .where('ended_at', 'is', null);
-    if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
+    if (exceptId !== undefined) {
+      query = query.where('id', '!=', exceptId);
+      // The kept session survives this epoch.
+      await this.#db
+        .updateTable('sessions')
+        .set({ valid_from: at })
+        .where('id', '=', exceptId)
+        .where('ended_at', 'is', null)
+        .execute();
+    }
     await query.execute();
   }
 
@@ -110,6 +144,7 @@ export class DatabaseSessionArchive implements SessionArchive {
       .where('id', '=', id)
       .where('ended_at', 'is', null)
       .where('expires_at', '>', now)
+      .where(notBeforeEpoch)
       .executeTakeFirst();
     return row === undefined ? null : fromRow(row);
   }
@@ -120,6 +155,7 @@ export class DatabaseSessionArchive implements SessionArchive {
       .selectAll()
       .where('ended_at', 'is', null)
       .where('expires_at', '>', now)
+      .where(notBeforeEpoch)
       .where('id', '>', afterId)
       .orderBy('id')
       .limit(limit)
@@ -160,6 +196,7 @@ function toRow(record: SessionRecord): Row {
     ttl_ms: record.ttlMs,
     version: record.version,
     ended_at: null,
+    valid_from: record.validFrom ?? null,
   };
 }
 
@@ -178,5 +215,21 @@ function fromRow(row: Row): SessionRecord {
     ip: row.ip,
     indexDueAt: 0,
     cookie: row.cookie === null ? null : (JSON.parse(row.cookie) as Record<string, unknown>),
+    ...(row.valid_from === null ? {} : { validFrom: Number(row.valid_from) }),
   };
+}
+
+/** No logout epoch of the session's user is later than the time the session is valid from. */
+function notBeforeEpoch(
+  eb: ExpressionBuilder<{ sessions: SessionsTable; session_epochs: EpochsTable }, 'sessions'>,
+) {
+  return eb.not(
+    eb.exists(
+      eb
+        .selectFrom('session_epochs')
+        .select('session_epochs.user_id')
+        .whereRef('session_epochs.user_id', '=', 'sessions.user_id')
+        .where('session_epochs.epoch', '>', eb.fn.coalesce('sessions.valid_from', 'sessions.created_at')),
+    ),
+  );
 }

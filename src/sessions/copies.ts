@@ -9,8 +9,9 @@
  *   cannot be published is sent again for as long as a copy made before the change could still be
  *   served (`maxAgeMs`).
  *
- * Messages: `{s: [handles]}` sessions changed or ended, `{u: userId}` every session of the user
- * ended (logout-all). Malformed operations are ignored.
+ * Messages: `{s: [handles]}` sessions changed or ended, `{u: userId, e: epoch}` every session of
+ * the user valid before the logout epoch `e` ended (logout-all, epochs.ts). Malformed operations
+ * are ignored.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger.js';
@@ -27,6 +28,11 @@ export interface SessionCopiesOptions {
   instanceId?: string | undefined;
   logger: Logger;
   now: () => number;
+  /** Told of what other instances ended (for the outage copies and the logout epochs). */
+  heard?: {
+    sessions: (handles: readonly string[]) => void;
+    user: (userId: string, epoch: number | undefined) => void;
+  };
 }
 
 export class SessionCopies {
@@ -45,7 +51,7 @@ export class SessionCopies {
         last.s.push(...op.s);
         return true;
       },
-      received: (ops) => applyReceived(cache, ops),
+      received: (ops) => applyReceived(cache, ops, options.heard),
       maxAgeMs: () => cache.maxAgeMs,
       keepWhileUnreachable: false,
     });
@@ -81,13 +87,13 @@ export class SessionCopies {
    * Drops the copies of these sessions (and, with `userId`, of all the user's) here and, before
    * resolving, publishes the same to every other instance.
    */
-  async changed(ids: readonly string[], userId?: string): Promise<void> {
+  async changed(ids: readonly string[], userId?: string, epoch?: number): Promise<void> {
     const handles = ids.map(sessionHandle);
     this.#cache.invalidate(handles);
     if (userId !== undefined) this.#cache.invalidateUser(userId);
     const ops: SessionInvalidation[] = [];
     if (handles.length > 0) ops.push({ s: handles });
-    if (userId !== undefined) ops.push({ u: userId });
+    if (userId !== undefined) ops.push(epoch === undefined ? { u: userId } : { u: userId, e: epoch });
     if (ops.length === 0) return;
     for (const op of ops) this.#cache.publish(op);
     await this.#cache.flush();
@@ -95,10 +101,21 @@ export class SessionCopies {
 }
 
 /** Operations from another instance, checked one by one: whatever is malformed is ignored. */
-function applyReceived(cache: LocalSessionCache, ops: readonly SessionInvalidation[]): void {
+function applyReceived(
+  cache: LocalSessionCache,
+  ops: readonly SessionInvalidation[],
+  heard: SessionCopiesOptions['heard'],
+): void {
   for (const op of ops as readonly unknown[]) {
     if (typeof op !== 'object' || op === null) continue;
-    if ('s' in op && Array.isArray(op.s)) cache.invalidate(op.s.filter((h) => typeof h === 'string'));
-    else if ('u' in op && typeof op.u === 'string') cache.invalidateUser(op.u);
+    if ('s' in op && Array.isArray(op.s)) {
+      const handles = op.s.filter((h) => typeof h === 'string');
+      cache.invalidate(handles);
+      heard?.sessions(handles);
+    } else if ('u' in op && typeof op.u === 'string') {
+      cache.invalidateUser(op.u);
+      const epoch = 'e' in op && typeof op.e === 'number' && Number.isFinite(op.e) ? op.e : undefined;
+      heard?.user(op.u, epoch);
+    }
   }
 }

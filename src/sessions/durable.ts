@@ -17,7 +17,6 @@
  */
 import { type Logger, silentLogger } from '../logger.js';
 import type { SessionRecord } from './record.js';
-import type { SessionStore } from './session-store.js';
 
 export interface SessionArchive {
   /** Writes current copies, skipping ended sessions and copies older than the stored one. */
@@ -32,6 +31,12 @@ export interface SessionArchive {
   page(now: number, afterId: string, limit: number): Promise<SessionRecord[]>;
   /** Deletes rows (copies and tombstones) whose expiry is before `before`. */
   purge(before: number): Promise<number>;
+  /** Raises the user's logout epoch (epochs.ts); never lowers it. */
+  raiseEpoch(userId: string, epoch: number): Promise<void>;
+  /** Every logout epoch kept. */
+  epochs(): Promise<[userId: string, epoch: number][]>;
+  /** Deletes epochs older than `before` (no session valid before them can be alive). */
+  purgeEpochs(before: number): Promise<void>;
 }
 
 export interface DurableHealth {
@@ -65,6 +70,8 @@ export class DurableSessions {
   readonly #dirty = new Map<string, SessionRecord | null>();
   readonly #pendingEnds = new Set<string>();
   readonly #pendingUserEnds = new Map<string, { at: number; exceptId: string | undefined }>();
+  /** userId → logout epoch not yet written (the database was unreachable). */
+  readonly #pendingEpochs = new Map<string, number>();
   #peek: (id: string) => Promise<SessionRecord | null> = async () => null;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
@@ -115,9 +122,22 @@ export class DurableSessions {
     await this.#writeEnds();
   }
 
-  async endedUser(userId: string, exceptId?: string): Promise<void> {
-    this.#pendingUserEnds.set(userId, { at: this.#now(), exceptId });
+  /** Records a logout-all at once (its epoch, then the tombstones); never throws. */
+  async endedUser(userId: string, epoch: number, exceptId?: string): Promise<void> {
+    this.#pendingEpochs.set(userId, Math.max(epoch, this.#pendingEpochs.get(userId) ?? 0));
+    this.#pendingUserEnds.set(userId, { at: epoch, exceptId });
     await this.#writeEnds();
+  }
+
+  /** Every logout epoch in the database (none when it cannot be reached). */
+  async epochs(): Promise<[userId: string, epoch: number][]> {
+    try {
+      await this.#archive.purgeEpochs(this.#now() - 2 * this.#options.purgeAfterMs);
+      return await this.#archive.epochs();
+    } catch (error) {
+      this.#fail(error, 'reading logout epochs');
+      return [];
+    }
   }
 
   /** The database copy of a session, or null (also when the database cannot be reached). */
@@ -136,8 +156,11 @@ export class DurableSessions {
     return this.#flushing;
   }
 
-  /** Puts every live database copy back into `store` (skipping ids it holds); returns how many. */
-  async restoreInto(store: SessionStore): Promise<number> {
+  /**
+   * Puts every live database copy back through `restore` (which skips ids Redis holds and checks
+   * the epoch); returns how many.
+   */
+  async restoreInto(restore: (record: SessionRecord) => Promise<boolean>): Promise<number> {
     const now = this.#now();
     await this.#archive.purge(now - this.#options.purgeAfterMs);
     let restored = 0;
@@ -146,9 +169,7 @@ export class DurableSessions {
       const page = await this.#archive.page(now, after, BATCH);
       if (page.length === 0) break;
       for (let i = 0; i < page.length; i += RESTORE_PARALLELISM) {
-        const results = await Promise.all(
-          page.slice(i, i + RESTORE_PARALLELISM).map((r) => store.restore(r)),
-        );
+        const results = await Promise.all(page.slice(i, i + RESTORE_PARALLELISM).map((r) => restore(r)));
         restored += results.filter(Boolean).length;
       }
       after = page.at(-1)!.id;
@@ -160,7 +181,7 @@ export class DurableSessions {
   health(): DurableHealth {
     return {
       pending: this.#dirty.size,
-      pendingEnds: this.#pendingEnds.size + this.#pendingUserEnds.size,
+      pendingEnds: this.#pendingEnds.size + this.#pendingUserEnds.size + this.#pendingEpochs.size,
       lastFlushAt: this.#lastFlushAt === null ? null : new Date(this.#lastFlushAt).toISOString(),
       lastError: this.#lastError,
       restored: this.#restored,
@@ -188,6 +209,10 @@ export class DurableSessions {
   async #writeEnds(): Promise<void> {
     const at = this.#now();
     try {
+      for (const [userId, epoch] of [...this.#pendingEpochs]) {
+        await this.#archive.raiseEpoch(userId, epoch);
+        if (this.#pendingEpochs.get(userId) === epoch) this.#pendingEpochs.delete(userId);
+      }
       if (this.#pendingEnds.size > 0) {
         const ids = [...this.#pendingEnds];
         await this.#archive.end(ids, at);

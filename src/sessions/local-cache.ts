@@ -27,8 +27,11 @@ import { LocalCopies } from '../coherence/copies.js';
 import { sessionHandle } from './handle.js';
 import type { SessionRecord } from './record.js';
 
-/** What the sessions' invalidation messages carry: sessions (by handle) changed or ended, or every session of a user ended. */
-export type SessionInvalidation = { s: string[] } | { u: string };
+/**
+ * What the sessions' invalidation messages carry: sessions (by handle) changed or ended, or every
+ * session of a user ended (with the user's logout epoch, epochs.ts).
+ */
+export type SessionInvalidation = { s: string[] } | { u: string; e?: number };
 
 export interface LocalSessionCacheOptions {
   /** Longest time a copy is served after it was read from Redis. */

@@ -8,6 +8,7 @@
  *   v  version, +1 on every save           x  when the user's index entry is next due (ms)
  *   a  device (User-Agent)                 ip last client address
  *   ck express-session cookie, JSON        d.<name>  one application data field, JSON
+ *   g  valid from (ms): set when a logout-all kept this session; absent: the creation time
  */
 
 export interface SessionUser {
@@ -32,6 +33,11 @@ export interface SessionRecord {
   indexDueAt: number;
   /** The express-session cookie object, for sessions written through the Express store. */
   cookie: Record<string, unknown> | null;
+  /**
+   * The session is dead once its user's logout epoch passes this (epochs.ts); the creation time
+   * unless a logout-all kept the session (`keepCurrent`), which moves it to that logout's epoch.
+   */
+  validFrom?: number;
   /** On a read that renewed the session: when it had been seen before this read. */
   previousSeenAt?: number;
 }
@@ -85,6 +91,7 @@ export function decodeSession(id: string, fields: Record<string, string>): Sessi
     ip: fields['ip'] ?? '',
     indexDueAt: toNumber(fields['x']),
     cookie: isObject(cookie) ? cookie : null,
+    ...(fields['g'] === undefined ? {} : { validFrom: toNumber(fields['g']) }),
   };
 }
 
@@ -105,6 +112,7 @@ export function encodeSession(record: SessionRecord): Record<string, string> {
     fields['x'] = String(record.indexDueAt);
   }
   if (record.cookie !== null) fields['ck'] = JSON.stringify(record.cookie);
+  if (record.validFrom !== undefined) fields['g'] = String(record.validFrom);
   for (const [name, value] of Object.entries(record.data)) fields[DATA_PREFIX + name] = encodeValue(value);
   return fields;
 }

@@ -124,6 +124,10 @@ export const sessionRestore = defineScript('session_restore', 1, (data, keys, ar
 export const sessionDestroy = defineScript('session_destroy', 1, (data, keys, args) => {
   const user = data.hGet(keys[0]!, 'u') ?? '';
   if (args[0] !== '' && args[0] !== user) return null;
+  if (args[1] !== undefined && args[1] !== '') {
+    const stamp = data.hGet(keys[0]!, 'g') ?? data.hGet(keys[0]!, 'c');
+    if (stamp !== null && Number(stamp) >= Number(args[1])) return 0;
+  }
   if (!data.del(keys[0]!)) return null;
   return user;
 });
@@ -132,6 +136,19 @@ export const sessionMark = defineScript('session_mark', 1, (data, keys, args) =>
   if (!data.exists(keys[0]!)) return 0;
   data.hSet(keys[0]!, { [args[0]!]: args[1]! });
   return 1;
+});
+
+export const sessionEpoch = defineScript('session_epoch', 1, (data, keys, args) => {
+  const key = keys[0]!;
+  let stored = Number(data.get(key) ?? '0');
+  const epoch = Number(args[0]);
+  const keep = Math.max(Number(args[1]), data.pTtl(key));
+  if (epoch > stored) {
+    data.set(key, String(epoch));
+    stored = epoch;
+  }
+  data.pExpire(key, keep);
+  return String(stored);
 });
 
 export const sessionIndex = defineScript('session_index', 1, (data, keys, args) => {

@@ -29,7 +29,14 @@ import {
   type SessionRecord,
   type SessionUser,
 } from './record.js';
-import { sessionDestroy, sessionLoad, sessionMark, sessionRestore, sessionSave } from './scripts.js';
+import {
+  sessionDestroy,
+  sessionEpoch,
+  sessionLoad,
+  sessionMark,
+  sessionRestore,
+  sessionSave,
+} from './scripts.js';
 import { indexInterval, UserIndex } from './user-index.js';
 
 /** 32 random bytes, base64url: 256 bits, unguessable. */
@@ -196,16 +203,49 @@ export class SessionStore {
     return reply === 1;
   }
 
-  /** Ends a session; with `onlyUserId`, only if it belongs to that user. Returns its user id. */
-  async destroy(id: string, onlyUserId?: string): Promise<{ userId: string | null } | null> {
+  /**
+   * Ends a session; with `onlyUserId`, only if it belongs to that user; with `epoch`, only if it
+   * was valid before it (epochs.ts). Returns its user id.
+   */
+  async destroy(id: string, onlyUserId?: string, epoch?: number): Promise<{ userId: string | null } | null> {
     const reply = await this.store.runScript(
       sessionDestroy,
       [this.keys.sessions.session(id)],
-      [onlyUserId ?? ''],
+      [onlyUserId ?? '', epoch ?? ''],
     );
     if (typeof reply !== 'string') return null;
     if (reply !== '') await this.#users.remove(reply, [id]);
     return { userId: reply === '' ? null : reply };
+  }
+
+  /** Raises the user's logout epoch (never lowers it), kept at least `keepMs`; returns it. */
+  async raiseEpoch(userId: string, epoch: number, keepMs: number): Promise<number> {
+    const reply = await this.store.runScript(
+      sessionEpoch,
+      [this.keys.sessions.epoch(userId)],
+      [epoch, Math.max(1, Math.ceil(keepMs))],
+    );
+    return Number(reply);
+  }
+
+  /** The user's logout epoch; 0 when none. */
+  async epoch(userId: string): Promise<number> {
+    const raw = await this.store.get(this.keys.sessions.epoch(userId));
+    return raw === null ? 0 : Number(raw);
+  }
+
+  /** Leaves a tombstone of a session ended here, which a later move back from elsewhere checks. */
+  async markEnded(id: string, keepMs: number): Promise<void> {
+    await this.store.set(this.keys.sessions.ended(id), '1', { px: Math.max(1, Math.ceil(keepMs)) });
+  }
+
+  isEnded(id: string): Promise<boolean> {
+    return this.store.exists(this.keys.sessions.ended(id));
+  }
+
+  /** Makes a session survive the logout epoch `epoch` (a logout-all that keeps it). */
+  async keep(id: string, epoch: number): Promise<boolean> {
+    return (await this.store.runScript(sessionMark, [this.keys.sessions.session(id)], ['g', epoch])) === 1;
   }
 
   /** The live sessions of a user, most recently seen first. Prunes entries of ended sessions. */
@@ -219,28 +259,22 @@ export class SessionStore {
   }
 
   /**
-   * Ends every session of a user (except `exceptId`), wherever it is used. Sessions created after
-   * `createdBefore` are kept (used when replaying a logout-all made while Redis was down).
-   * Returns the ids ended.
+   * Ends every session of a user (except `exceptId`), wherever it is used. With `epoch`, only the
+   * sessions valid before it (a later login survives). Returns the ids ended.
    */
-  async destroyUser(
-    userId: string,
-    options: { exceptId?: string; createdBefore?: number } = {},
-  ): Promise<string[]> {
+  async destroyUser(userId: string, options: { exceptId?: string; epoch?: number } = {}): Promise<string[]> {
     const ids = (await this.#users.ids(userId, true)).filter((id) => id !== options.exceptId);
     const ended: string[] = [];
     const kept = new Set<string>();
     await Promise.all(
       ids.map(async (id) => {
-        if (options.createdBefore !== undefined) {
-          const record = await this.load(id, { touch: false });
-          if (record !== null && record.createdAt >= options.createdBefore) {
-            kept.add(id);
-            return;
-          }
-        }
-        const reply = await this.store.runScript(sessionDestroy, [this.keys.sessions.session(id)], [userId]);
+        const reply = await this.store.runScript(
+          sessionDestroy,
+          [this.keys.sessions.session(id)],
+          [userId, options.epoch ?? ''],
+        );
         if (typeof reply === 'string') ended.push(id);
+        else if (reply === 0) kept.add(id);
       }),
     );
     // Entries of sessions that were already gone, or now belong to someone else, go too.

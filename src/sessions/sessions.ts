@@ -9,11 +9,21 @@
  * exists only in Redis cannot be checked until it is back (REDIS_UNAVAILABLE, not "ended"). Health
  * reports which store is in use.
  *
- * Recovery. When the layer becomes ready again, logout-alls made meanwhile are replayed against
- * Redis (ending the sessions older than the request), so are single logouts, then the local
- * sessions are moved into Redis (unless an id is taken there), and in durable mode the database
- * copy is restored. Until a local session has moved, reads fall back to it, so nobody is logged
- * out by the move.
+ * Logout epochs (epochs.ts). A logout-all raises the user's epoch (here, in Redis, in the
+ * database in durable mode); every read checks it, whatever it read from (Redis, a local copy,
+ * this process's store, an outage copy, the database), so a session issued before a logout-all is
+ * dead wherever it was kept. Single logouts leave a tombstone in Redis (`sess-end:<id>`) that a
+ * session moved back from elsewhere is checked against.
+ *
+ * Outage copies (outage-copies.ts, SESSION_OUTAGE_GRACE): while Redis cannot be asked, sessions
+ * read from Redis lately are served from this instance's copy instead of 503.
+ *
+ * Recovery. When the layer becomes ready again, the epochs known here (and, in durable mode, the
+ * database's) are written to Redis again, logout-alls made meanwhile are replayed (ending the
+ * sessions valid before their epoch), so are single logouts, then the local sessions are moved
+ * into Redis (unless an id is taken there, and checked against tombstones and epochs afterwards),
+ * and in durable mode the database copy is restored the same way. Until a local session has
+ * moved, reads fall back to it, so nobody is logged out by the move.
  *
  * Durable mode (option `durable`): see durable.ts.
  *
@@ -29,7 +39,10 @@ import { MemoryStore } from '../redis/memory/memory-store.js';
 import { clusterReachable, type LayerView } from '../redis/view.js';
 import { SessionCopies } from './copies.js';
 import type { DurableSessions } from './durable.js';
+import { EpochBook, endedByEpoch } from './epochs.js';
+import { sessionHandle } from './handle.js';
 import type { LocalSessionCacheStats } from './local-cache.js';
+import { OutageCopies } from './outage-copies.js';
 import type { SessionRecord } from './record.js';
 import {
   type LoadOptions,
@@ -48,6 +61,10 @@ export interface SessionsOptions {
   durable?: DurableSessions;
   /** Keep sessions read from Redis in this process (local-cache.ts); off when absent or 0 ms. */
   localCache?: { maxAgeMs: number; maxEntries: number };
+  /** Serve sessions read lately while Redis cannot be asked, this long after the read (outage-copies.ts). */
+  outageGraceMs?: number;
+  /** Most sessions kept for outages, and most users whose logout epoch is remembered. @default 10000 */
+  maxEntries?: number;
   /** Names this instance in invalidation messages (random when absent). */
   instanceId?: string;
   now?: () => number;
@@ -67,6 +84,10 @@ export interface SessionsHealth {
   durable: ReturnType<DurableSessions['health']> | null;
   /** The local copies (SESSION_LOCAL_CACHE_MS); null when off or without Redis. */
   localCache: LocalSessionCacheStats | null;
+  /** Sessions kept to serve while Redis cannot be asked (SESSION_OUTAGE_GRACE); null when off. */
+  outageCopies: { entries: number; served: number; graceMs: number } | null;
+  /** Users whose logout epoch this instance remembers. */
+  epochs: number;
 }
 
 export class Sessions {
@@ -77,13 +98,22 @@ export class Sessions {
   readonly #localStore = new MemoryStore();
   readonly #local: SessionStore;
   readonly #durable: DurableSessions | undefined;
-  /** userId → when logout-all was requested while Redis was unreachable. */
-  readonly #pendingLogoutAll = new Map<string, number>();
+  /** userId → the epoch of a logout-all made while Redis was unreachable (and the session it kept). */
+  readonly #pendingLogoutAll = new Map<string, { epoch: number; exceptId: string | undefined }>();
+  readonly #epochs: EpochBook;
+  readonly #outage: OutageCopies | undefined;
   /** Session ids ended while Redis was unreachable. */
   readonly #pendingLogouts = new Set<string>();
   readonly #onState = (change: StateChange) => {
     if (change.state === 'ready') void this.#recover();
+    else this.#restored = false;
   };
+  /**
+   * Durable mode: the database copy has been put back into Redis since it was last (re)reached.
+   * Until then a session Redis does not have is looked for in the database (a Redis restarted
+   * empty must not log anyone out while the restore runs).
+   */
+  #restored = false;
   readonly #now: () => number;
   readonly #copies: SessionCopies | undefined;
   #recovering: Promise<void> = Promise.resolve();
@@ -97,6 +127,12 @@ export class Sessions {
     this.#now = options.now ?? Date.now;
     this.#shared = new SessionStore(layer.store, layer.keys, options.now);
     this.#local = new SessionStore(this.#localStore, layer.keys, options.now);
+    const maxEntries = options.maxEntries ?? 10_000;
+    this.#epochs = new EpochBook({ keepMs: 2 * this.ttlMs, maxEntries, now: this.#now });
+    const grace = options.outageGraceMs ?? 0;
+    if (grace > 0 && layer.state !== 'memory') {
+      this.#outage = new OutageCopies({ graceMs: grace, maxEntries, now: this.#now });
+    }
     const local = options.localCache;
     if (local !== undefined && local.maxAgeMs > 0 && layer.state !== 'memory') {
       this.#copies = new SessionCopies(layer, {
@@ -104,6 +140,16 @@ export class Sessions {
         instanceId: options.instanceId,
         logger: this.#logger,
         now: this.#now,
+        heard: {
+          sessions: (handles) => {
+            const ended = new Set(handles);
+            this.#outage?.forgetWhere((id) => ended.has(sessionHandle(id)));
+          },
+          user: (userId, epoch) => {
+            if (epoch !== undefined) this.#epochs.raise(userId, epoch);
+            this.#outage?.forgetUser(userId);
+          },
+        },
       });
     }
   }
@@ -139,6 +185,8 @@ export class Sessions {
       pendingLogouts: this.#pendingLogouts.size,
       durable: this.#durable?.health() ?? null,
       localCache: this.#copies?.stats() ?? null,
+      outageCopies: this.#outage?.stats() ?? null,
+      epochs: this.#epochs.size,
     };
   }
 
@@ -158,7 +206,8 @@ export class Sessions {
    * `load` returns the same, or reads Redis.
    */
   cached(id: string): SessionRecord | undefined {
-    return this.#copies?.get(id);
+    const copy = this.#copies?.get(id);
+    return copy === undefined || this.#epochs.ends(copy) ? undefined : copy;
   }
 
   /**
@@ -170,24 +219,22 @@ export class Sessions {
     const copies = touch ? this.#copies : undefined;
     if (copies !== undefined) {
       const copy = copies.get(id);
-      if (copy !== undefined) return copy;
+      if (copy !== undefined && !this.#epochs.ends(copy)) return copy;
     }
     const ticket = copies?.ticket() ?? 0;
     let fromRedis: SessionRecord | null = null;
     try {
       const record = await this.#route(
         async (store) => {
-          fromRedis = await store.load(id, options);
-          return fromRedis ?? (await this.#localLoad(id, options));
+          const read = await this.#checked(
+            store,
+            (await store.load(id, options)) ?? (await this.#unrestored(id, options)),
+          );
+          if (touch) this.#outage?.remember(id, read);
+          fromRedis = read;
+          return read ?? (await this.#localLoad(id, options));
         },
-        async (store) => {
-          const local = await this.#localLoad(id, options, store);
-          // Not here, and Redis cannot be asked: unknown, which is not the same as ended. Callers
-          // answer 503 and keep the cookie rather than log the user out over an outage.
-          if (local === null)
-            throw new RedisUnavailableError('the session is kept in Redis, which cannot be reached');
-          return local;
-        },
+        (store) => this.#outageLoad(id, options, store),
       );
       if (record !== null && touch) this.#durable?.touched(record);
       return record;
@@ -232,9 +279,14 @@ export class Sessions {
   /** Ends one session wherever it is kept. Returns its user id, or null if there was none. */
   async destroy(id: string): Promise<{ userId: string | null } | null> {
     await this.#durable?.ended([id]);
+    this.#outage?.forget([id]);
     const local = await this.#local.destroy(id);
     const shared = await this.#route(
-      (store) => store.destroy(id),
+      async (store) => {
+        // Before the session goes: another instance moving it back later finds the tombstone.
+        await store.markEnded(id, this.ttlMs);
+        return store.destroy(id);
+      },
       async () => {
         // Maybe kept in Redis: ended there as soon as it is back (a no-op if it is not there).
         this.#pendingLogouts.add(id);
@@ -262,18 +314,28 @@ export class Sessions {
    * the sessions kept there are ended as soon as it is back. Returns the ids ended now.
    */
   async destroyUser(userId: string, options: { exceptId?: string } = {}): Promise<string[]> {
-    const requestedAt = this.#now();
-    await this.#durable?.endedUser(userId, options.exceptId);
-    const local = await this.#local.destroyUser(userId, options);
+    const { exceptId } = options;
+    // The epoch: every session of the user valid before it is dead wherever it is read. The kept
+    // session is moved past it first, so that no read between the two steps ends it.
+    const epoch = Math.max(this.#now(), this.#epochs.get(userId) + 1);
+    if (exceptId !== undefined) await this.#local.keep(exceptId, epoch);
+    this.#epochs.raise(userId, epoch, true);
+    this.#outage?.forgetUser(userId, exceptId, epoch);
+    await this.#durable?.endedUser(userId, epoch, exceptId);
+    const local = await this.#local.destroyUser(userId, { exceptId, epoch });
     const shared = await this.#route(
-      (store) => store.destroyUser(userId, options),
+      async (store) => {
+        if (exceptId !== undefined) await store.keep(exceptId, epoch);
+        await store.raiseEpoch(userId, epoch, this.#epochKeepMs());
+        return store.destroyUser(userId, { exceptId, epoch });
+      },
       async () => {
-        this.#pendingLogoutAll.set(userId, requestedAt);
+        this.#pendingLogoutAll.set(userId, { epoch, exceptId });
         return [];
       },
     );
     const ended = [...shared, ...local];
-    await this.#copies?.changed(ended, userId);
+    await this.#copies?.changed(ended, userId, epoch);
     // Sessions not yet copied to the database get their tombstones too.
     await this.#durable?.ended(ended);
     return ended;
@@ -319,14 +381,87 @@ export class Sessions {
     );
   }
 
-  /** A session kept in this process; in durable mode, one only the database still has. */
+  /** How long an epoch is kept in Redis: past the end of any session valid before it. */
+  #epochKeepMs(): number {
+    return 2 * this.ttlMs;
+  }
+
+  /**
+   * What a Redis read returned, unless the user's logout epoch (the one in Redis or a later one
+   * known here) ends it: then the session is ended there too (only if it is still valid before
+   * the epoch, so a session a logout-all kept meanwhile survives) and null is returned.
+   */
+  async #checked(store: SessionStore, record: SessionRecord | null): Promise<SessionRecord | null> {
+    if (record?.user == null) return record;
+    const userId = record.user.id;
+    const epoch = this.#epochs.raise(userId, await store.epoch(userId));
+    if (!endedByEpoch(record, epoch)) return record;
+    if ((await store.destroy(record.id, userId, epoch)) !== null) return null;
+    // Kept by a logout-all meanwhile (or gone): read it again.
+    const again = await store.load(record.id, { touch: false });
+    return again !== null && !endedByEpoch(again, epoch) ? again : null;
+  }
+
+  /** Durable mode, before the restore has finished: the database copy, put back into Redis first. */
+  async #unrestored(id: string, options: LoadOptions): Promise<SessionRecord | null> {
+    if (this.#durable === undefined || this.#restored) return null;
+    const saved = await this.#durable.fetch(id);
+    if (saved === null) return null;
+    // Put back here or, concurrently, by the restore or another request: read what Redis has.
+    await this.#restoreChecked(saved);
+    return this.#shared.load(id, options);
+  }
+
+  /** A session kept in this process (made while Redis was unreachable, not moved yet). */
   async #localLoad(id: string, options: LoadOptions, store = this.#local): Promise<SessionRecord | null> {
     if (this.#layer.state === 'memory') return null;
     const local = await store.load(id, options);
-    if (local !== null || this.#durable === undefined || this.#sharedUsable()) return local;
-    const saved = await this.#durable.fetch(id);
-    if (saved === null || !(await store.restore(saved))) return null;
-    return store.load(id, options);
+    if (local === null || !this.#epochs.ends(local)) return local;
+    await store.destroy(id);
+    return null;
+  }
+
+  /**
+   * A session while Redis cannot be asked: kept in this process, else this instance's outage copy,
+   * else (durable mode) the database copy; REDIS_UNAVAILABLE when none of them knows it.
+   */
+  async #outageLoad(id: string, options: LoadOptions, store: SessionStore): Promise<SessionRecord | null> {
+    const local = await this.#localLoad(id, options, store);
+    if (local !== null || this.#layer.state === 'memory' || this.#pendingLogouts.has(id)) return local;
+    const copy = this.#outage?.get(id);
+    if (copy !== undefined) return this.#epochs.ends(copy) ? null : copy;
+    if (this.#durable !== undefined) {
+      const saved = await this.#durable.fetch(id);
+      if (saved !== null) {
+        if (this.#epochs.ends(saved)) return null;
+        // Put back here, or concurrently by another request: read what this process has.
+        await store.restore(saved);
+        return store.load(id, options);
+      }
+    }
+    // Not here, and Redis cannot be asked: unknown, which is not the same as ended. Callers
+    // answer 503 and keep the cookie rather than log the user out over an outage.
+    throw new RedisUnavailableError('the session is kept in Redis, which cannot be reached');
+  }
+
+  /**
+   * Puts a session kept elsewhere (this process, the database) into Redis unless Redis has it,
+   * then checks it against its tombstone and its user's epoch there: a logout made elsewhere
+   * before the move wins, in whatever order the instances came back.
+   */
+  async #restoreChecked(record: SessionRecord): Promise<boolean> {
+    if (this.#epochs.ends(record)) return false;
+    if (!(await this.#shared.restore(record))) return false;
+    const userId = record.user?.id;
+    if (await this.#shared.isEnded(record.id)) {
+      await this.#shared.destroy(record.id);
+      return false;
+    }
+    if (userId === undefined) return true;
+    const epoch = this.#epochs.raise(userId, await this.#shared.epoch(userId));
+    if (!endedByEpoch(record, epoch)) return true;
+    await this.#shared.destroy(record.id, userId, epoch);
+    return false;
   }
 
   /** The current copy of a session without renewing it (for the durable flusher). */
@@ -348,12 +483,28 @@ export class Sessions {
 
   async #recoverNow(): Promise<void> {
     if (!this.#sharedUsable()) return;
-    for (const [userId, requestedAt] of [...this.#pendingLogoutAll]) {
-      const ended = await this.#shared.destroyUser(userId, { createdBefore: requestedAt });
+    const keepMs = this.#epochKeepMs();
+    // Sessions that logout-alls made meanwhile keep move past their epochs before any epoch lands.
+    for (const [, pending] of this.#pendingLogoutAll) {
+      if (pending.exceptId !== undefined) await this.#shared.keep(pending.exceptId, pending.epoch);
+    }
+    // Epochs first (the database's, then those of the logout-alls made here): a Redis restarted
+    // empty gets them back before any session is moved into it.
+    const epochs = [...((await this.#durable?.epochs()) ?? []), ...this.#epochs.own()];
+    for (let i = 0; i < epochs.length; i += EPOCH_PARALLELISM) {
+      await Promise.all(
+        epochs.slice(i, i + EPOCH_PARALLELISM).map(async ([userId, epoch]) => {
+          this.#epochs.raise(userId, await this.#shared.raiseEpoch(userId, epoch, keepMs));
+        }),
+      );
+    }
+    for (const [userId, pending] of [...this.#pendingLogoutAll]) {
+      const ended = await this.#shared.destroyUser(userId, pending);
       this.#pendingLogoutAll.delete(userId);
-      await this.#copies?.changed(ended, userId);
+      await this.#copies?.changed(ended, userId, pending.epoch);
     }
     for (const id of [...this.#pendingLogouts]) {
+      await this.#shared.markEnded(id, this.ttlMs);
       await this.#shared.destroy(id);
       this.#pendingLogouts.delete(id);
       await this.#copies?.changed([id]);
@@ -363,15 +514,19 @@ export class Sessions {
       for await (const batch of this.#local.ids()) {
         for (const id of batch) {
           const record = await this.#local.load(id, { touch: false });
-          if (record !== null && (await this.#shared.restore(record))) moved++;
+          if (record !== null && (await this.#restoreChecked(record))) moved++;
           await this.#local.destroy(id);
         }
       }
       if (moved > 0) this.#logger.info({ moved }, 'sessions made while Redis was unreachable moved to Redis');
     }
     if (this.#durable !== undefined) {
-      const restored = await this.#durable.restoreInto(this.#shared);
+      const restored = await this.#durable.restoreInto((record) => this.#restoreChecked(record));
       if (restored > 0) this.#logger.info({ restored }, 'sessions restored from the database');
+      this.#restored = this.#sharedUsable();
     }
   }
 }
+
+/** Epochs written to Redis at once when it comes back. */
+const EPOCH_PARALLELISM = 32;

@@ -322,6 +322,8 @@ describe('session management', () => {
       pendingLogouts: 0,
       durable: null,
       localCache: expect.objectContaining({ maxAgeMs: 2000, entries: 0 }),
+      outageCopies: { entries: expect.any(Number), served: 0, graceMs: 300_000 },
+      epochs: 0,
     });
   });
 });

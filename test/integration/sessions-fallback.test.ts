@@ -51,7 +51,8 @@ async function health(browser: Browser): Promise<Record<string, unknown>> {
 
 describe('sessions without Redis', () => {
   it('keeps logins going in the process, then moves them to Redis and replays logout-alls', async () => {
-    const server = await start();
+    // Without outage copies (SESSION_OUTAGE_GRACE=0; sessions-outage.test.ts covers them).
+    const server = await start({ SESSION_OUTAGE_GRACE: '0' });
     const before = new Browser(server.url, 'Before/1');
     expect((await before.login('ada@example.com')).status).toBe(200);
 
@@ -141,6 +142,8 @@ describe('sessions without Redis', () => {
       durable: null,
       // Sessions are in this process already: nothing to copy.
       localCache: null,
+      outageCopies: null,
+      epochs: 0,
     });
   });
 });

@@ -7,5 +7,6 @@
  */
 import type { Migration } from '../migration.js';
 import { sessions001AccountsSessions } from './sessions-001-accounts-sessions.js';
+import { sessions002LogoutEpochs } from './sessions-002-logout-epochs.js';
 
-export const migrations: readonly Migration[] = [sessions001AccountsSessions];
+export const migrations: readonly Migration[] = [sessions001AccountsSessions, sessions002LogoutEpochs];

@@ -237,6 +237,17 @@ export const authRoutes: RoutePlugin = async (scope, { plexus }) => {
                 }),
               ],
             },
+            outageCopies: {
+              anyOf: [
+                { type: 'null' },
+                strictObject({
+                  entries: { type: 'integer' },
+                  served: { type: 'integer' },
+                  graceMs: { type: 'integer' },
+                }),
+              ],
+            },
+            epochs: { type: 'integer' },
           }),
           ...errorResponses,
         },
