@@ -207,7 +207,7 @@ describe('RealtimeClient against a scripted peer', () => {
       (socket, frame) => send(socket, { t: 'err', id: frame.id, code: 'WS_FORBIDDEN', message: 'no' }),
     );
     const c = client([peer.url]);
-    const errors: Error[] = [];
+    const errors: { code: string }[] = [];
     c.on('error', (e) => errors.push(e));
     await c.connect();
     const refused = await c.publish('broadcast', 'n', 1).catch((e: unknown) => e);
@@ -216,7 +216,7 @@ describe('RealtimeClient against a scripted peer', () => {
     send(peer.sockets[0], { t: 'err', code: 'WS_RATE', message: 'slow down' });
     send(peer.sockets[0], { t: 'nonsense' });
     await until(() => errors.length === 2, 'two error events');
-    expect(errors.map((e) => (e as { code: string }).code)).toEqual(['WS_RATE', 'RT_PROTOCOL']);
+    expect(errors.map((e) => e.code)).toEqual(['WS_RATE', 'RT_PROTOCOL']);
   });
 
   it('reconnects to the next URL and recovers the broadcast stream once each, in order, with live messages in between', async () => {
