@@ -6,6 +6,7 @@
  * shipped: add a new one.
  */
 import type { Migration } from '../migration.js';
+import { realtime001Endpoints } from './realtime-001-endpoints.js';
 import { sessions001AccountsSessions } from './sessions-001-accounts-sessions.js';
 
-export const migrations: readonly Migration[] = [sessions001AccountsSessions];
+export const migrations: readonly Migration[] = [sessions001AccountsSessions, realtime001Endpoints];
