@@ -61,10 +61,17 @@ export class Presence {
     }
     this.#run(endpoint, scope, op, [user ?? ''])
       .then((reply) => {
+        const [changed, connections] = (reply as number[]).map(Number) as [number, number];
         // The in-process twin cannot publish: the hub does, from the reply.
-        if (this.#layer.store.kind === 'memory' && user !== null && Number((reply as number[])[0]) === 1) {
+        if (this.#layer.store.kind === 'memory' && user !== null && changed === 1) {
           void this.#publishEvent(endpoint, scope, user, op);
         }
+        // The room's last connection in the cluster left: it no longer counts (a join racing this
+        // elsewhere claims it again with its next heartbeat).
+        if (op === 'leave' && connections === 0 && scope.startsWith('room:')) {
+          return this.#layer.store.zRem(this.#layer.keys.realtime.rooms(endpoint.name), [scope.slice(5)]);
+        }
+        return undefined;
       })
       .catch((error: unknown) => {
         this.#dirty.add(`${endpoint.name}\n${scope}`);
