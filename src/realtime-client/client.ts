@@ -414,7 +414,7 @@ export class RealtimeClient<M extends MessageMap = MessageMap> extends Emitter<R
     }
     switch (frame.t) {
       case 'msg':
-        this.#deliver(this.#streams.accept(frame));
+        this.#onMsg(frame);
         break;
       case 'ok':
       case 'pong':
@@ -455,7 +455,8 @@ export class RealtimeClient<M extends MessageMap = MessageMap> extends Emitter<R
       return;
     }
     const mine = this.#streams.position(stream);
-    if (mine === undefined) {
+    // Unknown so far, or never with history (epoch ''): nothing to recover from.
+    if (mine === undefined || mine.epoch === '') {
       this.#streams.set(stream, current);
       return;
     }
@@ -466,17 +467,30 @@ export class RealtimeClient<M extends MessageMap = MessageMap> extends Emitter<R
     }
     if (current.offset <= mine.offset) return;
     this.#streams.hold(stream);
-    this.#request({ t: 'recover', stream, since: mine }).then(
-      (ok) => this.#endRecovery(stream, mine, ok, current),
+    this.#recover(stream, mine, current);
+  }
+
+  /** Asks for a stream's messages after `since` (its messages are held meanwhile). */
+  #recover(stream: string, since: StreamPosition, fallback: StreamPosition | undefined): void {
+    this.#request({ t: 'recover', stream, since }).then(
+      (ok) => this.#endRecovery(stream, since, ok, fallback),
       (error: Error) => {
-        if (error instanceof RealtimeServerError) this.#endRecovery(stream, mine, undefined, current);
+        // Refused (e.g. the endpoint has no history): start over. Disconnected: the next welcome recovers.
+        if (error instanceof RealtimeServerError) this.#endRecovery(stream, since, undefined, fallback);
       },
     );
   }
 
+  #onMsg(frame: MsgFrame): void {
+    const { deliver, gap } = this.#streams.accept(frame);
+    this.#deliver(deliver);
+    if (gap !== undefined) this.#recover(frame.s, gap, undefined);
+  }
+
   #sendJoin(room: string): void {
     const stream = roomStream(room);
-    const since = this.#streams.position(stream);
+    const known = this.#streams.position(stream);
+    const since = known === undefined || known.epoch === '' ? undefined : known;
     this.#streams.hold(stream);
     this.#request({ t: 'join', room, ...(since === undefined ? {} : { since }) }).then(
       (ok) => {

@@ -65,7 +65,7 @@ export type ServerFrame = WelcomeFrame | MsgFrame | OkFrame | PresenceFrame | Er
 export type ClientFrame =
   | { t: 'join'; room: string; id: number; since?: StreamPosition }
   | { t: 'leave'; room: string; id: number }
-  | { t: 'recover'; stream: 'broadcast' | 'user'; since: StreamPosition; id: number }
+  | { t: 'recover'; stream: string; since: StreamPosition; id: number }
   | { t: 'pub'; to: string; ev: string; d: unknown; id?: number }
   | { t: 'ping'; id: number };
 

@@ -44,21 +44,27 @@ export class StreamTracker {
 
   /**
    * A message arrived: returns what to deliver now (nothing while the stream is held or when the
-   * message is a duplicate). Messages with offset 0 come from endpoints without history: delivered
-   * as they come.
+   * message is a duplicate). Messages with offset 0 come from endpoints without history (or from an
+   * instance cut off from Redis): delivered as they come. A message past the next offset means the
+   * ones between were lost on the way (a failover): the stream is held from there, and `gap` says
+   * where to recover from.
    */
-  accept(message: MsgFrame): MsgFrame[] {
-    if (message.o <= 0) return [message];
+  accept(message: MsgFrame): { deliver: MsgFrame[]; gap?: StreamPosition } {
+    if (message.o <= 0) return { deliver: [message] };
     const held = this.#held.get(message.s);
     if (held !== undefined) {
       held.push(message);
-      return [];
+      return { deliver: [] };
     }
     const position = this.#positions.get(message.s);
-    if (position === undefined) return [message];
-    if (message.o <= position.offset) return [];
+    if (position === undefined) return { deliver: [message] };
+    if (message.o <= position.offset) return { deliver: [] };
+    if (message.o > position.offset + 1 && position.epoch !== '') {
+      this.#held.set(message.s, [message]);
+      return { deliver: [], gap: { ...position } };
+    }
     position.offset = message.o;
-    return [message];
+    return { deliver: [message] };
   }
 
   /**

@@ -40,21 +40,35 @@ describe('StreamTracker', () => {
   it('drops duplicates and messages at or below the position', () => {
     const tracker = new StreamTracker();
     tracker.set('broadcast', { epoch: 'e1', offset: 5 });
-    expect(tracker.accept(msg('broadcast', 5))).toEqual([]);
-    expect(tracker.accept(msg('broadcast', 6)).map((m) => m.o)).toEqual([6]);
-    expect(tracker.accept(msg('broadcast', 6))).toEqual([]);
-    expect(tracker.accept(msg('broadcast', 0)).map((m) => m.o)).toEqual([0]);
+    expect(tracker.accept(msg('broadcast', 5))).toEqual({ deliver: [] });
+    expect(tracker.accept(msg('broadcast', 6)).deliver.map((m) => m.o)).toEqual([6]);
+    expect(tracker.accept(msg('broadcast', 6))).toEqual({ deliver: [] });
+    expect(tracker.accept(msg('broadcast', 0)).deliver.map((m) => m.o)).toEqual([0]);
     expect(tracker.position('broadcast')).toEqual({ epoch: 'e1', offset: 6 });
+  });
+
+  it('holds a stream at a gap and says where to recover from', () => {
+    const tracker = new StreamTracker();
+    tracker.set('user', { epoch: 'e1', offset: 2 });
+    expect(tracker.accept(msg('user', 5))).toEqual({ deliver: [], gap: { epoch: 'e1', offset: 2 } });
+    expect(tracker.isHolding('user')).toBe(true);
+    tracker.accept(msg('user', 6));
+    tracker.accept(msg('user', 3));
+    tracker.accept(msg('user', 4));
+    expect(tracker.release('user').map((m) => m.o)).toEqual([3, 4, 5, 6]);
+    // Without history (epoch ''), offsets say nothing about gaps.
+    tracker.set('room:x', { epoch: '', offset: 0 });
+    expect(tracker.accept(msg('room:x', 7)).deliver.map((m) => m.o)).toEqual([7]);
   });
 
   it('holds during a recovery and releases in offset order, once each', () => {
     const tracker = new StreamTracker();
     tracker.set('room:a', { epoch: 'e1', offset: 3 });
     tracker.hold('room:a');
-    for (const o of [7, 4, 5, 7, 3, 6]) expect(tracker.accept(msg('room:a', o))).toEqual([]);
+    for (const o of [7, 4, 5, 7, 3, 6]) expect(tracker.accept(msg('room:a', o))).toEqual({ deliver: [] });
     expect(tracker.release('room:a').map((m) => m.o)).toEqual([4, 5, 6, 7]);
     expect(tracker.position('room:a')).toEqual({ epoch: 'e1', offset: 7 });
-    expect(tracker.accept(msg('room:a', 8)).map((m) => m.o)).toEqual([8]);
+    expect(tracker.accept(msg('room:a', 8)).deliver.map((m) => m.o)).toEqual([8]);
   });
 
   it('restarts from a new position when recovery is impossible', () => {
@@ -256,6 +270,27 @@ describe('RealtimeClient against a scripted peer', () => {
     expect(opens).toEqual([false, true]);
     expect(c.url).toBe(b.url);
     expect(c.position('broadcast')).toEqual({ epoch: 'b', offset: 8 });
+  });
+
+  it('recovers a gap in a live stream (messages lost on the way) before delivering past it', async () => {
+    const peer = await startPeer(
+      () => ({ streams: { broadcast: { epoch: 'b', offset: 0 } } }),
+      (socket, frame) => {
+        if (frame.t !== 'recover') return;
+        send(socket, msg('broadcast', 2));
+        send(socket, msg('broadcast', 3));
+        send(socket, { t: 'ok', id: frame.id, stream: 'broadcast', epoch: 'b', offset: 4, recovered: true });
+      },
+    );
+    const c = client([peer.url]);
+    const got = collect(c);
+    await c.connect();
+    for (const o of [1, 4, 5]) send(peer.sockets[0], msg('broadcast', o));
+    await until(() => got.length === 5, 'five messages');
+    expect(got.map((m) => m.offset)).toEqual([1, 2, 3, 4, 5]);
+    expect(peer.frames.filter((f) => f.t === 'recover')).toEqual([
+      { t: 'recover', stream: 'broadcast', since: { epoch: 'b', offset: 1 }, id: expect.any(Number) },
+    ]);
   });
 
   it('does not ask to recover when nothing was missed, and says resync when the epoch changed', async () => {
