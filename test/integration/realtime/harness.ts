@@ -88,13 +88,13 @@ export class Client {
     this.ws.send(JSON.stringify(frame));
   }
 
-  /** Sends a frame with a fresh id and waits for its `ok` or `err`. */
+  /** Sends a frame with a fresh id and waits for its answer (`ok`, `err`, or `pong`). */
   async request(frame: Record<string, unknown>): Promise<Frame> {
     const id = this.#nextId++;
     this.send({ ...frame, id });
     let answer: Frame | undefined;
     await this.until(`answer to ${JSON.stringify(frame)}`, () => {
-      answer = this.frames.find((f) => f.id === id && (f.t === 'ok' || f.t === 'err'));
+      answer = this.frames.find((f) => f.id === id && (f.t === 'ok' || f.t === 'err' || f.t === 'pong'));
       return answer !== undefined;
     });
     return answer!;
