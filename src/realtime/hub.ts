@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import type { RealtimeConfig } from '../config/realtime.js';
+import { hasCode } from '../errors.js';
 import type { WebSocketFigures } from '../instances/report.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { redisUnreachable as unreachable } from '../redis/fallback.js';
@@ -336,8 +337,11 @@ export class Realtime {
         return { offset };
       } catch (error) {
         if (!unreachable(error)) throw error;
+        this.#missed++;
+        // A script that timed out may still run when Redis answers again (a paused server), and
+        // deliver it to everyone: delivering it here too would duplicate it. At most once.
+        if (hasCode(error, 'REDIS_TIMEOUT')) return { offset: 0 };
       }
-      this.#missed++;
       this.#deliverLocally(endpoint, stream, `${head}0${tail}`);
       return { offset: 0 };
     }
