@@ -15,7 +15,10 @@ type Messages = {
 const client = startClient<Messages>();
 const items = new Map<string, { text: string; done: boolean }>();
 
-client.join(ROOM).catch((error: Error) => log(`Cannot join ${ROOM}: ${error.message}`, 'error'));
+client.join(ROOM).then(
+  () => log(`Joined room ${ROOM}`, 'joined'),
+  (error: Error) => log(`Cannot join ${ROOM}: ${error.message}`, 'error'),
+);
 
 client.onMessage('todo.add', ({ data }) => {
   items.set(data.id, { text: String(data.text).slice(0, 200), done: false });
