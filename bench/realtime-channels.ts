@@ -79,14 +79,18 @@ function join(ws: WebSocket, room: string): Promise<void> {
   });
 }
 
-async function redisCpuMs(client: ReturnType<typeof createClient>): Promise<number> {
+interface InfoClient {
+  info(section: string): Promise<string>;
+}
+
+async function redisCpuMs(client: InfoClient): Promise<number> {
   const info = await client.info('cpu');
   const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]);
   const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]);
   return (user + sys) * 1000;
 }
 
-async function run(layout: 'endpoint' | 'stream', redis: ReturnType<typeof createClient>) {
+async function run(layout: 'endpoint' | 'stream', redis: InfoClient) {
   const prefix = `bench-rtch-${layout}-${Date.now()}`;
   const [a, b] = (await hubs(layout, prefix)) as [Hub, Hub];
   let delivered = 0;
