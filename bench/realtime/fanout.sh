@@ -107,6 +107,10 @@ run() { # system, rate, repeat
     plexus-nohistory) transport=ws; protocol=(--protocol "$ROOT/bench/realtime/plexus-protocol.mjs")
       urls="ws://127.0.0.1:$PX_A/api/1/ws/bench-nohistory,ws://127.0.0.1:$PX_B/api/1/ws/bench-nohistory"; pids="A=$(pid px_a),B=$(pid px_b)" ;;
   esac
+  local name
+  for name in ${pids//,/ }; do
+    kill -0 "${name#*=}" 2>/dev/null || { echo "--- $system at $rate msgs/s, repeat $rep: SKIPPED, server ${name%%=*} died (see its log)"; return 0; }
+  done
   echo "--- $system at $rate msgs/s, repeat $rep (load $(cut -d' ' -f1 /proc/loadavg))"
   node "$HARNESS" --transport "$transport" --urls "$urls" "${protocol[@]}" --clients "$CLIENTS" --messages "$MESSAGES" \
     --rate "$rate" --repeat 1 --pids "$pids,redis=$REDIS_PID" --json "$WORK/$system-$rate-$rep.json" 2>>"$WORK/harness.log" \
@@ -128,13 +132,18 @@ echo ""
 echo "## Memory per idle connection ($IDLE connections on one instance)"
 # The other instances are stopped first so that they do not compete; Redis stays.
 for name in sio_a sio_b ws_b px_b; do stop_pid "$(pid "$name")"; done
+# A server that died under the fan-out load is started again for this measurement.
+if ! kill -0 "$(pid ws_a)" 2>/dev/null; then
+  start ws_a env PORT="$WS_A" node "$WORK/peers/peers/ws-fanout/server.mjs"; wait_log ws_a listening
+fi
 node "$ROOT/bench/realtime/idle-memory.mjs" --label "ws + Redis peer" --url "ws://127.0.0.1:$WS_A" --pid "$(pid ws_a)" \
-  --count "$IDLE" --send '{"type":"subscribe","channel":"bench"}' --ready '"type":"subscribed"' | tee "$WORK/idle-ws.json"
+  --count "$IDLE" --send '{"type":"subscribe","channel":"bench"}' --ready '"type":"subscribed"' | tee "$WORK/idle-ws.json" || true
 stop_pid "$(pid ws_a)"
 node "$ROOT/bench/realtime/idle-memory.mjs" --label "Plexus (bench endpoint)" --url "ws://127.0.0.1:$PX_A/api/1/ws/bench" \
-  --pid "$(pid px_a)" --count "$IDLE" --ready '"t":"welcome"' | tee "$WORK/idle-plexus.json"
+  --pid "$(pid px_a)" --count "$IDLE" --ready '"t":"welcome"' | tee "$WORK/idle-plexus.json" || true
 node -e '
-const [ws, px] = process.argv.slice(1).map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")));
-console.log(`Plexus bytes per idle connection: ${px.bytesPerConnection} (goal ≤ 10240); ws peer: ${ws.bytesPerConnection}; ratio ${(px.bytesPerConnection / ws.bytesPerConnection).toFixed(2)}`);
+const [ws, px] = process.argv.slice(1).map((f) => { try { return JSON.parse(require("fs").readFileSync(f, "utf8")); } catch { return undefined; } });
+if (!px) { console.log("Plexus idle measurement failed"); process.exit(0); }
+console.log(`Plexus bytes per idle connection: ${px.bytesPerConnection} (goal ≤ 10240)` + (ws ? `; ws peer: ${ws.bytesPerConnection}; ratio ${(px.bytesPerConnection / ws.bytesPerConnection).toFixed(2)}` : "; ws peer measurement failed"));
 ' "$WORK/idle-ws.json" "$WORK/idle-plexus.json"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
