@@ -118,12 +118,11 @@ export class Realtime {
     this.config = options.config;
     this.instanceId = options.instanceId;
     this.#logger = options.logger ?? silentLogger;
-    const layout: ChannelLayout =
-      options.config.channels === 'stream' || options.clustered()
-        ? 'stream'
-        : options.config.channels === 'endpoint'
-          ? 'endpoint'
-          : 'endpoint';
+    const clustered = options.clustered();
+    if (clustered && options.config.channels === 'endpoint') {
+      this.#logger.warn({}, 'REALTIME_CHANNELS=endpoint is not possible on Redis Cluster: using stream');
+    }
+    const layout: ChannelLayout = options.config.channels === 'stream' || clustered ? 'stream' : 'endpoint';
     this.#channels = new Channels(
       layer,
       layout,
