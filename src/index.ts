@@ -26,6 +26,7 @@ import { InstanceRegistry } from './instances/registry.js';
 import { Jobs } from './jobs/jobs.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Metrics } from './metrics/index.js';
+import { PlexusRealtime } from './realtime/index.js';
 import { RedisLayer } from './redis/layer.js';
 
 export interface PlexusOptions<Apps extends readonly AnyAppDefinition[] = readonly AnyAppDefinition[]> {
@@ -89,6 +90,16 @@ export function createPlexus<const Apps extends readonly AnyAppDefinition[] = []
     logger,
   });
   instances.provideBus(() => bus.stats());
+  const realtime = new PlexusRealtime(redis, {
+    config,
+    instanceId,
+    clustered: () => redis.mode === 'cluster',
+    db,
+    bus,
+    auth,
+    logger,
+  });
+  instances.provideWebSocket(() => realtime.websocketFigures());
   const core: PlexusCore = {
     config,
     logger,
@@ -102,6 +113,7 @@ export function createPlexus<const Apps extends readonly AnyAppDefinition[] = []
     jobs,
     instances,
     metrics,
+    realtime,
   };
   const installed = installApps(definitions, core, env, overrides);
   const apps: Record<string, unknown> = {};
@@ -119,6 +131,7 @@ export function createPlexus<const Apps extends readonly AnyAppDefinition[] = []
       await auth.start();
       instances.start();
       jobs.start();
+      await realtime.start();
       for (const { instance } of installed) await instance.start?.();
     },
     async close() {
@@ -127,6 +140,7 @@ export function createPlexus<const Apps extends readonly AnyAppDefinition[] = []
         for (const { instance } of [...installed].reverse()) await instance.close?.();
       } finally {
         try {
+          await realtime.close();
           await jobs.stop();
           await instances.stop();
           await bus.close();
@@ -153,6 +167,7 @@ export * from './instances/index.js';
 export * from './jobs/index.js';
 export type { Logger } from './logger.js';
 export * from './metrics/index.js';
+export * from './realtime/index.js';
 export { Keys } from './redis/keys.js';
 export type { LayerState, RedisHealth, StateChange } from './redis/layer.js';
 export { RedisLayer } from './redis/layer.js';

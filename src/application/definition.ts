@@ -31,6 +31,7 @@ import type { CronOptions, Jobs } from '../jobs/jobs.js';
 import type { JobFunction } from '../jobs/runner.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
+import type { PlexusRealtime } from '../realtime/index.js';
 import type { Keys } from '../redis/keys.js';
 import type { RedisLayer } from '../redis/layer.js';
 import type { ServerContext } from '../server/context.js';
@@ -58,6 +59,8 @@ export interface PlexusCore {
   readonly instances: InstanceRegistry;
   /** Request counts, recent errors and custom counters summed across the cluster (src/metrics/). */
   readonly metrics: Metrics;
+  /** WebSocket endpoints reaching the right connections on every instance (src/realtime/). */
+  readonly realtime: PlexusRealtime;
 }
 
 /** What `create()` receives. */

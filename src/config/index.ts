@@ -14,6 +14,7 @@ import { type InstancesConfig, instancesOptions, loadInstancesConfig } from './i
 import { type JobsConfig, jobsOptions, loadJobsConfig } from './jobs.js';
 import type { RefusedSetting, SectionSpec } from './option.js';
 import { loadPrometheusConfig, type PrometheusConfig, prometheusOptions } from './prometheus.js';
+import { loadRealtimeConfig, type RealtimeConfig, realtimeOptions } from './realtime.js';
 import {
   loadRedisConfig,
   type RedisConfig,
@@ -43,6 +44,7 @@ export const SECTIONS: Record<string, SectionSpec> = {
   sessions: sessionsOptions,
   accounts: accountsOptions,
   prometheus: prometheusOptions,
+  realtime: realtimeOptions,
 };
 
 /** Names from the seeds that Plexus refuses at startup, saying what to use instead. */
@@ -59,6 +61,7 @@ export interface PlexusConfig {
   sessions: SessionsConfig;
   accounts: AccountsConfig;
   prometheus: PrometheusConfig;
+  realtime: RealtimeConfig;
 }
 
 export interface ConfigOverrides {
@@ -72,6 +75,7 @@ export interface ConfigOverrides {
   sessions?: Partial<SessionsConfig>;
   accounts?: Partial<AccountsConfig>;
   prometheus?: Partial<PrometheusConfig>;
+  realtime?: Partial<RealtimeConfig>;
   /** An installed application's section, by its name (src/application/); checked when it is installed. */
   [app: string]: object | undefined;
 }
@@ -102,5 +106,6 @@ export function loadConfig(
     sessions: loadSessionsConfig(env, overrides.sessions),
     accounts: loadAccountsConfig(env, overrides.accounts),
     prometheus: loadPrometheusConfig(env, overrides.prometheus),
+    realtime: loadRealtimeConfig(env, overrides.realtime),
   };
 }

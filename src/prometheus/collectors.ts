@@ -51,6 +51,7 @@ export function registerCollectors(registry: Registry, plexus: Plexus): void {
   registerBus(registry, plexus);
   registerJobs(registry, plexus);
   registerSessions(registry, plexus);
+  registerRealtime(registry, plexus);
 }
 
 function registerRedis(registry: Registry, { redis }: Plexus): void {
@@ -320,5 +321,52 @@ function registerSessions(registry: Registry, { sessions }: Plexus): void {
         [{ result: 'miss' }, c?.misses ?? 0],
       ];
     },
+  );
+}
+
+function registerRealtime(registry: Registry, { realtime }: Plexus): void {
+  const perEndpoint = (field: 'connections' | 'rooms' | 'messagesIn' | 'messagesOut') => () =>
+    realtime.localStats().endpoints.map((e): Reading => [{ endpoint: e.endpoint }, e[field]]);
+  gauge(
+    registry,
+    'plexus_ws_connections',
+    'WebSocket connections on this instance, per endpoint.',
+    ['endpoint'],
+    perEndpoint('connections'),
+  );
+  gauge(
+    registry,
+    'plexus_ws_rooms',
+    'Rooms with members on this instance, per endpoint.',
+    ['endpoint'],
+    perEndpoint('rooms'),
+  );
+  counter(
+    registry,
+    'plexus_ws_messages_in_total',
+    'Frames received from WebSocket clients, per endpoint.',
+    ['endpoint'],
+    perEndpoint('messagesIn'),
+  );
+  counter(
+    registry,
+    'plexus_ws_messages_out_total',
+    'Frames sent to WebSocket clients, per endpoint.',
+    ['endpoint'],
+    perEndpoint('messagesOut'),
+  );
+  counter(
+    registry,
+    'plexus_ws_missed_total',
+    'Realtime messages the other instances missed: published while Redis was unreachable.',
+    [],
+    () => one(realtime.localStats().missed),
+  );
+  gauge(
+    registry,
+    'plexus_ws_subscriptions',
+    'Realtime pub/sub channels this instance is subscribed to.',
+    [],
+    () => one(realtime.localStats().subscriptions),
   );
 }

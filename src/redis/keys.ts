@@ -125,4 +125,33 @@ export class Keys {
     /** Pub/sub: sessions changed or ended, so every instance drops its local copies. */
     channel: () => this.channel('sessions', 'invalidate'),
   };
+
+  /**
+   * Realtime hub (src/realtime/). A stream (`broadcast`, `user:<id>`, `room:<id>` of an endpoint)
+   * keeps its offset/epoch hash, its history list and its channel under one tag `ws:<endpoint>:<stream>`,
+   * so the script that numbers, records and publishes a message runs in one Cluster slot (and its
+   * SPUBLISH goes to the shard that owns the stream). Presence of one scope (the endpoint, or one of
+   * its rooms) shares the tag `wsp:<endpoint>:<scope>` for the same reason.
+   */
+  readonly realtime = {
+    meta: (endpoint: string, stream: string) => this.tagged(`ws:${endpoint}:${stream}`, 'meta'),
+    history: (endpoint: string, stream: string) => this.tagged(`ws:${endpoint}:${stream}`, 'hist'),
+    /** `<prefix>:ch:{ws:<endpoint>:<stream>}`: the seed's `ws:{endpoint}:…` channels, one per stream. */
+    streamChannel: (endpoint: string, stream: string) =>
+      `${this.prefix}:ch:{${escapePart(`ws:${endpoint}:${stream}`)}}`,
+    /** One channel for every stream of an endpoint (the single-node layout, see docs/realtime.md). */
+    endpointChannel: (endpoint: string) => this.channel('ws', endpoint),
+    /** Instances present in a scope, scored by when their entries expire. */
+    presenceInstances: (endpoint: string, scope: string) => this.tagged(`wsp:${endpoint}:${scope}`, 'x'),
+    /** userId → number of instances where the user has connections in the scope. */
+    presenceUsers: (endpoint: string, scope: string) => this.tagged(`wsp:${endpoint}:${scope}`, 'u'),
+    /** `<instance>\n<userId>` → that user's connections on that instance; `<instance>\n` → all of its. */
+    presenceConnections: (endpoint: string, scope: string) => this.tagged(`wsp:${endpoint}:${scope}`, 'c'),
+    /** Totals of the scope: `c` connections. */
+    presenceTotals: (endpoint: string, scope: string) => this.tagged(`wsp:${endpoint}:${scope}`, 'n'),
+    /** Rooms of an endpoint with members, scored by when the last instance's claim expires. */
+    rooms: (endpoint: string) => this.key('wsr', endpoint),
+    /** Messages in (from clients) and out (frames sent) of an endpoint, summed over the cluster. */
+    stats: (endpoint: string) => this.key('wss', endpoint),
+  };
 }

@@ -8,6 +8,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { appErrorStatuses } from '../application/install.js';
 import type { Plexus } from '../index.js';
+import { defineDemoEndpoints } from '../realtime/demos.js';
 import { adminStrategies, assertAdminConfigured } from './auth.js';
 import type { Lifecycle } from './context.js';
 import {
@@ -17,6 +18,7 @@ import {
   missingHostHandler,
   notFoundHandler,
 } from './http-errors.js';
+import { realtimePages } from './pages/realtime/routes.js';
 import { plexusFastify } from './plugin.js';
 import type { ProcessInfo } from './process-info.js';
 import { requestIdGenerator, withLazyRequestLoggers } from './request-context.js';
@@ -74,6 +76,8 @@ export function buildApp(
   app.addHook('onRequest', missingHostHandler);
 
   const lifecycle: MutableLifecycle = { draining: false };
+  // The seed's WebSocket endpoints, as demos of the realtime hub (src/realtime/demos.ts).
+  defineDemoEndpoints(plexus.realtime);
   void app.register(plexusFastify, {
     plexus,
     routes: options.routes ?? true,
@@ -84,5 +88,7 @@ export function buildApp(
     lifecycle,
     ...(options.process === undefined ? {} : { process: options.process }),
   });
+  // The demo endpoints' pages and the realtime client they load (src/server/pages/realtime/).
+  void app.register(realtimePages);
   return { app, lifecycle };
 }

@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { PlexusError } from '../errors.js';
+import { REALTIME_ERROR_STATUS } from '../realtime/errors.js';
 import { SESSION_ERROR_STATUS } from '../sessions/errors.js';
 
 // SESSION_ID_TAKEN is a server fault: it is answered as INTERNAL_ERROR, without details.
@@ -54,6 +55,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   BUS_CLOSED: 503,
   METRICS_INVALID_NAME: 400,
   METRICS_INVALID_ARGUMENT: 400,
+  // Realtime (src/realtime/errors.ts).
+  ...REALTIME_ERROR_STATUS,
 };
 
 export interface ErrorBody {

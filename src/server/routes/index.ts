@@ -11,6 +11,7 @@ import { healthRoutes } from './health.js';
 import { jobsRoutes } from './jobs.js';
 import { metricsRoutes } from './metrics.js';
 import { prometheusRoutes } from './prometheus.js';
+import { realtimeRoutes } from './realtime.js';
 import { statusRoutes } from './status.js';
 
 export const coreRoutes = {
@@ -22,6 +23,7 @@ export const coreRoutes = {
   jobs: jobsRoutes,
   metrics: metricsRoutes,
   prometheus: prometheusRoutes,
+  realtime: realtimeRoutes,
 } as const satisfies Record<string, RoutePlugin>;
 
 export type CoreRouteGroup = keyof typeof coreRoutes;
