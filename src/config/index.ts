@@ -30,6 +30,7 @@ import {
   type SessionsConfig,
   sessionsOptions,
 } from './sessions.js';
+import { loadSettingsConfig, type SettingsConfig, settingsOptions } from './settings.js';
 
 /** Every core section, for documentation and unknown-section checks (applications declare their own). */
 export const SECTIONS: Record<string, SectionSpec> = {
@@ -43,6 +44,7 @@ export const SECTIONS: Record<string, SectionSpec> = {
   sessions: sessionsOptions,
   accounts: accountsOptions,
   prometheus: prometheusOptions,
+  settings: settingsOptions,
 };
 
 /** Names from the seeds that Plexus refuses at startup, saying what to use instead. */
@@ -59,6 +61,7 @@ export interface PlexusConfig {
   sessions: SessionsConfig;
   accounts: AccountsConfig;
   prometheus: PrometheusConfig;
+  settings: SettingsConfig;
 }
 
 export interface ConfigOverrides {
@@ -72,6 +75,7 @@ export interface ConfigOverrides {
   sessions?: Partial<SessionsConfig>;
   accounts?: Partial<AccountsConfig>;
   prometheus?: Partial<PrometheusConfig>;
+  settings?: Partial<SettingsConfig>;
   /** An installed application's section, by its name (src/application/); checked when it is installed. */
   [app: string]: object | undefined;
 }
@@ -102,5 +106,6 @@ export function loadConfig(
     sessions: loadSessionsConfig(env, overrides.sessions),
     accounts: loadAccountsConfig(env, overrides.accounts),
     prometheus: loadPrometheusConfig(env, overrides.prometheus),
+    settings: loadSettingsConfig(env, overrides.settings),
   };
 }

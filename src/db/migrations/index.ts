@@ -7,5 +7,6 @@
  */
 import type { Migration } from '../migration.js';
 import { sessions001AccountsSessions } from './sessions-001-accounts-sessions.js';
+import { settings001SettingsFlagAudit } from './settings-001-settings-flag-audit.js';
 
-export const migrations: readonly Migration[] = [sessions001AccountsSessions];
+export const migrations: readonly Migration[] = [sessions001AccountsSessions, settings001SettingsFlagAudit];

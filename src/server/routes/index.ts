@@ -7,10 +7,12 @@ import type { RoutePlugin } from '../context.js';
 import { authRoutes } from './auth.js';
 import { cacheRoutes } from './cache.js';
 import { cacheStatsRoutes } from './cache-stats.js';
+import { featuresRoutes } from './features.js';
 import { healthRoutes } from './health.js';
 import { jobsRoutes } from './jobs.js';
 import { metricsRoutes } from './metrics.js';
 import { prometheusRoutes } from './prometheus.js';
+import { settingsRoutes } from './settings.js';
 import { statusRoutes } from './status.js';
 
 export const coreRoutes = {
@@ -22,6 +24,8 @@ export const coreRoutes = {
   jobs: jobsRoutes,
   metrics: metricsRoutes,
   prometheus: prometheusRoutes,
+  settings: settingsRoutes,
+  features: featuresRoutes,
 } as const satisfies Record<string, RoutePlugin>;
 
 export type CoreRouteGroup = keyof typeof coreRoutes;
