@@ -4,7 +4,13 @@
  * context) reported the SDK's way with the default value, and a change on another instance
  * emitted as PROVIDER_CONFIGURATION_CHANGED.
  */
-import { ErrorCode, OpenFeature, ProviderEvents, StandardResolutionReasons } from '@openfeature/server-sdk';
+import {
+  ErrorCode,
+  type EventHandler,
+  OpenFeature,
+  ProviderEvents,
+  StandardResolutionReasons,
+} from '@openfeature/server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlexusFlagProvider } from '../../../src/flags/openfeature.js';
 import type { Plexus } from '../../../src/index.js';
@@ -105,7 +111,9 @@ describe('OpenFeature provider', () => {
 
   it('emits a configuration change when another instance changes a flag', async () => {
     const changed: string[][] = [];
-    const handler = (details?: { flagsChanged?: string[] }) => changed.push(details?.flagsChanged ?? []);
+    const handler: EventHandler = (details) => {
+      changed.push((details as { flagsChanged?: string[] } | undefined)?.flagsChanged ?? []);
+    };
     OpenFeature.addHandler(ProviderEvents.ConfigurationChanged, handler);
     await b.flags.update('off', (d) => ({ ...d, enabled: true }));
     await until('the change event', () => changed.some((c) => c.includes('off')));
