@@ -52,7 +52,7 @@ describe('plexus config and plexus flags', () => {
     expect(JSON.parse(list.out)).toMatchObject({ items: [{ key: 'title', value: 'Plexus' }], next: null });
     const missing = await plexus('config', 'get', 'app', 'nope');
     expect(missing.code).toBe(1);
-  }, 60_000);
+  }, 180_000);
 
   it('sets, enables, disables and lists flags, audited as the command-line user', async () => {
     expect((await plexus('flags', 'set', 'new-ui', '{"enabled":false,"rollout":10}')).code).toBe(0);
@@ -88,5 +88,5 @@ describe('plexus config and plexus flags', () => {
     } finally {
       await instance.close();
     }
-  }, 60_000);
+  }, 180_000);
 });

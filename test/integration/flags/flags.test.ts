@@ -6,7 +6,24 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plexus } from '../../../src/index.js';
-import { type Cluster, startInstances } from './helpers.js';
+import { type Cluster, startInstances, until } from './helpers.js';
+
+/** Another instance applies the invalidation a moment after the write returns (it was sent before). */
+async function seen(
+  p: Plexus,
+  name: string,
+  ctx: { userId?: string; roles?: string[] },
+  expected: object,
+): Promise<void> {
+  await until(
+    `${name} on ${p.instanceId}`,
+    async () => {
+      const r = p.flags.evaluateNow(name, ctx) ?? (await p.flags.evaluate(name, ctx));
+      return Object.entries(expected).every(([k, v]) => (r as unknown as Record<string, unknown>)[k] === v);
+    },
+    1000,
+  );
+}
 
 let cluster: Cluster;
 let a: Plexus;
@@ -106,9 +123,11 @@ describe('feature flags across instances', () => {
       reason: 'TARGETING_MATCH',
     });
     await b.flags.update('beta', (d) => ({ ...d, enabled: true }));
+    await seen(c, 'beta', { userId: 'x' }, { enabled: true });
     expect(await ev({ userId: 'x' })).toMatchObject({ enabled: true, reason: 'STATIC' });
     expect(await ev({ userId: 'banned' })).toMatchObject({ enabled: false, reason: 'TARGETING_MATCH' });
     await a.flags.update('beta', (d) => ({ ...d, killed: true }));
+    await seen(c, 'beta', { userId: 'tester' }, { enabled: false });
     expect(await ev({ userId: 'tester' })).toMatchObject({ enabled: false, reason: 'DISABLED' });
     expect(await ev({ userId: 'x' })).toMatchObject({ enabled: false, reason: 'DISABLED' });
   });
