@@ -22,12 +22,14 @@ import { createCache } from './cache/index.js';
 import { checkEnvironment } from './config/env-check.js';
 import { type ConfigOverrides, loadConfig } from './config/index.js';
 import { Database } from './db/database.js';
+import { Flags } from './flags/flags.js';
 import { InstanceRegistry } from './instances/registry.js';
 import { Jobs } from './jobs/jobs.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Metrics } from './metrics/index.js';
 import { PlexusRealtime } from './realtime/index.js';
 import { RedisLayer } from './redis/layer.js';
+import { Settings } from './settings/settings.js';
 
 export interface PlexusOptions<Apps extends readonly AnyAppDefinition[] = readonly AnyAppDefinition[]> {
   /** Configuration overrides, by section (an installed application's section by its name). */
@@ -100,6 +102,8 @@ export function createPlexus<const Apps extends readonly AnyAppDefinition[] = []
     logger,
   });
   instances.provideWebSocket(() => realtime.websocketFigures());
+  const settings = new Settings({ db, cache, bus, config: config.settings, logger });
+  const flags = new Flags(settings, db);
   const core: PlexusCore = {
     config,
     logger,
@@ -114,6 +118,8 @@ export function createPlexus<const Apps extends readonly AnyAppDefinition[] = []
     instances,
     metrics,
     realtime,
+    settings,
+    flags,
   };
   const installed = installApps(definitions, core, env, overrides);
   const apps: Record<string, unknown> = {};
@@ -129,6 +135,7 @@ export function createPlexus<const Apps extends readonly AnyAppDefinition[] = []
       await Promise.all([redis.connect(), db.open()]);
       await cache.start();
       await auth.start();
+      await settings.start();
       instances.start();
       jobs.start();
       await realtime.start();
@@ -143,6 +150,7 @@ export function createPlexus<const Apps extends readonly AnyAppDefinition[] = []
           await realtime.close();
           await jobs.stop();
           await instances.stop();
+          await settings.close();
           await bus.close();
           await auth.close();
           await cache.close();
@@ -163,6 +171,7 @@ export type { ConfigOverrides, PlexusConfig } from './config/index.js';
 export { loadConfig } from './config/index.js';
 export * from './db/index.js';
 export * from './errors.js';
+export * from './flags/index.js';
 export * from './instances/index.js';
 export * from './jobs/index.js';
 export type { Logger } from './logger.js';
@@ -177,3 +186,4 @@ export { defineScript } from './redis/script.js';
 export type * from './redis/store.js';
 export type { LayerView } from './redis/view.js';
 export * from './sessions/index.js';
+export * from './settings/index.js';

@@ -26,6 +26,7 @@ import type { PlexusConfig } from '../config/index.js';
 import type { SectionOf, SectionSpec } from '../config/option.js';
 import type { Database } from '../db/database.js';
 import type { Migration } from '../db/migration.js';
+import type { Flags } from '../flags/flags.js';
 import type { InstanceRegistry } from '../instances/registry.js';
 import type { CronOptions, Jobs } from '../jobs/jobs.js';
 import type { JobFunction } from '../jobs/runner.js';
@@ -36,6 +37,7 @@ import type { Keys } from '../redis/keys.js';
 import type { RedisLayer } from '../redis/layer.js';
 import type { ServerContext } from '../server/context.js';
 import type { Sessions } from '../sessions/sessions.js';
+import type { Settings } from '../settings/settings.js';
 
 /** The core modules, as an application sees them (the `Plexus` object without its applications). */
 export interface PlexusCore {
@@ -61,6 +63,10 @@ export interface PlexusCore {
   readonly metrics: Metrics;
   /** WebSocket endpoints reaching the right connections on every instance (src/realtime/). */
   readonly realtime: PlexusRealtime;
+  /** Configuration values: database, Redis and memory, changed once and seen everywhere (src/settings/). */
+  readonly settings: Settings;
+  /** Feature flags over the configuration values, with an OpenFeature provider (src/flags/). */
+  readonly flags: Flags;
 }
 
 /** What `create()` receives. */

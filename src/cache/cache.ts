@@ -171,6 +171,11 @@ export class Cache extends CacheNamespace {
     this.#state.engine.close();
   }
 
+  /** Publishes the invalidations queued so far; resolves once each has been handed to Redis (or kept for retry). */
+  flushInvalidations(): Promise<void> {
+    return this.#state.engine.local.flush();
+  }
+
   /** Called for every invalidation received from another instance; returns an unsubscribe function. */
   onInvalidation(listener: (event: InvalidationEvent) => void): () => void {
     this.#listeners.add(listener);

@@ -95,6 +95,16 @@ export class CacheNamespace {
     return this.core.engine.writer.delete(this.name, key);
   }
 
+  /**
+   * Forgets this instance's in-process copy of `key`, telling no one: for a module that learned of
+   * a change by another route (a bus message) before the invalidation arrived.
+   */
+  dropLocal(key: string): void {
+    this.#open();
+    checkKey(key);
+    this.core.engine.writer.applyRemote([{ n: this.name, k: [key] }]);
+  }
+
   /** Removes every entry of this namespace carrying any of the tags; resolves to how many. */
   deleteByTag(tags: string | readonly string[]): Promise<number> {
     this.#open();

@@ -31,6 +31,7 @@ import {
   type SessionsConfig,
   sessionsOptions,
 } from './sessions.js';
+import { loadSettingsConfig, type SettingsConfig, settingsOptions } from './settings.js';
 
 /** Every core section, for documentation and unknown-section checks (applications declare their own). */
 export const SECTIONS: Record<string, SectionSpec> = {
@@ -45,6 +46,7 @@ export const SECTIONS: Record<string, SectionSpec> = {
   accounts: accountsOptions,
   prometheus: prometheusOptions,
   realtime: realtimeOptions,
+  settings: settingsOptions,
 };
 
 /** Names from the seeds that Plexus refuses at startup, saying what to use instead. */
@@ -62,6 +64,7 @@ export interface PlexusConfig {
   accounts: AccountsConfig;
   prometheus: PrometheusConfig;
   realtime: RealtimeConfig;
+  settings: SettingsConfig;
 }
 
 export interface ConfigOverrides {
@@ -76,6 +79,7 @@ export interface ConfigOverrides {
   accounts?: Partial<AccountsConfig>;
   prometheus?: Partial<PrometheusConfig>;
   realtime?: Partial<RealtimeConfig>;
+  settings?: Partial<SettingsConfig>;
   /** An installed application's section, by its name (src/application/); checked when it is installed. */
   [app: string]: object | undefined;
 }
@@ -107,5 +111,6 @@ export function loadConfig(
     accounts: loadAccountsConfig(env, overrides.accounts),
     prometheus: loadPrometheusConfig(env, overrides.prometheus),
     realtime: loadRealtimeConfig(env, overrides.realtime),
+    settings: loadSettingsConfig(env, overrides.settings),
   };
 }

@@ -14,7 +14,9 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { PlexusError } from '../errors.js';
 import { REALTIME_ERROR_STATUS } from '../realtime/errors.js';
+import { FLAG_ERROR_STATUS } from '../flags/errors.js';
 import { SESSION_ERROR_STATUS } from '../sessions/errors.js';
+import { SETTINGS_ERROR_STATUS } from '../settings/errors.js';
 
 // SESSION_ID_TAKEN is a server fault: it is answered as INTERNAL_ERROR, without details.
 const { SESSION_ID_TAKEN: _serverFault, ...clientSessionErrors } = SESSION_ERROR_STATUS;
@@ -57,6 +59,9 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   METRICS_INVALID_ARGUMENT: 400,
   // Realtime (src/realtime/errors.ts).
   ...REALTIME_ERROR_STATUS,
+  // Configuration values and feature flags (src/settings/errors.ts, src/flags/errors.ts).
+  ...SETTINGS_ERROR_STATUS,
+  ...FLAG_ERROR_STATUS,
 };
 
 export interface ErrorBody {

@@ -4,6 +4,8 @@
  * it reads configuration like every other command), and one line in this list. Applications list
  * theirs in their definition.
  */
+import { configCommand } from './config-values.js';
+import { flagsCommand } from './flags.js';
 import { startCommand } from './start.js';
 import type { CommandModule } from './types.js';
 import { userAddCommand } from './user-add.js';
@@ -11,4 +13,10 @@ import { warmCacheCommand } from './warm-cache.js';
 
 export type { CommandModule } from './types.js';
 
-export const commands: readonly CommandModule[] = [startCommand, userAddCommand, warmCacheCommand];
+export const commands: readonly CommandModule[] = [
+  startCommand,
+  userAddCommand,
+  warmCacheCommand,
+  configCommand,
+  flagsCommand,
+];

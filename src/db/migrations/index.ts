@@ -9,9 +9,11 @@ import type { Migration } from '../migration.js';
 import { realtime001Endpoints } from './realtime-001-endpoints.js';
 import { sessions001AccountsSessions } from './sessions-001-accounts-sessions.js';
 import { sessions002LogoutEpochs } from './sessions-002-logout-epochs.js';
+import { settings001SettingsFlagAudit } from './settings-001-settings-flag-audit.js';
 
 export const migrations: readonly Migration[] = [
   sessions001AccountsSessions,
   sessions002LogoutEpochs,
   realtime001Endpoints,
+  settings001SettingsFlagAudit,
 ];

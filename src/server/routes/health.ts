@@ -29,6 +29,8 @@ const healthSchema = strictObject({
   checks: strictObject({
     redis: strictObject({ ...checkProperties, topology: { type: 'string' }, state: { type: 'string' } }),
     database: strictObject({ ...checkProperties, engine: { type: 'string' } }),
+    /** Configuration values: `fail` while the last database read failed and last known values are served. */
+    settings: strictObject({ ...checkProperties, staleServed: { type: 'integer' } }),
     /** Each installed application's own check (src/application/), by name. */
     apps: { type: 'object', additionalProperties: strictObject(checkProperties) },
   }),
@@ -92,7 +94,7 @@ export async function healthReport(
     reasons,
     instanceId: plexus.instanceId,
     uptimeSeconds: Math.round(process.uptime() * 1000) / 1000,
-    checks: { redis, database, apps },
+    checks: { redis, database, settings: checkSettings(plexus), apps },
   };
   return { statusCode: unavailable ? 503 : 200, body };
 }
@@ -118,6 +120,17 @@ async function checkDatabase(plexus: Plexus): Promise<HealthBody['checks']['data
   } catch (error) {
     return { engine, status: 'fail', latencyMs: null, error: messageOf(error) };
   }
+}
+
+/** Reported, not a reason on its own: the database check already says whether it answers now. */
+function checkSettings(plexus: Plexus): HealthBody['checks']['settings'] {
+  const h = plexus.settings.health();
+  return {
+    status: h.databaseReadable ? 'ok' : 'fail',
+    latencyMs: null,
+    error: h.databaseReadable ? null : `serving last known values (stale-if-error): ${h.lastError}`,
+    staleServed: h.staleServed,
+  };
 }
 
 /** An application's failing check makes the instance degraded, not unavailable: the rest still serves. */

@@ -7,11 +7,13 @@ import type { RoutePlugin } from '../context.js';
 import { authRoutes } from './auth.js';
 import { cacheRoutes } from './cache.js';
 import { cacheStatsRoutes } from './cache-stats.js';
+import { featuresRoutes } from './features.js';
 import { healthRoutes } from './health.js';
 import { jobsRoutes } from './jobs.js';
 import { metricsRoutes } from './metrics.js';
 import { prometheusRoutes } from './prometheus.js';
 import { realtimeRoutes } from './realtime.js';
+import { settingsRoutes } from './settings.js';
 import { statusRoutes } from './status.js';
 
 export const coreRoutes = {
@@ -24,6 +26,8 @@ export const coreRoutes = {
   metrics: metricsRoutes,
   prometheus: prometheusRoutes,
   realtime: realtimeRoutes,
+  settings: settingsRoutes,
+  features: featuresRoutes,
 } as const satisfies Record<string, RoutePlugin>;
 
 export type CoreRouteGroup = keyof typeof coreRoutes;
