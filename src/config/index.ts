@@ -9,6 +9,7 @@
 import { ConfigError } from '../errors.js';
 import { type BusConfig, busOptions, loadBusConfig } from './bus.js';
 import { type CacheConfig, cacheOptions, cacheRefused, loadCacheConfig } from './cache.js';
+import { type DashboardConfig, dashboardOptions, loadDashboardConfig } from './dashboard.js';
 import { type DbConfig, type DbSettings, dbOptions, loadDbConfig } from './db.js';
 import { type InstancesConfig, instancesOptions, loadInstancesConfig } from './instances.js';
 import { type JobsConfig, jobsOptions, loadJobsConfig } from './jobs.js';
@@ -43,6 +44,7 @@ export const SECTIONS: Record<string, SectionSpec> = {
   sessions: sessionsOptions,
   accounts: accountsOptions,
   prometheus: prometheusOptions,
+  dashboard: dashboardOptions,
 };
 
 /** Names from the seeds that Plexus refuses at startup, saying what to use instead. */
@@ -59,6 +61,7 @@ export interface PlexusConfig {
   sessions: SessionsConfig;
   accounts: AccountsConfig;
   prometheus: PrometheusConfig;
+  dashboard: DashboardConfig;
 }
 
 export interface ConfigOverrides {
@@ -72,6 +75,7 @@ export interface ConfigOverrides {
   sessions?: Partial<SessionsConfig>;
   accounts?: Partial<AccountsConfig>;
   prometheus?: Partial<PrometheusConfig>;
+  dashboard?: Partial<DashboardConfig>;
   /** An installed application's section, by its name (src/application/); checked when it is installed. */
   [app: string]: object | undefined;
 }
@@ -102,5 +106,6 @@ export function loadConfig(
     sessions: loadSessionsConfig(env, overrides.sessions),
     accounts: loadAccountsConfig(env, overrides.accounts),
     prometheus: loadPrometheusConfig(env, overrides.prometheus),
+    dashboard: loadDashboardConfig(env, overrides.dashboard),
   };
 }

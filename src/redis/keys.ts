@@ -114,4 +114,15 @@ export class Keys {
     /** Pub/sub: sessions changed or ended, so every instance drops its local copies. */
     channel: () => this.channel('sessions', 'invalidate'),
   };
+
+  /**
+   * Admin dashboard (src/dashboard/): each instance's recent figures, the seed's
+   * `health:history:<instanceId>` (a sorted set of points scored by time, bounded and expiring), and
+   * one hash naming every instance that wrote history lately. Each is written by its own command,
+   * so no hash tag: histories spread over the Cluster.
+   */
+  readonly dashboard = {
+    history: (instanceId: string) => this.key('health', 'history', instanceId),
+    known: () => this.key('health', 'known'),
+  };
 }

@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DASHBOARD_ERROR_STATUS } from '../dashboard/errors.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { PlexusError } from '../errors.js';
 import { SESSION_ERROR_STATUS } from '../sessions/errors.js';
@@ -54,6 +55,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   BUS_CLOSED: 503,
   METRICS_INVALID_NAME: 400,
   METRICS_INVALID_ARGUMENT: 400,
+  // Admin dashboard (src/dashboard/errors.ts).
+  ...DASHBOARD_ERROR_STATUS,
 };
 
 export interface ErrorBody {

@@ -7,6 +7,7 @@ import type { RoutePlugin } from '../context.js';
 import { authRoutes } from './auth.js';
 import { cacheRoutes } from './cache.js';
 import { cacheStatsRoutes } from './cache-stats.js';
+import { dashboardRoutes } from './dashboard.js';
 import { healthRoutes } from './health.js';
 import { jobsRoutes } from './jobs.js';
 import { metricsRoutes } from './metrics.js';
@@ -22,6 +23,7 @@ export const coreRoutes = {
   jobs: jobsRoutes,
   metrics: metricsRoutes,
   prometheus: prometheusRoutes,
+  dashboard: dashboardRoutes,
 } as const satisfies Record<string, RoutePlugin>;
 
 export type CoreRouteGroup = keyof typeof coreRoutes;
