@@ -145,6 +145,8 @@ export * from './accounts/index.js';
 export * from './application/index.js';
 export * from './bus/index.js';
 export * from './cache/index.js';
+export type { DashboardPanel, PanelAction, PanelView } from './dashboard/panels.js';
+export { addDashboardPanel } from './dashboard/panels.js';
 export type { ConfigOverrides, PlexusConfig } from './config/index.js';
 export { loadConfig } from './config/index.js';
 export * from './db/index.js';
