@@ -8,7 +8,7 @@
  * to test/artifacts/dashboard/ (gitignored), referenced from docs/dashboard.md.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,21 @@ const ADMIN = { login: 'admin@example.com', password: 'admin-password-123' };
 const TOKEN = 'dashboard-browser-token-0123456789';
 const STAFF = { login: 'staff@example.com', password: 'staff-password-123' };
 
+/** Whether dist/ is older than a source file (the build takes minutes on a busy machine). */
+function buildIsStale(): boolean {
+  const built = [`${ROOT}dist/src/main.js`, `${ROOT}dist/dashboard/dashboard.js`];
+  if (!built.every((file) => existsSync(file))) return true;
+  const builtAt = Math.min(...built.map((file) => statSync(file).mtimeMs));
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
+        entry.isDirectory() ? newest(`${dir}/${entry.name}`) : statSync(`${dir}/${entry.name}`).mtimeMs,
+      ),
+    );
+  return newest(`${ROOT}src`) > builtAt;
+}
+
 describe.runIf(run)('the admin dashboard in Chromium, on plexus start --workers 2', () => {
   const database = postgresTarget();
   let redis: RedisProcess;
@@ -44,7 +59,7 @@ describe.runIf(run)('the admin dashboard in Chromium, on plexus start --workers 
     mkdirSync(ARTIFACTS, { recursive: true });
     // bin/plexus.js runs dist/: built here as `npm install` builds it (server and page), so that
     // workers (and the replacement of a killed one) start without transpiling on a busy machine.
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    if (buildIsStale()) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
     redis = await RedisProcess.start();
     port = await allocatePort();
     url = `http://127.0.0.1:${port}`;
@@ -80,7 +95,7 @@ describe.runIf(run)('the admin dashboard in Chromium, on plexus start --workers 
       if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
     });
     page.on('dialog', (dialog) => void dialog.accept());
-  }, 400_000);
+  }, 900_000);
 
   afterAll(async () => {
     if (cli !== undefined)
