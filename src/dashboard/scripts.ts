@@ -8,7 +8,11 @@ export const dashboardHistoryAdd = defineScript(
     const t = Number(time);
     data.zAdd(history!, [{ score: t, member: point! }]);
     // Exclusive, as '(' in the Lua: a point exactly one window old stays.
-    data.zRemRangeByScore(history!, Number.NEGATIVE_INFINITY, t - Number(window) - 1e-9);
+    const bound = t - Number(window);
+    const old = data
+      .zRangeByScore(history!, Number.NEGATIVE_INFINITY, bound)
+      .filter((member) => data.zScore(history!, member)! < bound);
+    if (old.length > 0) data.zRem(history!, old);
     const all = data.zRangeByScore(history!, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
     const excess = all.length - Number(keep);
     if (excess > 0) data.zRem(history!, all.slice(0, excess));
