@@ -169,6 +169,8 @@ export * from './bus/index.js';
 export * from './cache/index.js';
 export type { ConfigOverrides, PlexusConfig } from './config/index.js';
 export { loadConfig } from './config/index.js';
+export type { DashboardPanel, PanelAction, PanelView } from './dashboard/panels.js';
+export { addDashboardPanel } from './dashboard/panels.js';
 export * from './db/index.js';
 export * from './errors.js';
 export * from './flags/index.js';

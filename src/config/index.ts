@@ -9,6 +9,7 @@
 import { ConfigError } from '../errors.js';
 import { type BusConfig, busOptions, loadBusConfig } from './bus.js';
 import { type CacheConfig, cacheOptions, cacheRefused, loadCacheConfig } from './cache.js';
+import { type DashboardConfig, dashboardOptions, loadDashboardConfig } from './dashboard.js';
 import { type DbConfig, type DbSettings, dbOptions, loadDbConfig } from './db.js';
 import { type InstancesConfig, instancesOptions, loadInstancesConfig } from './instances.js';
 import { type JobsConfig, jobsOptions, loadJobsConfig } from './jobs.js';
@@ -47,6 +48,7 @@ export const SECTIONS: Record<string, SectionSpec> = {
   prometheus: prometheusOptions,
   realtime: realtimeOptions,
   settings: settingsOptions,
+  dashboard: dashboardOptions,
 };
 
 /** Names from the seeds that Plexus refuses at startup, saying what to use instead. */
@@ -65,6 +67,7 @@ export interface PlexusConfig {
   prometheus: PrometheusConfig;
   realtime: RealtimeConfig;
   settings: SettingsConfig;
+  dashboard: DashboardConfig;
 }
 
 export interface ConfigOverrides {
@@ -80,6 +83,7 @@ export interface ConfigOverrides {
   prometheus?: Partial<PrometheusConfig>;
   realtime?: Partial<RealtimeConfig>;
   settings?: Partial<SettingsConfig>;
+  dashboard?: Partial<DashboardConfig>;
   /** An installed application's section, by its name (src/application/); checked when it is installed. */
   [app: string]: object | undefined;
 }
@@ -112,5 +116,6 @@ export function loadConfig(
     prometheus: loadPrometheusConfig(env, overrides.prometheus),
     realtime: loadRealtimeConfig(env, overrides.realtime),
     settings: loadSettingsConfig(env, overrides.settings),
+    dashboard: loadDashboardConfig(env, overrides.dashboard),
   };
 }

@@ -154,4 +154,15 @@ export class Keys {
     /** Messages in (from clients) and out (frames sent) of an endpoint, summed over the cluster. */
     stats: (endpoint: string) => this.key('wss', endpoint),
   };
+
+  /**
+   * Admin dashboard (src/dashboard/): each instance's recent figures, the seed's
+   * `health:history:<instanceId>` (a sorted set of points scored by time, bounded and expiring), and
+   * one hash naming every instance that wrote history lately. Each is written by its own command,
+   * so no hash tag: histories spread over the Cluster.
+   */
+  readonly dashboard = {
+    history: (instanceId: string) => this.key('health', 'history', instanceId),
+    known: () => this.key('health', 'known'),
+  };
 }

@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DASHBOARD_ERROR_STATUS } from '../dashboard/errors.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { PlexusError } from '../errors.js';
 import { REALTIME_ERROR_STATUS } from '../realtime/errors.js';
@@ -62,6 +63,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   // Configuration values and feature flags (src/settings/errors.ts, src/flags/errors.ts).
   ...SETTINGS_ERROR_STATUS,
   ...FLAG_ERROR_STATUS,
+  // Admin dashboard (src/dashboard/errors.ts).
+  ...DASHBOARD_ERROR_STATUS,
 };
 
 export interface ErrorBody {

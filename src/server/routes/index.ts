@@ -8,6 +8,7 @@ import { authRoutes } from './auth.js';
 import { cacheRoutes } from './cache.js';
 import { cacheStatsRoutes } from './cache-stats.js';
 import { featuresRoutes } from './features.js';
+import { dashboardRoutes } from './dashboard.js';
 import { healthRoutes } from './health.js';
 import { jobsRoutes } from './jobs.js';
 import { metricsRoutes } from './metrics.js';
@@ -28,6 +29,7 @@ export const coreRoutes = {
   realtime: realtimeRoutes,
   settings: settingsRoutes,
   features: featuresRoutes,
+  dashboard: dashboardRoutes,
 } as const satisfies Record<string, RoutePlugin>;
 
 export type CoreRouteGroup = keyof typeof coreRoutes;
