@@ -14,8 +14,9 @@ export interface MatchPlayer {
   id: string;
   rating: number;
   team: number;
-  /** The ticket (party) the player queued with. */
+  /** The ticket (party) the player queued with, and when it joined (ms). */
   ticket: string;
+  joinedAt: number;
 }
 
 export interface MatchRecord {
