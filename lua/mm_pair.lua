@@ -103,22 +103,35 @@ for _, aid in ipairs(anchors) do
   local rank = redis.call('ZRANK', KEYS[1], aid)
   if rank then
     local anchor = load(aid)
-    local from = math.max(0, rank - REACH)
-    local slice = redis.call('ZRANGE', KEYS[1], from, rank + REACH)
-    local at = rank - from + 1
+    -- Members by rank, fetched lazily in chunks of 8 towards the side being walked.
+    local fetched = {}
+    local function member(r)
+      if r < 0 or r < rank - REACH or r > rank + REACH then return nil end
+      local m = fetched[r]
+      if m == nil then
+        local s, e
+        if r < rank then s = math.max(0, rank - REACH, r - 7); e = r else s = r; e = math.min(rank + REACH, r + 7) end
+        for k = s, e do fetched[k] = false end
+        for k, v in ipairs(redis.call('ZRANGE', KEYS[1], s, e)) do fetched[s + k - 1] = v end
+        m = fetched[r]
+      end
+      if m == false then return nil end
+      return m
+    end
     local ra, wa = anchor.rating, anchor.window
     local chosen = { anchor }
     local count = anchor.size
-    local lo, hi = at - 1, at + 1
+    local lo, hi = rank - 1, rank + 1
     while count < needed do
       local dlo, dhi = math.huge, math.huge
-      if lo >= 1 then dlo = ra - load(slice[lo]).rating end
-      if hi <= #slice then dhi = load(slice[hi]).rating - ra end
+      local mlo, mhi = member(lo), member(hi)
+      if mlo then dlo = ra - load(mlo).rating end
+      if mhi then dhi = load(mhi).rating - ra end
       local candidate
       if dlo <= dhi and dlo <= wa then
-        candidate = load(slice[lo]); lo = lo - 1
+        candidate = load(mlo); lo = lo - 1
       elseif dhi <= wa then
-        candidate = load(slice[hi]); hi = hi + 1
+        candidate = load(mhi); hi = hi + 1
       else
         break
       end
