@@ -465,7 +465,13 @@ export class Matchmaking {
       state: serverId === null ? 'waiting' : 'assigned',
       serverId,
       players: entries.flatMap(({ team, ticket }) =>
-        ticket.players.map((p) => ({ id: p.id, rating: p.rating, team, ticket: ticket.id, joinedAt: ticket.joinedAt })),
+        ticket.players.map((p) => ({
+          id: p.id,
+          rating: p.rating,
+          team,
+          ticket: ticket.id,
+          joinedAt: ticket.joinedAt,
+        })),
       ),
       winner: null,
       createdAt: now,

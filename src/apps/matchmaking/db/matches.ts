@@ -6,7 +6,7 @@
  */
 import { eloDeltas } from '../elo.js';
 import { MatchmakingError } from '../errors.js';
-import type { MatchmakingDb } from './tables.js';
+import { lockForWrite, type MatchmakingDb } from './tables.js';
 
 export type MatchState = 'assigned' | 'waiting' | 'finished' | 'failed';
 
@@ -141,6 +141,7 @@ export class MatchRepository {
     initialRating: number,
   ): Promise<{ match: MatchRecord; changes: RatingChange[] }> {
     return this.db.transaction().execute(async (trx) => {
+      await lockForWrite(trx, this.engine);
       let select = trx.selectFrom('mm_matches').selectAll().where('id', '=', id);
       if (this.engine === 'postgres') select = select.forUpdate();
       const row = await select.executeTakeFirst();

@@ -16,7 +16,7 @@ import { type PairParams, pairQueue, snapshotOf, type Ticket } from '../pairing.
 import type { JoinOutcome } from '../queue-redis.js';
 import { matchedRecord, type PlayerRecord, parseRecord, queuedRecord } from '../records.js';
 import { type MatchRecord, MatchRepository } from './matches.js';
-import type { MatchmakingDb } from './tables.js';
+import { lockForWrite, type MatchmakingDb } from './tables.js';
 
 class Idempotent extends Error {
   constructor(readonly record: PlayerRecord) {
@@ -37,6 +37,7 @@ export class DatabaseQueue {
     const record = queuedRecord(mode, region, ticket.id, ticket.joinedAt);
     try {
       await this.db.transaction().execute(async (trx) => {
+        await lockForWrite(trx, this.engine);
         for (const [i, player] of ticket.players.entries()) {
           const written = await trx
             .insertInto('mm_queue_players')
@@ -97,6 +98,7 @@ export class DatabaseQueue {
 
   async leave(record: Extract<PlayerRecord, { state: 'queued' }>): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
+      await lockForWrite(trx, this.engine);
       const deleted = await trx
         .deleteFrom('mm_queue')
         .where('ticket_id', '=', record.ticket)
@@ -152,8 +154,7 @@ export class DatabaseQueue {
     build: (id: string, entries: { team: number; ticket: Ticket }[]) => MatchRecord,
   ): Promise<MatchRecord[]> {
     return this.db.transaction().execute(async (trx) => {
-      // SQLite: take the write lock first, so that a second process waits instead of failing to upgrade.
-      if (this.engine === 'sqlite') await trx.deleteFrom('mm_queue').where('ticket_id', '=', '').execute();
+      await lockForWrite(trx, this.engine);
       let select = trx
         .selectFrom('mm_queue')
         .select('ticket')
@@ -193,7 +194,7 @@ export class DatabaseQueue {
     move: (tickets: Ticket[]) => Promise<void>,
   ): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
-      if (this.engine === 'sqlite') await trx.deleteFrom('mm_queue').where('ticket_id', '=', '').execute();
+      await lockForWrite(trx, this.engine);
       let select = trx
         .selectFrom('mm_queue')
         .select(['ticket_id', 'ticket'])

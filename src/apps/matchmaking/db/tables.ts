@@ -35,3 +35,12 @@ export type MatchmakingDb = Kysely<PlexusTables & MatchmakingTables>;
 export function matchmakingDb(db: Database): MatchmakingDb {
   return db.kysely.withTables<MatchmakingTables>();
 }
+
+/**
+ * SQLite: takes the write lock at the start of a transaction (a no-op write), so that a second
+ * process waits for it (busy timeout) instead of failing with SQLITE_BUSY when a transaction that
+ * began by reading tries to write. PostgreSQL locks rows instead.
+ */
+export async function lockForWrite(trx: MatchmakingDb, engine: 'sqlite' | 'postgres'): Promise<void> {
+  if (engine === 'sqlite') await trx.deleteFrom('mm_queue').where('ticket_id', '=', '').execute();
+}
