@@ -11,7 +11,7 @@
 -- KEYS[4]  proposals: hash, match id -> "<now>\n<team>\t<ticket JSON>\n..."
 -- ARGV[1]  now (ms)        ARGV[2] teams     ARGV[3] team size   ARGV[4] balance (1|0)
 -- ARGV[5]  window initial  ARGV[6] growth/s  ARGV[7] window max
--- ARGV[8]  most matches    ARGV[9] most anchors
+-- ARGV[8]  most matches    ARGV[9] most anchors (the oldest half and the newest half when more wait)
 -- ARGV[10..] match ids to use, in order (at least ARGV[8] of them)
 -- Returns  a flat list: match id, ticket count k, then k pairs (team, ticket JSON); per match.
 local REACH = 32
@@ -97,7 +97,19 @@ end
 
 local out = {}
 local made = 0
-local anchors = redis.call('ZRANGE', KEYS[2], 0, maxAnchors - 1)
+-- Anchors: every ticket, or the oldest half of the budget and the newest half, so that a crowd
+-- of old tickets nobody can match does not keep new arrivals from being looked at.
+local anchors
+local total = redis.call('ZCARD', KEYS[2])
+if total <= maxAnchors then
+  anchors = redis.call('ZRANGE', KEYS[2], 0, -1)
+else
+  local oldest = math.ceil(maxAnchors / 2)
+  anchors = redis.call('ZRANGE', KEYS[2], 0, oldest - 1)
+  if maxAnchors - oldest > 0 then
+    for _, id in ipairs(redis.call('ZRANGE', KEYS[2], oldest - maxAnchors, -1)) do anchors[#anchors + 1] = id end
+  end
+end
 for _, aid in ipairs(anchors) do
   if made >= maxMatches then break end
   local rank = redis.call('ZRANK', KEYS[1], aid)

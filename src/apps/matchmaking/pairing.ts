@@ -5,7 +5,8 @@
  *
  * A ticket is one player or a party (2–4 players matched together). Its rating is its players'
  * average; its window (the rating difference it accepts) is `initial + growth × waited seconds`,
- * capped at `max`. Anchors are taken oldest first. For each, candidates are walked outward from
+ * capped at `max`. Anchors are taken oldest first (with more tickets than the scan budget, the
+ * oldest half of the budget and the newest half). For each, candidates are walked outward from
  * its place in the rating order (closest rating first, the lower side first on a tie, at most
  * `REACH` places either way), and one is added when it fits: room left in the match, its rating
  * within the window of every ticket chosen so far and theirs within its window (|a − b| ≤
@@ -135,12 +136,22 @@ export function snapshotOf(tickets: readonly Ticket[]): QueueSnapshot {
   return { byRating: rated.map((x) => x.t), byAge };
 }
 
+/**
+ * Every ticket, or the oldest half of the budget and the newest half: a crowd of old tickets that
+ * nobody can match must not keep new arrivals from being looked at.
+ */
+export function anchorsOf(byAge: readonly Ticket[], max: number): readonly Ticket[] {
+  if (byAge.length <= max) return byAge;
+  const oldest = Math.ceil(max / 2);
+  return [...byAge.slice(0, oldest), ...byAge.slice(byAge.length - (max - oldest))];
+}
+
 /** Pairs what it can; removes matched tickets from `queue.byRating`. */
 export function pairQueue(queue: QueueSnapshot, p: PairParams): ProposedMatch[] {
   const needed = p.teams * p.teamSize;
   const taken = new Set<string>();
   const matches: ProposedMatch[] = [];
-  const anchors = queue.byAge.slice(0, p.maxAnchors);
+  const anchors = anchorsOf(queue.byAge, p.maxAnchors);
   for (const anchor of anchors) {
     if (matches.length >= p.maxMatches) break;
     if (taken.has(anchor.id)) continue;
