@@ -123,8 +123,8 @@ export const matchmakingOptions = {
   }),
   pairScan: option({
     env: 'MATCHMAKING_PAIR_SCAN',
-    default: 5000,
-    doc: 'Most tickets one pairing script considers as anchors, oldest first; bounds how long it holds Redis.',
+    default: 1000,
+    doc: 'Most tickets one pairing script considers as anchors: all of them, or the oldest half and the newest half of this many. Bounds how long one script holds Redis.',
     parse: parse.integer(1, 1_000_000),
   }),
   runJobs: option({
