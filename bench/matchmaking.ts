@@ -13,7 +13,8 @@
  * job running every MATCHMAKING_PAIR_INTERVAL_MS (default 25 ms); pairs join at PAIRS_PER_SECOND and
  * the time from the second join's answer to the notifier's `match.found` is measured.
  *
- * Run: npx tsx bench/matchmaking.ts   (REDIS_URL, PLAYERS=10000, PAIRS=400, PAIRS_PER_SECOND=100)
+ * Run: npx tsx bench/matchmaking.ts   (REDIS_URL, PLAYERS=10000, PAIRS=400, PAIRS_PER_SECOND=100,
+ *      MATCHMAKING_PAIR_SCAN to try another scan budget)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,6 +45,9 @@ async function plexus(env: Record<string, string>, onFound?: (user: string) => v
       REDIS_KEY_PREFIX: `bench-mm-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       REDIS_COMMAND_TIMEOUT_MS: '5000',
       DATABASE_URL: `sqlite:${join(dir, 'mm.db')}`,
+      ...(process.env.MATCHMAKING_PAIR_SCAN === undefined
+        ? {}
+        : { MATCHMAKING_PAIR_SCAN: process.env.MATCHMAKING_PAIR_SCAN }),
       ...env,
     },
   });
