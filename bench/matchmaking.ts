@@ -31,6 +31,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * q) - 1)]!;
 const fmt = (n: number, d = 2) => n.toFixed(d);
+const client = createClient({ url: URL });
+type Client = typeof client;
 
 async function plexus(env: Record<string, string>, onFound?: (user: string) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-mm-'));
@@ -67,7 +69,7 @@ async function fill(join: (i: number) => Promise<unknown>, n: number): Promise<v
     await Promise.all(Array.from({ length: Math.min(500, n - i) }, (_, k) => join(i + k)));
 }
 
-async function roundTrip(client: ReturnType<typeof createClient>): Promise<number[]> {
+async function roundTrip(client: Client): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < 2000; i++) {
     const t = performance.now();
@@ -78,11 +80,7 @@ async function roundTrip(client: ReturnType<typeof createClient>): Promise<numbe
 }
 
 /** The seed's matcher: ZRANGE the two lowest, ZREM them, in application code. */
-async function naiveMatcher(
-  client: ReturnType<typeof createClient>,
-  key: string,
-  matched: string[],
-): Promise<number> {
+async function naiveMatcher(client: Client, key: string, matched: string[]): Promise<number> {
   let made = 0;
   for (;;) {
     const pair = await client.zRange(key, 0, 1);
@@ -93,7 +91,7 @@ async function naiveMatcher(
   }
 }
 
-async function naive(client: ReturnType<typeof createClient>, matchers: number) {
+async function naive(client: Client, matchers: number) {
   const key = `bench-mm-naive-${process.pid}-${matchers}`;
   for (let i = 0; i < PLAYERS; i += 1000) {
     await client.zAdd(
@@ -167,7 +165,6 @@ async function latency() {
   }
 }
 
-const client = createClient({ url: URL });
 await client.connect();
 const rtt = await roundTrip(client);
 const seed1 = await naive(client, 1);
