@@ -28,6 +28,7 @@ const SUBPATHS = [
   'plexus/server',
   'plexus/cli',
   'plexus/apps/qr',
+  'plexus/apps/matchmaking',
 ];
 
 let project: string;
@@ -106,6 +107,9 @@ describe('the packed package', () => {
     );
     expect(names['plexus/cli']).toContain('run');
     expect(names['plexus/apps/qr']).toEqual(expect.arrayContaining(['qrApp', 'QRService']));
+    expect(names['plexus/apps/matchmaking']).toEqual(
+      expect.arrayContaining(['matchmakingApp', 'createMatchmakingApp', 'Matchmaking']),
+    );
   });
 
   it('has declarations the TypeScript compiler resolves for every subpath', async () => {

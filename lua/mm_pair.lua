@@ -1,0 +1,188 @@
+-- mm_pair: pairs the tickets of one game mode in one region, atomically, so no ticket is ever in
+-- two matches however many instances run it. Line for line the algorithm of
+-- src/apps/matchmaking/pairing.ts (read its header): anchors oldest first, candidates walked
+-- outward in rating order (at most REACH places either way), pairwise windows, parties packed into
+-- teams, teams split by the smallest spread of rating totals. Matched tickets leave the queue and
+-- are recorded as proposals (until the match is written to the database).
+--
+-- KEYS[1]  ratings: sorted set, ticket id by average rating
+-- KEYS[2]  waits: sorted set, ticket id by join time (ms)
+-- KEYS[3]  tickets: hash, ticket id -> ticket JSON {id, players: [{id, rating}], joinedAt}
+-- KEYS[4]  proposals: hash, match id -> "<now>\n<team>\t<ticket JSON>\n..."
+-- ARGV[1]  now (ms)        ARGV[2] teams     ARGV[3] team size   ARGV[4] balance (1|0)
+-- ARGV[5]  window initial  ARGV[6] growth/s  ARGV[7] window max
+-- ARGV[8]  most matches    ARGV[9] most anchors (the oldest half and the newest half when more wait)
+-- ARGV[10..] match ids to use, in order (at least ARGV[8] of them)
+-- Returns  a flat list: match id, ticket count k, then k pairs (team, ticket JSON); per match.
+local REACH = 32
+local now = tonumber(ARGV[1])
+local teams = tonumber(ARGV[2])
+local teamSize = tonumber(ARGV[3])
+local balance = ARGV[4] == '1'
+local initial = tonumber(ARGV[5])
+local growth = tonumber(ARGV[6])
+local maxw = tonumber(ARGV[7])
+local maxMatches = tonumber(ARGV[8])
+local maxAnchors = tonumber(ARGV[9])
+local needed = teams * teamSize
+
+local cache = {}
+local function load(id)
+  local t = cache[id]
+  if t then return t end
+  local raw = redis.call('HGET', KEYS[3], id)
+  local data = cjson.decode(raw)
+  local sum = 0
+  for _, p in ipairs(data.players) do sum = sum + p.rating end
+  local size = #data.players
+  local w = initial + growth * math.max(0, now - data.joinedAt) / 1000
+  t = { id = id, raw = raw, size = size, sum = sum, rating = sum / size, window = math.min(maxw, w) }
+  cache[id] = t
+  return t
+end
+
+local function packable(sizes)
+  local loads = {}
+  for t = 1, teams do loads[t] = 0 end
+  local function place(i)
+    if i > #sizes then return true end
+    for t = 1, teams do
+      if loads[t] + sizes[i] <= teamSize then
+        loads[t] = loads[t] + sizes[i]
+        if place(i + 1) then return true end
+        loads[t] = loads[t] - sizes[i]
+      end
+    end
+    return false
+  end
+  return place(1)
+end
+
+local function splitTeams(chosen)
+  local loads, totals, current = {}, {}, {}
+  for t = 1, teams do loads[t] = 0; totals[t] = 0 end
+  local best, bestSpread = nil, math.huge
+  local function place(i)
+    if i > #chosen then
+      local hi, lo = -math.huge, math.huge
+      for t = 1, teams do
+        if totals[t] > hi then hi = totals[t] end
+        if totals[t] < lo then lo = totals[t] end
+      end
+      local spread = hi - lo
+      if spread < bestSpread then
+        bestSpread = spread
+        best = {}
+        for k = 1, #current do best[k] = current[k] end
+      end
+      return (not balance) or spread == 0
+    end
+    local c = chosen[i]
+    for t = 1, teams do
+      if loads[t] + c.size <= teamSize then
+        loads[t] = loads[t] + c.size
+        totals[t] = totals[t] + c.sum
+        current[i] = t - 1
+        local done = place(i + 1)
+        loads[t] = loads[t] - c.size
+        totals[t] = totals[t] - c.sum
+        if done then return true end
+      end
+    end
+    return false
+  end
+  place(1)
+  return best
+end
+
+local out = {}
+local made = 0
+-- Anchors: every ticket, or the oldest half of the budget and the newest half, so that a crowd
+-- of old tickets nobody can match does not keep new arrivals from being looked at.
+local anchors
+local total = redis.call('ZCARD', KEYS[2])
+if total <= maxAnchors then
+  anchors = redis.call('ZRANGE', KEYS[2], 0, -1)
+else
+  local oldest = math.ceil(maxAnchors / 2)
+  anchors = redis.call('ZRANGE', KEYS[2], 0, oldest - 1)
+  if maxAnchors - oldest > 0 then
+    for _, id in ipairs(redis.call('ZRANGE', KEYS[2], oldest - maxAnchors, -1)) do anchors[#anchors + 1] = id end
+  end
+end
+for _, aid in ipairs(anchors) do
+  if made >= maxMatches then break end
+  local rank = redis.call('ZRANK', KEYS[1], aid)
+  if rank then
+    local anchor = load(aid)
+    -- Members by rank, fetched lazily in chunks of 8 towards the side being walked.
+    local fetched = {}
+    local function member(r)
+      if r < 0 or r < rank - REACH or r > rank + REACH then return nil end
+      local m = fetched[r]
+      if m == nil then
+        local s, e
+        if r < rank then s = math.max(0, rank - REACH, r - 7); e = r else s = r; e = math.min(rank + REACH, r + 7) end
+        for k = s, e do fetched[k] = false end
+        for k, v in ipairs(redis.call('ZRANGE', KEYS[1], s, e)) do fetched[s + k - 1] = v end
+        m = fetched[r]
+      end
+      if m == false then return nil end
+      return m
+    end
+    local ra, wa = anchor.rating, anchor.window
+    local chosen = { anchor }
+    local count = anchor.size
+    local lo, hi = rank - 1, rank + 1
+    while count < needed do
+      local dlo, dhi = math.huge, math.huge
+      local mlo, mhi = member(lo), member(hi)
+      if mlo then dlo = ra - load(mlo).rating end
+      if mhi then dhi = load(mhi).rating - ra end
+      local candidate
+      if dlo <= dhi and dlo <= wa then
+        candidate = load(mlo); lo = lo - 1
+      elseif dhi <= wa then
+        candidate = load(mhi); hi = hi + 1
+      else
+        break
+      end
+      if count + candidate.size <= needed then
+        local near = true
+        for _, c in ipairs(chosen) do
+          if math.abs(candidate.rating - c.rating) > math.min(candidate.window, c.window) then
+            near = false
+            break
+          end
+        end
+        if near then
+          local sizes = {}
+          for k, c in ipairs(chosen) do sizes[k] = c.size end
+          sizes[#sizes + 1] = candidate.size
+          if packable(sizes) then
+            chosen[#chosen + 1] = candidate
+            count = count + candidate.size
+          end
+        end
+      end
+    end
+    if count == needed then
+      made = made + 1
+      local mid = ARGV[9 + made]
+      local split = splitTeams(chosen)
+      local parts = { ARGV[1] }
+      out[#out + 1] = mid
+      out[#out + 1] = #chosen
+      for k, c in ipairs(chosen) do
+        out[#out + 1] = split[k]
+        out[#out + 1] = c.raw
+        parts[#parts + 1] = tostring(split[k]) .. '\t' .. c.raw
+        redis.call('ZREM', KEYS[1], c.id)
+        redis.call('ZREM', KEYS[2], c.id)
+        redis.call('HDEL', KEYS[3], c.id)
+      end
+      redis.call('HSET', KEYS[4], mid, table.concat(parts, '\n'))
+    end
+  end
+end
+return out

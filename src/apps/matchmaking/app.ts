@@ -1,0 +1,49 @@
+/**
+ * The matchmaking app's definition: settings `matchmaking` (MATCHMAKING_*), its tables, the
+ * routes (routes.ts), a pairing job per mode and region and a pool job per region, and a health
+ * check. `createMatchmakingApp({ notifier })` plugs in how players are told of their match (the
+ * realtime module, a webhook…); `matchmakingApp` tells nobody (players poll `status`).
+ */
+import { defineApp } from '../../application/definition.js';
+import { matchmakingOptions } from './config.js';
+import { MATCHMAKING_ERROR_STATUSES } from './errors.js';
+import { matchmakingMigrations } from './migrations/index.js';
+import { type Notifier, silentNotifier } from './notifier.js';
+import { matchmakingRoutes } from './routes.js';
+import { Matchmaking } from './service.js';
+
+export interface MatchmakingAppOptions {
+  notifier?: Notifier;
+}
+
+export function createMatchmakingApp(options: MatchmakingAppOptions = {}) {
+  return defineApp({
+    name: 'matchmaking',
+    description: 'rating-based matchmaking queues that never match a player twice, and a game-server pool',
+    options: matchmakingOptions,
+    migrations: matchmakingMigrations,
+    errors: MATCHMAKING_ERROR_STATUSES,
+    create({ config, plexus, keys }) {
+      const mm = new Matchmaking({
+        config,
+        db: plexus.db,
+        redis: plexus.redis,
+        keys,
+        notifier: options.notifier ?? silentNotifier,
+        logger: plexus.logger,
+      });
+      return {
+        api: mm,
+        jobs: mm.jobs(),
+        async health() {
+          // The tables are readable: every route needs them, whatever happens to Redis.
+          await mm.repository.ratings(['health-check']);
+          return { status: 'ok', error: null };
+        },
+      };
+    },
+    routes: matchmakingRoutes,
+  });
+}
+
+export const matchmakingApp = createMatchmakingApp();

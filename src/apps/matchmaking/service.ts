@@ -1,0 +1,625 @@
+/**
+ * `Matchmaking`: the app's API (`plexus.apps.matchmaking`). Routes and jobs call it; it calls the
+ * queue (Redis, or the database while Redis is down), the server pool and the match repository.
+ *
+ *   join → the ticket waits in its mode/region queue → the pairing job (one tick per cluster, one
+ *   mm_pair script per batch) proposes matches → servers assigned (mm_pool_assign) → one INSERT
+ *   creates the batch's matches → players' records say matched → players notified.
+ *
+ * A pairer that dies between the script and the INSERT leaves proposals in Redis; the next run
+ * older than PROPOSAL_GRACE_MS finishes them (assignment and INSERT are idempotent by match id).
+ */
+import { randomUUID } from 'node:crypto';
+import type { AppJob } from '../../application/definition.js';
+import type { Database } from '../../db/database.js';
+import type { Logger } from '../../logger.js';
+import type { Keys } from '../../redis/keys.js';
+import type { RedisLayer } from '../../redis/layer.js';
+import type { MatchmakingConfig, ModeSpec } from './config.js';
+import { type MatchRecord, MatchRepository, type RatingChange, type ServerRecord } from './db/matches.js';
+import { DatabaseQueue } from './db/queue.js';
+import { matchmakingDb } from './db/tables.js';
+import { MatchmakingError } from './errors.js';
+import { MatchmakingKeys } from './keys.js';
+import type { MatchmakingEvent, Notifier } from './notifier.js';
+import { type PairParams, type Ticket, ticketWindow } from './pairing.js';
+import { newServer, ServerPool, type ServerRegistration } from './pool.js';
+import { type Proposal, RedisQueue } from './queue-redis.js';
+import { matchedRecord, type PlayerRecord, queuedRecord } from './records.js';
+
+export const RATING_RANGE = { min: 0, max: 5000 } as const;
+export const MAX_PARTY = 4;
+const PLAYER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
+/** A proposal this old was left by a pairer that died before creating its matches. */
+const PROPOSAL_GRACE_MS = 5000;
+const RECENT_WAITS = 1000;
+const STALE_RECORD_MS = 30_000;
+
+export interface JoinInput {
+  /** The players of the ticket, the one joining first; 2–4 players queue as a party. */
+  players: { id: string; rating?: number }[];
+  mode?: string;
+  region?: string;
+}
+
+export interface MatchView {
+  id: string;
+  state: MatchRecord['state'];
+  mode: string;
+  region: string;
+  players: { id: string; team: number; rating: number }[];
+  server: { id: string; address: string } | null;
+}
+
+export interface QueueStatus {
+  state: 'idle' | 'queued' | 'matching' | 'matched';
+  mode: string | null;
+  region: string | null;
+  ticket: string | null;
+  /** 0-based place in the queue, oldest first. */
+  position: number | null;
+  waitedMs: number | null;
+  /** The rating difference the ticket accepts now. */
+  window: number | null;
+  /** Where the queue lives right now. */
+  backend: 'redis' | 'database';
+  match: MatchView | null;
+}
+
+export interface QueueStats {
+  mode: string;
+  region: string;
+  queued: number;
+  matchesMade: number;
+  playersInMatches: number;
+  avgWaitMs: number | null;
+  p95WaitMs: number | null;
+}
+
+export interface MatchmakingDeps {
+  config: MatchmakingConfig;
+  db: Database;
+  redis: RedisLayer;
+  keys: Keys;
+  notifier: Notifier;
+  logger: Logger;
+}
+
+export class Matchmaking {
+  readonly config: MatchmakingConfig;
+  readonly repository: MatchRepository;
+  readonly #redis: RedisLayer;
+  readonly #keys: MatchmakingKeys;
+  readonly #queue: RedisQueue;
+  readonly #dbQueue: DatabaseQueue;
+  readonly #pool: ServerPool;
+  readonly #notifier: Notifier;
+  readonly #logger: Logger;
+
+  constructor(deps: MatchmakingDeps) {
+    this.config = deps.config;
+    this.#redis = deps.redis;
+    this.#keys = new MatchmakingKeys(deps.keys);
+    const store = () => deps.redis.store;
+    this.#queue = new RedisQueue(store, this.#keys, deps.config.playerTtlMs);
+    this.#pool = new ServerPool(store, this.#keys, deps.config.serverTtlMs);
+    const db = matchmakingDb(deps.db);
+    this.repository = new MatchRepository(db, deps.db.engine);
+    this.#dbQueue = new DatabaseQueue(db, deps.db.engine);
+    this.#notifier = deps.notifier;
+    this.#logger = deps.logger;
+  }
+
+  /** Whether the queue is in Redis (or the in-process store) rather than in the database. */
+  get usingRedis(): boolean {
+    return this.#redis.state === 'memory' || this.#redis.usingRedis;
+  }
+
+  mode(name: string | undefined): ModeSpec {
+    const mode = name === undefined ? this.config.modes[0]! : this.config.modes.find((m) => m.name === name);
+    if (mode === undefined) {
+      throw new MatchmakingError('MM_UNKNOWN_MODE', `unknown game mode ${JSON.stringify(name)}`, {
+        modes: this.config.modes.map((m) => m.name),
+      });
+    }
+    return mode;
+  }
+
+  region(name: string | undefined): string {
+    const region = name ?? this.config.regions[0]!;
+    if (!this.config.regions.includes(region)) {
+      throw new MatchmakingError('MM_UNKNOWN_REGION', `unknown region ${JSON.stringify(name)}`, {
+        regions: this.config.regions,
+      });
+    }
+    return region;
+  }
+
+  async join(input: JoinInput): Promise<QueueStatus> {
+    const mode = this.mode(input.mode);
+    const region = this.region(input.region);
+    const ids = input.players.map((p) => p.id);
+    if (
+      ids.length === 0 ||
+      ids.length > Math.min(MAX_PARTY, mode.teamSize) ||
+      new Set(ids).size !== ids.length
+    ) {
+      throw new MatchmakingError(
+        'MM_INVALID_PARTY',
+        `a ticket is 1 to ${Math.min(MAX_PARTY, mode.teamSize)} distinct players in mode ${mode.name}`,
+      );
+    }
+    for (const p of input.players) {
+      if (!PLAYER_ID.test(p.id))
+        throw new MatchmakingError('MM_INVALID_PARTY', `invalid player id ${JSON.stringify(p.id)}`);
+      if (
+        p.rating !== undefined &&
+        !(Number.isInteger(p.rating) && p.rating >= RATING_RANGE.min && p.rating <= RATING_RANGE.max)
+      ) {
+        throw new MatchmakingError(
+          'MM_INVALID_RATING',
+          `rating must be a whole number from ${RATING_RANGE.min} to ${RATING_RANGE.max}`,
+        );
+      }
+    }
+    const stored = await this.repository.ratings(
+      input.players.filter((p) => p.rating === undefined).map((p) => p.id),
+    );
+    const ticket: Ticket = {
+      id: randomUUID(),
+      players: input.players.map((p) => ({
+        id: p.id,
+        rating: p.rating ?? stored.get(p.id) ?? this.config.initialRating,
+      })),
+      joinedAt: Date.now(),
+    };
+    const outcome = this.usingRedis
+      ? await this.#queue.join(mode.name, region, ticket)
+      : await this.#dbQueue.join(mode.name, region, ticket);
+    return this.status(ids[0]!, outcome.joined ? undefined : outcome.record);
+  }
+
+  async leave(playerId: string): Promise<void> {
+    const record = await this.#record(playerId);
+    if (record?.state !== 'queued')
+      throw new MatchmakingError('MM_NOT_QUEUED', `player ${playerId} is not queued`);
+    const left = this.usingRedis ? await this.#queue.leave(record) : await this.#dbQueue.leave(record);
+    if (left) return;
+    // The ticket is gone: being matched right now, or a record outliving lost Redis data.
+    if (this.usingRedis && Date.now() - record.joinedAt > STALE_RECORD_MS) {
+      const position = await this.#queue.position(record.mode, record.region, record.ticket);
+      if (position === null) {
+        await this.#queue.forget(playerId, record);
+        return;
+      }
+    }
+    throw new MatchmakingError('MM_NOT_QUEUED', `player ${playerId} is being matched`, { state: 'matching' });
+  }
+
+  async status(playerId: string, known?: PlayerRecord): Promise<QueueStatus> {
+    const record = known ?? (await this.#record(playerId));
+    const backend = this.usingRedis ? 'redis' : 'database';
+    const idle: QueueStatus = {
+      state: 'idle',
+      mode: null,
+      region: null,
+      ticket: null,
+      position: null,
+      waitedMs: null,
+      window: null,
+      backend,
+      match: null,
+    };
+    if (record === null) return idle;
+    if (record.state === 'matched') {
+      const match = await this.repository.get(record.match);
+      if (match === undefined) return idle;
+      return {
+        ...idle,
+        state: 'matched',
+        mode: match.mode,
+        region: match.region,
+        match: await this.#view(match),
+      };
+    }
+    const now = Date.now();
+    const position = this.usingRedis
+      ? await this.#queue.position(record.mode, record.region, record.ticket)
+      : await this.#dbQueue.position(record.mode, record.region, record.ticket, record.joinedAt);
+    return {
+      ...idle,
+      state: position === null ? 'matching' : 'queued',
+      mode: record.mode,
+      region: record.region,
+      ticket: record.ticket,
+      position,
+      waitedMs: now - record.joinedAt,
+      window: ticketWindow(
+        { id: record.ticket, players: [], joinedAt: record.joinedAt },
+        this.#windowParams(now),
+      ),
+    };
+  }
+
+  async stats(): Promise<{ queues: QueueStats[]; playersQueued: number; playersOnline: number }> {
+    const queues: QueueStats[] = [];
+    for (const mode of this.config.modes) {
+      for (const region of this.config.regions) queues.push(await this.#queueStats(mode.name, region));
+    }
+    const playersQueued = queues.reduce((s, q) => s + q.queued, 0);
+    const inMatches = queues.reduce((s, q) => s + q.playersInMatches, 0);
+    return { queues, playersQueued, playersOnline: playersQueued + inMatches };
+  }
+
+  /**
+   * One pairing run of a mode and region (what its job does each tick): finishes proposals a dead
+   * pairer left, moves tickets that waited in the database back to Redis, then pairs in batches
+   * while they come back full. Returns the number of matches made. Safe to run on many instances
+   * at once: the script is atomic.
+   */
+  async pairOnce(modeName: string, regionName: string): Promise<number> {
+    const mode = this.mode(modeName);
+    const region = this.region(regionName);
+    if (!this.usingRedis) return this.#pairInDatabase(mode, region);
+    const stale = await this.#queue.stale(mode.name, region, Date.now() - PROPOSAL_GRACE_MS);
+    if (stale.length > 0) await this.#finish(mode, region, stale);
+    if (this.#redis.state !== 'memory' && (await this.#dbQueue.hasAny(mode.name, region))) {
+      await this.#dbQueue.drain(mode.name, region, 1000, async (tickets) => {
+        for (const t of tickets) await this.#queue.restore(mode.name, region, t);
+      });
+    }
+    let made = 0;
+    for (;;) {
+      const params = this.#pairParams(mode, Date.now());
+      const ids = Array.from({ length: params.maxMatches }, () => randomUUID());
+      const proposals = await this.#queue.pair(mode.name, region, params, ids);
+      if (proposals.length > 0) await this.#finish(mode, region, proposals);
+      made += proposals.length;
+      if (proposals.length < params.maxMatches) return made;
+    }
+  }
+
+  async registerServer(input: ServerRegistration): Promise<{ id: string; token: string }> {
+    this.region(input.region);
+    for (const m of input.modes) this.mode(m);
+    const now = Date.now();
+    const { record, token } = newServer(input, now);
+    await this.repository.saveServer(record);
+    await this.#pool.register(record, now);
+    return { id: record.id, token };
+  }
+
+  async heartbeat(id: string, token: string | undefined): Promise<{ deadline: number }> {
+    const server = ServerPool.verify(await this.repository.server(id), id, token);
+    const now = Date.now();
+    if (!(await this.#pool.heartbeat(server.region, id, now))) {
+      throw new MatchmakingError('MM_SERVER_NOT_FOUND', `server ${id} left the pool; register again`, { id });
+    }
+    return { deadline: now + this.config.serverTtlMs };
+  }
+
+  /** Removes a server (its own token, or `admin`); its unfinished matches move or fail. */
+  async removeServer(
+    id: string,
+    auth: { token: string | undefined } | 'admin',
+  ): Promise<{ moved: number; failed: number }> {
+    const found = await this.repository.server(id);
+    const server = auth === 'admin' ? found : ServerPool.verify(found, id, auth.token);
+    if (server === undefined)
+      throw new MatchmakingError('MM_SERVER_NOT_FOUND', `no game server ${id}`, { id });
+    const { matches } = await this.#pool.reap(server.region, Date.now(), id);
+    await this.repository.deleteServer(id);
+    return this.#rehome(server.region, matches);
+  }
+
+  async servers(
+    after: string | undefined,
+    limit: number,
+  ): Promise<{
+    servers: (Omit<ServerRecord, 'tokenDigest'> & { live: boolean; load: number })[];
+    next: string | null;
+  }> {
+    const page = await this.repository.servers(after, limit + 1);
+    const shown = page.slice(0, limit);
+    const regions = [...new Set(shown.map((s) => s.region))];
+    const live = new Map<string, { load: number; deadline: number }>();
+    if (this.usingRedis) {
+      for (const r of regions) for (const [id, v] of await this.#pool.live(r)) live.set(id, v);
+    }
+    const now = Date.now();
+    return {
+      servers: shown.map(({ tokenDigest: _digest, ...s }) => ({
+        ...s,
+        live: (live.get(s.id)?.deadline ?? 0) >= now,
+        load: live.get(s.id)?.load ?? 0,
+      })),
+      next: page.length > limit ? Buffer.from(shown[shown.length - 1]!.id).toString('base64url') : null,
+    };
+  }
+
+  /** A result from the match's own server: ratings move in one transaction, the slot is freed. */
+  async reportResult(
+    matchId: string,
+    serverId: string,
+    token: string | undefined,
+    winner: number | null,
+  ): Promise<{ match: MatchView; ratings: RatingChange[] }> {
+    ServerPool.verify(await this.repository.server(serverId), serverId, token);
+    const existing = await this.repository.get(matchId);
+    if (existing === undefined)
+      throw new MatchmakingError('MM_MATCH_NOT_FOUND', `no match ${matchId}`, { id: matchId });
+    const mode = this.mode(existing.mode);
+    const { match, changes } = await this.repository.finish(
+      matchId,
+      serverId,
+      winner,
+      mode.teams,
+      this.config.kFactor,
+      this.config.initialRating,
+    );
+    if (this.usingRedis) {
+      await this.#pool.release(match.region, match.id).catch((error: unknown) => {
+        this.#logger.warn({ err: error, match: match.id }, 'matchmaking: server slot not released');
+      });
+      await this.#redis.store
+        .hIncrBy(this.#keys.stats(match.mode, match.region), 'inMatches', -match.players.length)
+        .catch(() => 0);
+    }
+    const view = await this.#view(match);
+    await this.#notifyAll(match, 'match.finished', { match: view, ratings: changes });
+    return { match: view, ratings: changes };
+  }
+
+  /** One pool run for a region (its job's tick): reaps dead servers, places waiting matches. */
+  async reapOnce(regionName: string): Promise<{ reaped: string[]; moved: number; failed: number }> {
+    const region = this.region(regionName);
+    const { servers, matches } = await this.#pool.reap(region, Date.now());
+    const outcome = await this.#rehome(region, matches);
+    const waiting = await this.repository.waiting(region, 100);
+    for (const mode of new Set(waiting.map((m) => m.mode))) {
+      const batch = waiting.filter((m) => m.mode === mode);
+      const assigned = await this.#pool.assign(
+        region,
+        mode,
+        batch.map((m) => m.id),
+        Date.now(),
+      );
+      for (const [i, m] of batch.entries()) {
+        if (assigned[i] === '' || !(await this.repository.setServer(m.id, assigned[i]!, 'assigned')))
+          continue;
+        const view = await this.#view({ ...m, state: 'assigned', serverId: assigned[i]! });
+        await this.#notifyAll(m, 'match.server', { match: view });
+      }
+    }
+    return { reaped: servers, ...outcome };
+  }
+
+  /** The jobs of every mode and region, declared with the app. */
+  jobs(): AppJob[] {
+    if (!this.config.runJobs) return [];
+    const jobs: AppJob[] = [];
+    for (const region of this.config.regions) {
+      for (const mode of this.config.modes) {
+        jobs.push({
+          name: `matchmaking:pair:${mode.name}:${region}`,
+          every: this.config.pairIntervalMs,
+          run: () => this.pairOnce(mode.name, region),
+          options: {
+            whenRedisDown: 'run-locally',
+            description: `pairs ${mode.name} tickets in ${region}; while Redis is down every instance pairs from the database, where row locks keep it once per ticket`,
+          },
+        });
+      }
+      jobs.push({
+        name: `matchmaking:pool:${region}`,
+        every: this.config.reapIntervalMs,
+        run: () => this.reapOnce(region),
+        options: {
+          description: `removes game servers of ${region} that stopped heartbeating and moves their matches`,
+        },
+      });
+    }
+    return jobs;
+  }
+
+  async #record(playerId: string): Promise<PlayerRecord | null> {
+    if (!this.usingRedis) return this.#dbQueue.record(playerId);
+    const record = await this.#queue.record(playerId);
+    if (record !== null || this.#redis.state === 'memory') return record;
+    // Matched (or still waiting) in the database during an outage.
+    return this.#dbQueue.record(playerId);
+  }
+
+  #windowParams(now: number) {
+    return {
+      now,
+      initial: this.config.windowInitial,
+      growth: this.config.windowGrowthPerSecond,
+      max: this.config.windowMax,
+    };
+  }
+
+  #pairParams(mode: ModeSpec, now: number): PairParams {
+    return {
+      ...this.#windowParams(now),
+      teams: mode.teams,
+      teamSize: mode.teamSize,
+      balance: mode.balance,
+      maxMatches: this.config.pairBatch,
+      maxAnchors: this.config.pairScan,
+    };
+  }
+
+  #build(
+    mode: ModeSpec,
+    region: string,
+    id: string,
+    entries: Proposal['entries'],
+    serverId: string | null,
+    now: number,
+  ): MatchRecord {
+    return {
+      id,
+      mode: mode.name,
+      region,
+      state: serverId === null ? 'waiting' : 'assigned',
+      serverId,
+      players: entries.flatMap(({ team, ticket }) =>
+        ticket.players.map((p) => ({
+          id: p.id,
+          rating: p.rating,
+          team,
+          ticket: ticket.id,
+          joinedAt: ticket.joinedAt,
+        })),
+      ),
+      winner: null,
+      createdAt: now,
+      finishedAt: null,
+    };
+  }
+
+  async #finish(mode: ModeSpec, region: string, proposals: Proposal[]): Promise<void> {
+    const now = Date.now();
+    const ids = proposals.map((p) => p.id);
+    const servers = await this.#pool.assign(region, mode.name, ids, now);
+    const matches = proposals.map((p, i) =>
+      this.#build(mode, region, p.id, p.entries, servers[i] || null, now),
+    );
+    await this.repository.create(matches);
+    const updates = proposals.flatMap((p) =>
+      p.entries.flatMap(({ ticket }) =>
+        ticket.players.map((pl) => ({
+          player: pl.id,
+          from: queuedRecord(mode.name, region, ticket.id, ticket.joinedAt),
+          to: matchedRecord(p.id),
+        })),
+      ),
+    );
+    await this.#queue.markMatched(updates);
+    await this.#queue.settle(mode.name, region, ids);
+    await this.#recordStats(mode.name, region, proposals, now);
+    await this.#announce(matches);
+  }
+
+  async #recordStats(mode: string, region: string, proposals: Proposal[], now: number): Promise<void> {
+    const store = this.#redis.store;
+    const waits = proposals.flatMap((p) => p.entries.map((e) => String(now - e.ticket.joinedAt)));
+    const players = proposals.reduce(
+      (s, p) => s + p.entries.reduce((t, e) => t + e.ticket.players.length, 0),
+      0,
+    );
+    try {
+      await Promise.all([
+        store.hIncrBy(this.#keys.stats(mode, region), 'matches', proposals.length),
+        store.hIncrBy(this.#keys.stats(mode, region), 'inMatches', players),
+        store.lPush(this.#keys.recentWaits(mode, region), waits),
+      ]);
+      await store.lTrim(this.#keys.recentWaits(mode, region), 0, RECENT_WAITS - 1);
+    } catch (error) {
+      this.#logger.debug({ err: error }, 'matchmaking: statistics not recorded');
+    }
+  }
+
+  async #queueStats(mode: string, region: string): Promise<QueueStats> {
+    const base = { mode, region, matchesMade: 0, playersInMatches: 0, avgWaitMs: null, p95WaitMs: null };
+    if (!this.usingRedis) return { ...base, queued: await this.#dbQueue.size(mode, region) };
+    const store = this.#redis.store;
+    const [queued, counters, recent] = await Promise.all([
+      this.#queue.size(mode, region),
+      store.hGetAll(this.#keys.stats(mode, region)),
+      store.lRange(this.#keys.recentWaits(mode, region), 0, RECENT_WAITS - 1),
+    ]);
+    const waits = recent.map(Number).sort((a, b) => a - b);
+    return {
+      ...base,
+      queued,
+      matchesMade: Number(counters.matches ?? 0),
+      playersInMatches: Math.max(0, Number(counters.inMatches ?? 0)),
+      avgWaitMs: waits.length === 0 ? null : Math.round(waits.reduce((s, w) => s + w, 0) / waits.length),
+      p95WaitMs:
+        waits.length === 0 ? null : waits[Math.min(waits.length - 1, Math.ceil(waits.length * 0.95) - 1)]!,
+    };
+  }
+
+  async #pairInDatabase(mode: ModeSpec, region: string): Promise<number> {
+    if (!(await this.#dbQueue.hasAny(mode.name, region))) return 0;
+    const now = Date.now();
+    const params = this.#pairParams(mode, now);
+    const ids = Array.from({ length: params.maxMatches }, () => randomUUID());
+    const matches = await this.#dbQueue.pair(mode.name, region, params, ids, (id, entries) =>
+      this.#build(mode, region, id, entries, null, now),
+    );
+    await this.#announce(matches);
+    return matches.length;
+  }
+
+  /** Moves matches of a removed server to another one of the region, or fails them. */
+  async #rehome(region: string, matchIds: readonly string[]): Promise<{ moved: number; failed: number }> {
+    let moved = 0;
+    let failed = 0;
+    const matches = (await this.repository.getMany(matchIds)).filter((m) => m.state === 'assigned');
+    for (const mode of new Set(matches.map((m) => m.mode))) {
+      const batch = matches.filter((m) => m.mode === mode);
+      const assigned = await this.#pool.assign(
+        region,
+        mode,
+        batch.map((m) => m.id),
+        Date.now(),
+      );
+      for (const [i, m] of batch.entries()) {
+        const server = assigned[i] || null;
+        if (!(await this.repository.setServer(m.id, server, server === null ? 'failed' : 'assigned')))
+          continue;
+        if (server === null) {
+          failed += 1;
+          await this.#notifyAll(m, 'match.failed', {
+            match: await this.#view({ ...m, state: 'failed', serverId: null }),
+          });
+        } else {
+          moved += 1;
+          await this.#notifyAll(m, 'match.server', { match: await this.#view({ ...m, serverId: server }) });
+        }
+      }
+    }
+    return { moved, failed };
+  }
+
+  async #view(match: MatchRecord): Promise<MatchView> {
+    return (await this.#views([match]))[0]!;
+  }
+
+  /** Views of a batch, with one query for their servers. */
+  async #views(matches: readonly MatchRecord[]): Promise<MatchView[]> {
+    const ids = [...new Set(matches.flatMap((m) => (m.serverId === null ? [] : [m.serverId])))];
+    const servers = await this.repository.serversById(ids);
+    return matches.map((match) => {
+      const server = match.serverId === null ? undefined : servers.get(match.serverId);
+      return {
+        id: match.id,
+        state: match.state,
+        mode: match.mode,
+        region: match.region,
+        players: match.players.map((p) => ({ id: p.id, team: p.team, rating: p.rating })),
+        server: server === undefined ? null : { id: server.id, address: server.address },
+      };
+    });
+  }
+
+  async #announce(matches: readonly MatchRecord[]): Promise<void> {
+    const views = await this.#views(matches);
+    await Promise.all(matches.map((match, i) => this.#notifyAll(match, 'match.found', { match: views[i] })));
+  }
+
+  async #notifyAll(match: MatchRecord, event: MatchmakingEvent, data: unknown): Promise<void> {
+    await Promise.all(
+      match.players.map(async (p) => {
+        try {
+          await this.#notifier.notify(p.id, event, data);
+        } catch (error) {
+          this.#logger.warn({ err: error, player: p.id, event }, 'matchmaking: notification failed');
+        }
+      }),
+    );
+  }
+}
