@@ -4,6 +4,7 @@
  * (`plexus/apps/qr`) and pass them to `createPlexus({ apps })` or the Fastify plugin.
  */
 import type { AnyAppDefinition } from '../application/definition.js';
+import { attendanceApp } from './attendance/app.js';
 import { qrApp } from './qr/app.js';
 
-export const bundledApps: readonly AnyAppDefinition[] = [qrApp];
+export const bundledApps: readonly AnyAppDefinition[] = [qrApp, attendanceApp];
