@@ -47,6 +47,7 @@ export function page(spec: PageSpec): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(spec.title)}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/attendance/assets/style.css">
 ${scripts}
 </head>

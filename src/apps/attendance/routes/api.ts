@@ -230,7 +230,9 @@ export function attendanceApiRoutes(
     },
   );
   // On the plain instance: the handler sends bytes, which the type provider's reply type refuses.
-  scope.get<{ Params: { id: string } }>(
+  // `w` names the window the display asked for: its code while it is still accepted (the current
+  // or previous window), else the current one, so the image always matches the status it follows.
+  scope.get<{ Params: { id: string }; Querystring: { w?: number } }>(
     url('/sessions/:id/code.svg'),
     {
       preHandler: staff,
@@ -246,9 +248,12 @@ export function attendanceApiRoutes(
       },
     },
     async (request, reply) => {
-      const status = await rollCalls.display(request.params.id);
+      await rollCalls.session(request.params.id);
+      const current = rollCalls.codes.windowAt();
+      const asked = request.query.w;
+      const window = asked === current || asked === current - 1 ? asked : current;
       const image = renderImage(
-        checkinUrl(request, status.code),
+        checkinUrl(request, rollCalls.codes.issue(request.params.id, window)),
         { format: 'svg', size: 640, margin: 4 },
         'M',
       );
