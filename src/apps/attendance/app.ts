@@ -31,6 +31,9 @@ export function createAttendanceApp(options: AttendanceAppOptions = {}) {
     migrations: attendanceMigrations,
     errors: ATTENDANCE_ERRORS,
     create({ config, plexus, production, apps }) {
+      // Checked now, without building the QR service (its API is a lazy getter).
+      if (!('qr' in apps))
+        throw new ConfigError('apps', 'the attendance app needs the qr app, installed before it');
       const qr = () => {
         const found: unknown = apps.qr;
         if (!(found instanceof QRService)) {

@@ -276,11 +276,12 @@ export class RollCalls {
     }
     const session = await this.session(check.sessionId);
     const now = Date.now();
-    // A repeat answers the row already there, even after the session closed.
-    const existing = await this.#find(session.id, input.studentId);
-    if (existing !== undefined) return { checkin: existing, duplicate: true };
-    if (!this.isOpen(session, now))
+    if (!this.isOpen(session, now)) {
+      // A repeat answers the row already there, even after the session closed.
+      const existing = await this.#find(session.id, input.studentId);
+      if (existing !== undefined) return { checkin: existing, duplicate: true };
       throw new AttendanceError('ATTENDANCE_SESSION_CLOSED', 'this roll call is closed');
+    }
     if (session.photoRequired && input.photoId === undefined) {
       throw new AttendanceError('ATTENDANCE_PHOTO_REQUIRED', 'this roll call needs a photo taken now');
     }
@@ -312,7 +313,7 @@ export class RollCalls {
         'this device has already checked in another student',
       );
     }
-    this.#counts.delete(session.id);
+    // The count is memoised for a second: displays see this check-in within about a second.
     // Told to displays without holding up the answer; a lost announcement is repaired by polling.
     this.count(session.id)
       .then((count) => this.#announcer().announce({ type: 'checkin', sessionId: session.id, count }))
