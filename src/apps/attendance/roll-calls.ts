@@ -363,11 +363,11 @@ export class RollCalls {
     return row === undefined ? undefined : toCheckin(row);
   }
 
-  /** Students present in a session (memoised for a second per process). */
-  count(sessionId: string): Promise<number> {
+  /** Students present in a session (memoised for a second per process unless `fresh`). */
+  count(sessionId: string, options: { fresh?: boolean } = {}): Promise<number> {
     const now = Date.now();
     const memo = this.#counts.get(sessionId);
-    if (memo !== undefined && now - memo.at < COUNT_MEMO_MS) return memo.count;
+    if (!options.fresh && memo !== undefined && now - memo.at < COUNT_MEMO_MS) return memo.count;
     const count = this.#db
       .selectFrom('att_checkins')
       .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))

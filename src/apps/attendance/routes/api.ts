@@ -193,7 +193,7 @@ export function attendanceApiRoutes(
     },
     async (request) => {
       const session = await rollCalls.session(request.params.id);
-      return { session, count: await rollCalls.count(session.id) };
+      return { session, count: await rollCalls.count(session.id, { fresh: true }) };
     },
   );
   app.post(
