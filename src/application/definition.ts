@@ -80,6 +80,12 @@ export interface AppContext<Config> {
   readonly keys: Keys;
   /** NODE_ENV is production: applications refuse development-only defaults then. */
   readonly production: boolean;
+  /**
+   * The APIs of the applications installed before this one, by name (read them lazily: an API may
+   * be a getter that builds on first use). An application that builds on another (attendance on
+   * qr) finds it here, and is listed after it.
+   */
+  readonly apps: Readonly<Record<string, unknown>>;
 }
 
 /** A job run once per tick across the cluster (src/jobs/), declared by an application. */

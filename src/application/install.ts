@@ -55,6 +55,7 @@ export function installApps(
   env: Record<string, string | undefined>,
   overrides: Readonly<Record<string, object | undefined>>,
 ): InstalledApp[] {
+  const apis: Record<string, unknown> = {};
   return definitions.map((definition) => {
     const config = loadSection(
       definition.name,
@@ -68,7 +69,9 @@ export function installApps(
       plexus: core,
       keys: core.redis.keys.app(definition.name),
       production: core.config.server.environment === 'production',
+      apps: apis,
     });
+    Object.defineProperty(apis, definition.name, { enumerable: true, get: () => instance.api });
     for (const target of instance.warmTargets ?? []) core.cache.warmTargets.register(target);
     for (const job of instance.jobs ?? []) {
       if ('every' in job) core.jobs.every(job.name, job.every, job.run, job.options);

@@ -4,7 +4,8 @@
  * (`plexus/apps/qr`) and pass them to `createPlexus({ apps })` or the Fastify plugin.
  */
 import type { AnyAppDefinition } from '../application/definition.js';
+import { attendanceApp } from './attendance/app.js';
 import { matchmakingApp } from './matchmaking/app.js';
 import { qrApp } from './qr/app.js';
 
-export const bundledApps: readonly AnyAppDefinition[] = [qrApp, matchmakingApp];
+export const bundledApps: readonly AnyAppDefinition[] = [qrApp, attendanceApp, matchmakingApp];

@@ -106,9 +106,13 @@ describe('PLEXUS_APPS on the reference server', () => {
   });
 
   it('refuses an application it does not have, naming the ones there are', async () => {
-    await expect(startServer({ env: { PLEXUS_APPS: 'qr,attendance' } })).rejects.toThrow(
-      /no application "attendance"; available: qr/,
+    await expect(startServer({ env: { PLEXUS_APPS: 'qr,calendar' } })).rejects.toThrow(
+      /no application "calendar"; available: qr, attendance/,
     );
+  });
+
+  it('refuses the attendance application without the QR application before it', async () => {
+    await expect(startServer({ env: { PLEXUS_APPS: 'attendance' } })).rejects.toThrow(/needs the qr app/);
   });
 });
 

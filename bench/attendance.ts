@@ -1,0 +1,249 @@
+/**
+ * Attendance: check-ins and stall scans over HTTP against `plexus start --workers 2` (the built
+ * CLI, PostgreSQL, the shared Redis), each as a ratio to the bare Fastify route (bench/server-bare.ts)
+ * driven by the same client with the same concurrency in the same run; and the delay of rotation
+ * announcements (bus messages heard by this process) after each window starts.
+ *
+ *   check-ins   seed 000: 1,600 students of one roll call check in once each (a double tap for one
+ *               in ten), the code read from the display status as a projector would
+ *   stall scans seed 001: 25,000 students and 200 stalls; random students scanned in or out at
+ *               random stalls, one in twenty a retry of an earlier scan id
+ *
+ * Usage: npm run build && npx tsx bench/attendance.ts [--scans 10000] [--concurrency 50] [--db postgres|sqlite]
+ */
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import type { Announcement } from '../src/apps/attendance/announcer.js';
+import { ANNOUNCE_CHANNEL } from '../src/apps/attendance/announcer.js';
+import { attendanceApp } from '../src/apps/attendance/app.js';
+import type { AttendanceService } from '../src/apps/attendance/service.js';
+import { qrApp } from '../src/apps/qr/app.js';
+import type { QRService } from '../src/apps/qr/service.js';
+import { createPlexus } from '../src/index.js';
+import { freePort, REDIS_URL, ROOT, spawnBare, stop, waitForHttp } from './support/http.js';
+
+const { values } = parseArgs({
+  options: {
+    scans: { type: 'string', default: '10000' },
+    concurrency: { type: 'string', default: '50' },
+    db: { type: 'string', default: 'postgres' },
+  },
+});
+const SCANS = Number(values.scans);
+const CONCURRENCY = Number(values.concurrency);
+const STUDENTS = 25_000;
+const ROLL_CALL = 1_600;
+const STALLS = 200;
+const PERIOD_MS = 5_000;
+const ADMIN = `bench-admin-${randomBytes(8).toString('hex')}`;
+const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
+
+const dir = mkdtempSync(join(tmpdir(), 'plexus-bench-att-'));
+const schema = `bench_att_${randomBytes(4).toString('hex')}`;
+const env: Record<string, string> = {
+  REDIS_URL,
+  REDIS_KEY_PREFIX: `bench-att-${randomBytes(4).toString('hex')}`,
+  ...(values.db === 'postgres'
+    ? { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema }
+    : { DATABASE_URL: `sqlite:${join(dir, 'plexus.db')}` }),
+  SESSION_SECRET: randomBytes(24).toString('hex'),
+  QR_SECRET: 'bench-qr-secret-0123456789abcdef',
+  ATTENDANCE_SECRET: 'bench-attendance-secret-0123456789',
+  ATTENDANCE_CODE_PERIOD: String(PERIOD_MS),
+  PLEXUS_ADMIN_TOKEN: ADMIN,
+  LOG_LEVEL: 'warn',
+};
+
+const errorSamples = new Set<string>();
+
+interface Outcome {
+  ms: number;
+  status: number;
+}
+
+async function timed(url: string, init: RequestInit): Promise<Outcome> {
+  const started = performance.now();
+  const response = await fetch(url, init);
+  const text = await response.text();
+  if (response.status !== 200 && errorSamples.size < 5)
+    errorSamples.add(`${response.status} ${text.slice(0, 160)}`);
+  return { ms: performance.now() - started, status: response.status };
+}
+
+async function drive(
+  count: number,
+  request: (i: number) => Promise<Outcome>,
+): Promise<{ wallMs: number; outcomes: Outcome[] }> {
+  const outcomes: Outcome[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < count) outcomes.push(await request(next++));
+    }),
+  );
+  return { wallMs: performance.now() - started, outcomes };
+}
+
+function summary(name: string, run: { wallMs: number; outcomes: Outcome[] }) {
+  const sorted = run.outcomes.map((o) => o.ms).sort((a, b) => a - b);
+  const p = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  const errors = run.outcomes.filter((o) => o.status !== 200).length;
+  return {
+    name,
+    requests: sorted.length,
+    wallMs: run.wallMs,
+    rps: (sorted.length / run.wallMs) * 1000,
+    p50: p(0.5),
+    p99: p(0.99),
+    errors,
+  };
+}
+
+function print(rows: ReturnType<typeof summary>[], baseline: ReturnType<typeof summary>): void {
+  for (const r of rows) {
+    console.log(
+      `${r.name.padEnd(34)} ${String(r.requests).padStart(6)} req  ${r.wallMs.toFixed(0).padStart(6)} ms  ` +
+        `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  ` +
+        `errors ${r.errors}  ratio ${(r.rps / baseline.rps).toFixed(2)}`,
+    );
+  }
+}
+
+const setup = createPlexus({ env, apps: [qrApp, attendanceApp] });
+let server: ChildProcess | undefined;
+let bare: ChildProcess | undefined;
+try {
+  await setup.start();
+  const qr = (setup.apps as { qr: QRService }).qr;
+  const attendance = (setup.apps as { attendance: AttendanceService }).attendance;
+  const ids = Array.from({ length: STUDENTS }, (_, i) => `u${String(i).padStart(6, '0')}`);
+  await qr.importRoster('student', `id,name\n${ids.map((id) => `${id},Student ${id}`).join('\n')}\n`);
+  const stalls = Array.from({ length: STALLS }, (_, i) => `stall${i}`);
+  await qr.importRoster('stall', `id,name\n${stalls.map((id) => `${id},Stall ${id}`).join('\n')}\n`);
+  const cookieOf = async (login: string, roles: string[]) => {
+    const record = await setup.sessions.create({ user: { id: login, login, roles }, ttlMs: 3_600_000 });
+    return setup.auth.cookie.issue(record.id).split(';')[0]!;
+  };
+  const students = await Promise.all(ids.slice(0, ROLL_CALL).map((id) => cookieOf(id, ['student'])));
+  const volunteer = await cookieOf('volunteer', ['volunteer']);
+  const tokens = ids.map((id) => qr.tokens.issue({ type: 'student', id, version: 1 }));
+  const course = await attendance.rollCalls.createCourse('Bench 101');
+
+  const port = await freePort();
+  server = spawn(
+    process.execPath,
+    ['--max-semi-space-size=8', join(ROOT, 'bin/plexus.js'), 'start', '--workers', '2'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), PLEXUS_APPS: 'qr,attendance' },
+      stdio: 'ignore',
+    },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/api/1/health`, server, (r) => r.status === 200);
+  const barePort = await freePort();
+  bare = spawnBare('server-bare.ts', barePort);
+  await waitForHttp(`http://127.0.0.1:${barePort}/bare`, bare);
+
+  // Announcement delays: rotation messages the workers publish, heard here through the bus.
+  const delays: number[] = [];
+  await setup.bus.subscribe(ANNOUNCE_CHANNEL, (data) => {
+    const a = data as Announcement;
+    if (a.type === 'rotation') delays.push(Date.now() - a.window * PERIOD_MS);
+  });
+
+  const bareRun = (count: number) => drive(count, () => timed(`http://127.0.0.1:${barePort}/bare`, {}));
+  await bareRun(2_000); // warm-up
+
+  const session = await attendance.rollCalls.openSession({
+    courseId: course.id,
+    room: 'Hall',
+    endsAt: Date.now() + 3_600_000,
+  });
+  let code = '';
+  let codeExpires = 0;
+  const currentCode = async () => {
+    if (Date.now() < codeExpires - 200) return code;
+    const shown = (await (
+      await fetch(`${base}/api/1/attendance/sessions/${session.id}/display`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      })
+    ).json()) as {
+      code: string;
+      codeExpiresAt: number;
+    };
+    code = shown.code;
+    codeExpires = shown.codeExpiresAt;
+    return code;
+  };
+  const devices = students.map(() => `plexus_device=${randomBytes(16).toString('base64url')}`);
+  const checkinRequest = async (i: number) =>
+    timed(`${base}/api/1/attendance/checkins`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        cookie: `${students[i % ROLL_CALL]}; ${devices[i % ROLL_CALL]}`,
+      },
+      body: JSON.stringify({ code: await currentCode() }),
+    });
+  // 1,600 check-ins plus a double tap for one student in ten.
+  const checkinCount = ROLL_CALL + ROLL_CALL / 10;
+  const checkins = await drive(checkinCount, (i) => checkinRequest(i < ROLL_CALL ? i : (i - ROLL_CALL) * 10));
+  const checkinBaseline = await bareRun(checkinCount);
+  const rows = await attendance.rollCalls.count(session.id);
+
+  const scanIds: string[] = [];
+  const tokensIndex = new Map<string, number>();
+  const scans = await drive(SCANS, (i) => {
+    const retry = i % 20 === 19 && scanIds.length > 0;
+    const scanId = retry
+      ? scanIds[Math.floor(Math.random() * scanIds.length)]!
+      : `scan${i}x${randomBytes(4).toString('hex')}`;
+    if (!retry) {
+      scanIds.push(scanId);
+      tokensIndex.set(scanId, Math.floor(Math.random() * STUDENTS));
+    }
+    const stall = stalls[Math.floor(Math.random() * STALLS)]!;
+    return timed(`${base}/api/1/attendance/stalls/${stall}/scans`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: volunteer },
+      body: JSON.stringify({ scanId, token: tokens[tokensIndex.get(scanId)!]!, action: 'in' }),
+    });
+  });
+  const scanBaseline = await bareRun(SCANS);
+
+  const cb = summary('bare Fastify route (baseline)', checkinBaseline);
+  console.log(
+    `\nattendance bench: ${values.db}, plexus start --workers 2, ${CONCURRENCY} concurrent clients`,
+  );
+  print([summary('check-ins (1,600 + 160 double taps)', checkins), cb], cb);
+  console.log(`rows in the roll call: ${rows} (expected ${ROLL_CALL})`);
+  const sb = summary('bare Fastify route (baseline)', scanBaseline);
+  print([summary('stall scans (25,000 students, 200 stalls)', scans), sb], sb);
+  for (const sample of errorSamples) console.log(`error: ${sample}`);
+  delays.sort((a, b) => a - b);
+  if (delays.length > 0) {
+    const p = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!;
+    console.log(
+      `rotation announcements: ${delays.length}, delay after the window starts p50 ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${delays.at(-1)} ms`,
+    );
+  }
+} finally {
+  if (server !== undefined) await stop(server);
+  if (bare !== undefined) await stop(bare);
+  await setup.close();
+  if (values.db === 'postgres') {
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`drop schema if exists "${schema}" cascade`);
+    await client.end();
+  }
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,486 @@
+/**
+ * HTTP API of the attendance app, under /api/1/attendance (errors → statuses in errors.ts):
+ *
+ *   staff (a staff or admin session, or the admin bearer token):
+ *     POST /courses                        { name } → course
+ *     GET  /courses                        { items }
+ *     POST /sessions                       open a roll call → session
+ *     GET  /sessions                       recent sessions (?limit)
+ *     GET  /sessions/:id                   the session and its count
+ *     POST /sessions/:id/close
+ *     GET  /sessions/:id/display           what the projector shows (ETag; 304 while unchanged)
+ *     GET  /sessions/:id/code.svg          the current code as a QR image (QR app's renderer)
+ *     GET  /sessions/:id/checkins          (?limit, ?cursor) → { items, next } (opaque cursor)
+ *     GET  /sessions/:id/checkins.csv      every check-in as CSV
+ *     PUT  /sessions/:id/checkins/:student { status, reason } marks present or absent
+ *     GET  /photos/:id                     a check-in photo
+ *   student (a session with the `student` role; its login is the student id):
+ *     GET  /codes/:code                    what a scanned code is for, or why it is refused
+ *     POST /photos                         a JPEG/PNG/WebP body → { id }
+ *     POST /checkins                       { code, photoId? } → { checkin, duplicate }
+ *   volunteer (volunteer, staff or admin):
+ *     POST /stalls/:stallId/scans          { scanId, token, action? } → scan result
+ *     GET  /stalls/:stallId                occupancy and visits
+ *
+ * The device cookie (ATTENDANCE_DEVICE_COOKIE, HttpOnly) is set on a student's first check-in.
+ */
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { apiPaths, type ServerContext } from '../../../server/context.js';
+import { errorResponses, noQuery, strictObject } from '../../../server/routes/schemas.js';
+import { renderImage } from '../../qr/image/render.js';
+import { DEVICE_ID_PATTERN, newDeviceId } from '../devices.js';
+import { AttendanceError } from '../errors.js';
+import { PHOTO_ID_PATTERN } from '../photos.js';
+import type { Checkin } from '../roll-calls.js';
+import type { AttendanceService } from '../service.js';
+import { requireRole, roleOrAdminToken } from './access.js';
+import {
+  checkinSchema,
+  codeParam,
+  courseSchema,
+  displaySchema,
+  idParams,
+  newSessionBody,
+  scanBody,
+  scanResultSchema,
+  sessionSchema,
+  stallParams,
+} from './schemas.js';
+
+const BASE = '/attendance';
+const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'application/octet-stream'];
+
+function url(path: string): string {
+  return apiPaths(`${BASE}${path}`)[0]!;
+}
+
+/** Where a code's check-in page is, as seen by the client that asked. */
+export function checkinUrl(request: FastifyRequest, code: string): string {
+  return `${request.protocol}://${request.host}/attendance/c/${code}`;
+}
+
+function deviceOf(request: FastifyRequest, reply: FastifyReply, cookieName: string, secure: boolean): string {
+  const found = readCookie(request.headers.cookie, cookieName);
+  if (found !== undefined && DEVICE_ID_PATTERN.test(found)) return found;
+  const id = newDeviceId();
+  reply.header(
+    'set-cookie',
+    `${cookieName}=${id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`,
+  );
+  return id;
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+function csvCell(value: string | number | boolean | null): string {
+  const text = value === null ? '' : String(value);
+  // A leading = + - @ would be a formula in a spreadsheet: quote it with an apostrophe.
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+function csvRow(c: Checkin): string {
+  return [
+    c.studentId,
+    new Date(c.at).toISOString(),
+    c.status,
+    c.late,
+    c.flagged,
+    c.source,
+    c.reason,
+    c.photoId,
+  ]
+    .map(csvCell)
+    .join(',');
+}
+
+export function attendanceApiRoutes(
+  scope: FastifyInstance,
+  context: ServerContext,
+  attendance: AttendanceService,
+): void {
+  const app = scope.withTypeProvider<JsonSchemaToTsProvider>();
+  const { rollCalls, stalls, photos, config } = attendance;
+  const staff = roleOrAdminToken(context.requireAdmin, ['staff', 'admin']);
+  const volunteer = roleOrAdminToken(context.requireAdmin, ['volunteer', 'staff', 'admin']);
+  const secureCookie = context.plexus.config.server.environment === 'production';
+  const tags = ['attendance'];
+
+  scope.addContentTypeParser(
+    IMAGE_TYPES,
+    { parseAs: 'buffer', bodyLimit: config.photoMaxBytes + 1 },
+    (_r, body, done) => done(null, body),
+  );
+
+  app.post(
+    url('/courses'),
+    {
+      preHandler: staff,
+      schema: {
+        tags,
+        querystring: noQuery,
+        body: strictObject({ name: { type: 'string', minLength: 1, maxLength: 200 } }),
+        response: { 200: courseSchema, ...errorResponses },
+      },
+    },
+    (request) => rollCalls.createCourse(request.body.name),
+  );
+  app.get(
+    url('/courses'),
+    {
+      preHandler: staff,
+      schema: {
+        tags,
+        querystring: noQuery,
+        response: { 200: strictObject({ items: { type: 'array', items: courseSchema } }), ...errorResponses },
+      },
+    },
+    async () => ({ items: await rollCalls.listCourses() }),
+  );
+  app.post(
+    url('/sessions'),
+    {
+      preHandler: staff,
+      schema: {
+        tags,
+        querystring: noQuery,
+        body: newSessionBody,
+        response: { 200: sessionSchema, ...errorResponses },
+      },
+    },
+    (request) => rollCalls.openSession(request.body),
+  );
+  app.get(
+    url('/sessions'),
+    {
+      preHandler: staff,
+      schema: {
+        tags,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+        },
+        response: {
+          200: strictObject({ items: { type: 'array', items: sessionSchema } }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => ({ items: await rollCalls.recentSessions(request.query.limit) }),
+  );
+  app.get(
+    url('/sessions/:id'),
+    {
+      preHandler: staff,
+      schema: {
+        tags,
+        params: idParams,
+        querystring: noQuery,
+        response: {
+          200: strictObject({ session: sessionSchema, count: { type: 'integer' } }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const session = await rollCalls.session(request.params.id);
+      return { session, count: await rollCalls.count(session.id, { fresh: true }) };
+    },
+  );
+  app.post(
+    url('/sessions/:id/close'),
+    {
+      preHandler: staff,
+      schema: {
+        tags,
+        params: idParams,
+        querystring: noQuery,
+        response: { 200: sessionSchema, ...errorResponses },
+      },
+    },
+    (request) => rollCalls.closeSession(request.params.id),
+  );
+  app.get(
+    url('/sessions/:id/display'),
+    {
+      preHandler: staff,
+      schema: {
+        tags,
+        params: idParams,
+        querystring: noQuery,
+        response: { 200: displaySchema, 304: { type: 'null' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const now = Date.now();
+      const status = await rollCalls.display(request.params.id, now);
+      const etag = `"${status.window}-${status.count}-${status.open ? 1 : 0}"`;
+      reply.header('etag', etag).header('cache-control', 'no-cache');
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
+      return { ...status, url: checkinUrl(request, status.code), now };
+    },
+  );
+  // On the plain instance: the handler sends bytes, which the type provider's reply type refuses.
+  // `w` names the window the display asked for: its code while it is still accepted (the current
+  // or previous window), else the current one, so the image always matches the status it follows.
+  scope.get<{ Params: { id: string }; Querystring: { w?: number } }>(
+    url('/sessions/:id/code.svg'),
+    {
+      preHandler: staff,
+      schema: {
+        tags,
+        params: idParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { w: { type: 'integer', minimum: 0 } },
+        },
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      await rollCalls.session(request.params.id);
+      const current = rollCalls.codes.windowAt();
+      const asked = request.query.w;
+      const window = asked === current || asked === current - 1 ? asked : current;
+      const image = renderImage(
+        checkinUrl(request, rollCalls.codes.issue(request.params.id, window)),
+        { format: 'svg', size: 640, margin: 4 },
+        'M',
+      );
+      return reply.type('image/svg+xml').header('cache-control', 'private, no-store').send(image.body);
+    },
+  );
+  app.get(
+    url('/sessions/:id/checkins'),
+    {
+      preHandler: staff,
+      schema: {
+        tags,
+        params: idParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+            cursor: { type: 'string', minLength: 1, maxLength: 400 },
+          },
+        },
+        response: {
+          200: strictObject({
+            items: { type: 'array', items: checkinSchema },
+            next: { type: ['string', 'null'] },
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    (request) => rollCalls.checkins(request.params.id, request.query.limit, request.query.cursor),
+  );
+  scope.get<{ Params: { id: string } }>(
+    url('/sessions/:id/checkins.csv'),
+    { preHandler: staff, schema: { tags, params: idParams, querystring: noQuery, response: errorResponses } },
+    async (request, reply) => {
+      const lines = ['student,at,status,late,flagged,source,reason,photo'];
+      let cursor: string | undefined;
+      do {
+        const page = await rollCalls.checkins(request.params.id, 500, cursor);
+        for (const c of page.items) lines.push(csvRow(c));
+        cursor = page.next ?? undefined;
+      } while (cursor !== undefined);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="attendance-${request.params.id}.csv"`)
+        .send(`${lines.join('\n')}\n`);
+    },
+  );
+  app.put(
+    url('/sessions/:id/checkins/:studentId'),
+    {
+      preHandler: staff,
+      schema: {
+        tags,
+        params: strictObject({
+          id: idParams.properties.id,
+          studentId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
+        }),
+        querystring: noQuery,
+        body: strictObject({
+          status: { type: 'string', enum: ['present', 'absent'] },
+          reason: { type: 'string', minLength: 1, maxLength: 500 },
+        }),
+        response: { 200: checkinSchema, ...errorResponses },
+      },
+    },
+    (request) =>
+      rollCalls.mark(request.params.id, request.params.studentId, request.body.status, request.body.reason),
+  );
+  scope.get<{ Params: { id: string } }>(
+    url('/photos/:id'),
+    {
+      preHandler: staff,
+      schema: {
+        tags,
+        params: strictObject({ id: { type: 'string', pattern: PHOTO_ID_PATTERN.source } }),
+        querystring: noQuery,
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const photo = await photos.read(request.params.id);
+      if (photo === undefined) throw new AttendanceError('ATTENDANCE_NOT_FOUND', 'no such photo');
+      return reply.type(photo.type).header('cache-control', 'private, no-store').send(photo.body);
+    },
+  );
+
+  app.get(
+    url('/codes/:code'),
+    {
+      schema: {
+        tags,
+        params: codeParam,
+        querystring: noQuery,
+        response: {
+          200: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['valid'],
+            properties: {
+              valid: { type: 'boolean' },
+              reason: { type: 'string', enum: ['malformed', 'forged', 'expired', 'closed'] },
+              ticket: { type: 'string' },
+              session: strictObject({
+                name: { type: 'string' },
+                room: { type: 'string' },
+                photoRequired: { type: 'boolean' },
+                endsAt: { type: 'integer' },
+              }),
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { check, session } = await rollCalls.checkCode(request.params.code);
+      if (!check.ok) return { valid: false, reason: check.reason };
+      const about = {
+        name: session!.courseName,
+        room: session!.room,
+        photoRequired: session!.photoRequired,
+        endsAt: session!.endsAt,
+      };
+      if (!rollCalls.isOpen(session!)) return { valid: false, reason: 'closed' as const, session: about };
+      // A signed-in student gets a ticket, so a photo may take longer than the code lives.
+      const user = (await request.loadSession())?.user;
+      const ticket = user?.roles?.includes('student')
+        ? rollCalls.ticket(session!.id, user.login ?? user.id)
+        : undefined;
+      return { valid: true, session: about, ...(ticket === undefined ? {} : { ticket }) };
+    },
+  );
+  app.post(
+    url('/photos'),
+    {
+      bodyLimit: config.photoMaxBytes + 1,
+      schema: {
+        tags,
+        querystring: noQuery,
+        consumes: IMAGE_TYPES,
+        response: {
+          200: strictObject({ id: { type: 'string' }, type: { type: 'string' }, bytes: { type: 'integer' } }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const user = await requireRole(request, ['student']);
+      if (!Buffer.isBuffer(request.body))
+        throw new AttendanceError('ATTENDANCE_PHOTO_INVALID', 'send the image bytes as the body');
+      return photos.store(user.login ?? user.id, request.body);
+    },
+  );
+  app.post(
+    url('/checkins'),
+    {
+      schema: {
+        tags,
+        querystring: noQuery,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['code'],
+          properties: {
+            code: { type: 'string', minLength: 1, maxLength: 200 },
+            photoId: { type: 'string', pattern: PHOTO_ID_PATTERN.source },
+          },
+        },
+        response: {
+          200: strictObject({ checkin: checkinSchema, duplicate: { type: 'boolean' } }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = await requireRole(request, ['student']);
+      const studentId = user.login ?? user.id;
+      const deviceId = deviceOf(request, reply, config.deviceCookieName, secureCookie);
+      const { photoId } = request.body;
+      if (photoId !== undefined && (await photos.owner(photoId)) !== studentId) {
+        throw new AttendanceError('ATTENDANCE_PHOTO_INVALID', 'no photo of yours with this id');
+      }
+      return rollCalls.checkIn({ code: request.body.code, studentId, deviceId, photoId });
+    },
+  );
+
+  app.post(
+    url('/stalls/:stallId/scans'),
+    {
+      preHandler: volunteer,
+      schema: {
+        tags,
+        params: stallParams,
+        querystring: noQuery,
+        body: scanBody,
+        response: { 200: scanResultSchema, ...errorResponses },
+      },
+    },
+    (request) =>
+      stalls.scan({
+        scanId: request.body.scanId,
+        stallId: request.params.stallId,
+        token: request.body.token,
+        action: request.body.action ?? 'toggle',
+      }),
+  );
+  app.get(
+    url('/stalls/:stallId'),
+    {
+      preHandler: volunteer,
+      schema: {
+        tags,
+        params: stallParams,
+        querystring: noQuery,
+        response: {
+          200: strictObject({
+            stallId: { type: 'string' },
+            name: { type: 'string' },
+            occupancy: { type: 'integer' },
+            visits: { type: 'integer' },
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    (request) => stalls.stats(request.params.stallId),
+  );
+}
