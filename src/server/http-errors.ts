@@ -14,8 +14,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DASHBOARD_ERROR_STATUS } from '../dashboard/errors.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { PlexusError } from '../errors.js';
-import { REALTIME_ERROR_STATUS } from '../realtime/errors.js';
 import { FLAG_ERROR_STATUS } from '../flags/errors.js';
+import { REALTIME_ERROR_STATUS } from '../realtime/errors.js';
 import { SESSION_ERROR_STATUS } from '../sessions/errors.js';
 import { SETTINGS_ERROR_STATUS } from '../settings/errors.js';
 

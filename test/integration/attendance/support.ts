@@ -74,8 +74,8 @@ export function call(
   const headers: Record<string, string> = { ...options.headers };
   if (options.cookie !== undefined) headers.cookie = options.cookie;
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  let body: string | Buffer | undefined;
-  if (Buffer.isBuffer(options.body)) body = options.body;
+  let body: string | Blob | undefined;
+  if (Buffer.isBuffer(options.body)) body = new Blob([new Uint8Array(options.body)]);
   else if (options.body !== undefined) {
     body = JSON.stringify(options.body);
     headers['content-type'] = 'application/json';
