@@ -115,13 +115,10 @@ describe.runIf(run)('attendance pages in Chromium', () => {
     expect(first.url).toMatch(new RegExp(`^${server.url}/attendance/c/${sessionId}\\.`));
     const code = first.url.split('/').at(-1)!;
     expect((await call(server.url, 'GET', `/codes/${code}`)).body.valid).toBe(true);
-    await page.waitForFunction(
-      `document.getElementById('code').dataset.window !== ${JSON.stringify(first.window)}`,
-      undefined,
-      {
-        timeout: 12_000,
-      },
-    );
+    // Polled through a locator: the page's CSP has no 'unsafe-eval', which a string predicate needs.
+    await expect
+      .poll(() => page.locator('#code').getAttribute('data-window'), { timeout: 12_000, interval: 250 })
+      .not.toBe(first.window);
     const second = await shownCode(page);
     expect(second.url).not.toBe(first.url);
     await expect(page.locator('#count').textContent()).resolves.toBe('0');

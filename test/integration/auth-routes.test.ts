@@ -183,11 +183,12 @@ describe('session cookies', () => {
   });
 
   it('is Secure in production, and production refuses to start without a long SESSION_SECRET', async () => {
-    // Other modules have production requirements of their own (a QR signing secret).
+    // Other modules have production requirements of their own (the QR and attendance signing secrets).
     const production = {
       NODE_ENV: 'production',
       PLEXUS_ADMIN_TOKEN: 'test-admin-token-0123456789',
       QR_SECRET: 'a-qr-secret-of-at-least-16-characters',
+      ATTENDANCE_SECRET: 'an-attendance-secret-of-at-least-32-characters',
     };
     // Production also refuses to run without Redis unless REDIS_MODE=memory says so.
     const withRedis = { ...redisEnv(), ...production };

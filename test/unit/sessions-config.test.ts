@@ -32,6 +32,7 @@ describe('sessions configuration', () => {
       durableFlushMs: 2000,
       localCacheMs: 2000,
       localCacheMaxEntries: 10_000,
+      outageGraceMs: 300_000,
       loginAccountLimit: 10,
       loginIpLimit: 50,
       loginWindowSeconds: 900,
