@@ -10,54 +10,9 @@ import { effectiveStatus, type ListedInstance } from '../instances/aggregate.js'
 import type { KnownInstance, Rows } from './history.js';
 import type { PanelAnswer } from './panels.js';
 import { POINT_FIELDS } from './point.js';
+import type { DashboardDocument, InstanceRow, ServerRow } from './shapes.js';
 
-export type InstanceState = 'running' | 'stale' | 'stopping' | 'errored' | 'stopped' | 'dead';
-
-export interface InstanceRow {
-  id: string;
-  pid: number;
-  state: InstanceState;
-  statusReason: string | null;
-  version: string;
-  environment: string;
-  startedAt: number;
-  /** Epoch ms of its last report (live) or last history point (dead, stopped). */
-  lastSeen: number;
-  uptimeSeconds: number | null;
-  cpuPercent: number | null;
-  rssBytes: number | null;
-  heapUsedBytes: number | null;
-  eventLoopP99Ms: number | null;
-  requestsPerSec: number | null;
-  errorsPerMin: number | null;
-  latencyP99Ms: number | null;
-  wsConnections: number | null;
-  redisState: string | null;
-  /** Process, host, HTTP, bus and counters as the instance reported them; null when it is gone. */
-  details: Record<string, unknown> | null;
-}
-
-export interface ServerRow {
-  serverName: string;
-  /** Instances of this server that died (stopped reporting without shutting down) within the window. */
-  restarts: number;
-  instances: InstanceRow[];
-}
-
-export interface DashboardDocument {
-  v: 1;
-  /** `cluster`: every instance through Redis; `local`: Redis is out of reach, this instance only. */
-  source: 'cluster' | 'local';
-  answeredBy: string;
-  redisState: string;
-  windowMs: number;
-  stepMs: number;
-  fields: readonly string[];
-  servers: ServerRow[];
-  /** Per instance id, its points after `since`, as rows in the order of `fields`. */
-  history: Record<string, Rows>;
-  panels: PanelAnswer[];
-}
+export type { DashboardDocument, InstanceRow, InstanceState, ServerRow } from './shapes.js';
 
 export interface DocumentInput {
   source: 'cluster' | 'local';

@@ -43,7 +43,9 @@ export interface KnownInstance {
 }
 
 /** Points as rows of numbers, in the order of POINT_FIELDS, oldest first. */
-export type Rows = number[][];
+import type { Rows } from './shapes.js';
+
+export type { Rows };
 
 export class InstanceHistory {
   readonly maxPoints: number;

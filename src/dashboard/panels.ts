@@ -7,33 +7,9 @@
  */
 import type { PlexusCore } from '../application/definition.js';
 import { DashboardError } from './errors.js';
+import type { PanelAction, PanelAnswer, PanelView } from './shapes.js';
 
-export type Cell = string | number | boolean | null;
-
-export interface PanelView {
-  /** Figures shown above the table; `tone` adds a word and an icon, never colour alone. */
-  summary?: { label: string; value: Cell; tone?: 'ok' | 'warn' | 'bad' }[];
-  table?: {
-    caption: string;
-    columns: string[];
-    rows: Cell[][];
-    /** A button on every row that runs `action` with the row's cell at `column` as its value. */
-    rowAction?: { action: string; label: string; column: number };
-  };
-  /** Expandable entries (an error's stack). */
-  details?: { title: string; body: string }[];
-  /** A sentence under the panel (why something is empty, what a figure counts). */
-  note?: string;
-}
-
-export interface PanelAction {
-  id: string;
-  label: string;
-  /** A text field whose value the action receives; omitted for actions without input. */
-  input?: { label: string; maxLength: number };
-  /** Asked before the action runs (the page shows it in a confirmation). */
-  confirm?: string;
-}
+export type { Cell, PanelAction, PanelAnswer, PanelView } from './shapes.js';
 
 export interface DashboardPanel {
   /** Lower case letters, digits and dashes; unique. */
@@ -45,13 +21,6 @@ export interface DashboardPanel {
   actions?: PanelAction[];
   /** Runs an action; the answer is shown under the panel, which is read again afterwards. */
   act?(action: string, value: string): PanelView | Promise<PanelView>;
-}
-
-export interface PanelAnswer extends PanelView {
-  id: string;
-  title: string;
-  actions: PanelAction[];
-  error?: string;
 }
 
 const PANEL_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;

@@ -52,7 +52,7 @@ export class Plots {
   /** Per instance, rows oldest first. */
   readonly #rows = new Map<string, number[][]>();
   readonly #charts: Chart[];
-  #fields: string[] = [];
+  #fields: readonly string[] = [];
   #windowMs = 3_600_000;
   #labels = new Map<string, string>();
   readonly #resize = new ResizeObserver(() => this.#sizeAll());

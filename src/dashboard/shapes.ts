@@ -1,0 +1,91 @@
+/**
+ * The shapes of the dashboard's data as they travel: the document the admin data route answers
+ * (src/dashboard/document.ts builds it) and the panels in it (src/dashboard/panels.ts). Declared once
+ * here, with no imports, so that the page's code (src/dashboard/web/, type-checked with the DOM
+ * library) uses the very types the server answers with.
+ */
+
+export type InstanceState = 'running' | 'stale' | 'stopping' | 'errored' | 'stopped' | 'dead';
+
+export interface InstanceRow {
+  id: string;
+  pid: number;
+  state: InstanceState;
+  statusReason: string | null;
+  version: string;
+  environment: string;
+  startedAt: number;
+  /** Epoch ms of its last report (live) or last history point (dead, stopped). */
+  lastSeen: number;
+  uptimeSeconds: number | null;
+  cpuPercent: number | null;
+  rssBytes: number | null;
+  heapUsedBytes: number | null;
+  eventLoopP99Ms: number | null;
+  requestsPerSec: number | null;
+  errorsPerMin: number | null;
+  latencyP99Ms: number | null;
+  wsConnections: number | null;
+  redisState: string | null;
+  /** Process, host, HTTP, bus and counters as the instance reported them; null when it is gone. */
+  details: Record<string, unknown> | null;
+}
+
+export interface ServerRow {
+  serverName: string;
+  /** Instances of this server that died (stopped reporting without shutting down) within the window. */
+  restarts: number;
+  instances: InstanceRow[];
+}
+
+export type Cell = string | number | boolean | null;
+
+export interface PanelView {
+  /** Figures shown above the table; `tone` adds a word and an icon, never colour alone. */
+  summary?: { label: string; value: Cell; tone?: 'ok' | 'warn' | 'bad' }[];
+  table?: {
+    caption: string;
+    columns: string[];
+    rows: Cell[][];
+    /** A button on every row that runs `action` with the row's cell at `column` as its value. */
+    rowAction?: { action: string; label: string; column: number };
+  };
+  /** Expandable entries (an error's stack). */
+  details?: { title: string; body: string }[];
+  /** A sentence under the panel (why something is empty, what a figure counts). */
+  note?: string;
+}
+
+export interface PanelAction {
+  id: string;
+  label: string;
+  /** A text field whose value the action receives; omitted for actions without input. */
+  input?: { label: string; maxLength: number };
+  /** Asked before the action runs (the page shows it in a confirmation). */
+  confirm?: string;
+}
+
+export interface PanelAnswer extends PanelView {
+  id: string;
+  title: string;
+  actions: PanelAction[];
+  error?: string;
+}
+
+/** Points as rows of numbers, in the order of the document's `fields`. */
+export type Rows = number[][];
+
+export interface DashboardDocument {
+  v: 1;
+  /** `cluster`: every instance through Redis; `local`: Redis is out of reach, this instance only. */
+  source: 'cluster' | 'local';
+  answeredBy: string;
+  redisState: string;
+  windowMs: number;
+  stepMs: number;
+  fields: readonly string[];
+  servers: ServerRow[];
+  /** Per instance id, its points after `since`, as rows in the order of `fields`. */
+  history: Record<string, Rows>;
+  panels: PanelAnswer[];
+}
