@@ -6,7 +6,7 @@
  */
 import { eloDeltas } from '../elo.js';
 import { MatchmakingError } from '../errors.js';
-import { lockForWrite, type MatchmakingDb } from './tables.js';
+import { lockForWrite, type MatchmakingDb, type MatchmakingTables } from './tables.js';
 
 export type MatchState = 'assigned' | 'waiting' | 'finished' | 'failed';
 
@@ -255,17 +255,7 @@ export class MatchRepository {
   }
 }
 
-function toMatch(row: {
-  id: string;
-  mode: string;
-  region: string;
-  state: string;
-  server_id: string | null;
-  players: string;
-  winner: number | null;
-  created_at: number | string;
-  finished_at: number | string | null;
-}): MatchRecord {
+function toMatch(row: MatchmakingTables['mm_matches']): MatchRecord {
   return {
     id: row.id,
     mode: row.mode,
@@ -279,15 +269,7 @@ function toMatch(row: {
   };
 }
 
-function toServer(row: {
-  id: string;
-  region: string;
-  address: string;
-  capacity: number;
-  modes: string;
-  token_digest: string;
-  registered_at: number | string;
-}): ServerRecord {
+function toServer(row: MatchmakingTables['mm_servers']): ServerRecord {
   return {
     id: row.id,
     region: row.region,
