@@ -25,6 +25,7 @@ import {
   median,
   REDIS_URL,
   ROOT,
+  signIn,
   stop,
   waitForHttp,
 } from './support/http.js';
@@ -198,13 +199,7 @@ try {
     waitForHttp(`http://127.0.0.1:${barePort}/bare`, bare.child, up),
     waitForHttp(`http://127.0.0.1:${plexusPort}/api/1/status`, plexus.child, up),
   ]);
-  const login = await fetch(`http://127.0.0.1:${plexusPort}/api/1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'user-agent': 'autocannon' },
-    body: JSON.stringify({ login: 'cpu@example.com', password: 'a benchmark password' }),
-  });
-  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
-  const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+  const cookie = await signIn(`http://127.0.0.1:${plexusPort}`, 'cpu@example.com', 'a benchmark password');
   const targets: Target[] = [
     { name: 'bare Fastify', url: `http://127.0.0.1:${barePort}/bare`, server: bare, rounds: [], rps: [] },
     {

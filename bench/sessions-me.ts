@@ -40,6 +40,7 @@ import {
   REDIS_URL,
   ROOT,
   runRounds,
+  signIn,
   spawnBare,
   stop,
   type Target,
@@ -106,13 +107,11 @@ async function throughput(dataDir: string, prefix: string): Promise<void> {
       waitForHttp(meUrl, plexus, up),
       waitForHttp(`http://127.0.0.1:${uncachedPort}/api/1/auth/me`, uncached, up),
     ]);
-    const login = await fetch(`http://127.0.0.1:${plexusPort}/api/1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'autocannon' },
-      body: JSON.stringify({ login: 'bench@example.com', password: 'a benchmark password' }),
-    });
-    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
-    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    const cookie = await signIn(
+      `http://127.0.0.1:${plexusPort}`,
+      'bench@example.com',
+      'a benchmark password',
+    );
 
     const targets: Target[] = [
       {

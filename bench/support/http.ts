@@ -70,6 +70,17 @@ export function spawnBare(script: string, port: number): ChildProcess {
   });
 }
 
+/** Signs in on a Plexus server (as autocannon, the user agent of the load) and returns its `cookie` header. */
+export async function signIn(base: string, login: string, password: string): Promise<string> {
+  const response = await fetch(`${base}/api/1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': 'autocannon' },
+    body: JSON.stringify({ login, password }),
+  });
+  if (response.status !== 200) throw new Error(`login failed: ${response.status} ${await response.text()}`);
+  return response.headers.getSetCookie()[0]!.split(';')[0]!;
+}
+
 /** SIGTERM, then waits for the exit (at once if the child has exited already). */
 export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
