@@ -21,38 +21,23 @@ CONNECTIONS=${CONNECTIONS:-100}
 WORK=$(mktemp -d)
 PIDS=()
 
-stop_pid() {
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null || true
-}
+# shellcheck source=bench/support/processes.sh
+. "$ROOT/bench/support/processes.sh"
 cleanup() {
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-  [ -f "$WORK/redis.pid" ] && stop_pid "$(cat "$WORK/redis.pid")"
+  stop_started
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
-start() { # name, command...
-  local name=$1; shift
-  "$@" >"$WORK/$name.log" 2>&1 &
-  PIDS+=("$!")
-  echo "$!" >"$WORK/$name.pid"
-}
 wait_http() { # name, url: until the server answers anything
   for _ in $(seq 300); do [ "$(curl -s -o /dev/null -w '%{http_code}' "$2")" != 000 ] && return 0; sleep 0.1; done
   echo "$1 did not start:" >&2; cat "$WORK/$1.log" >&2; exit 1
 }
 
 [ -f dist/src/main.js ] || { echo "dist/ is missing: npm run build" >&2; exit 1; }
-cp -r "$PEERS_SRC" "$WORK/peers"
-(cd "$WORK/peers" && npm ci --no-audit --no-fund --silent)
+copy_peers "$PEERS_SRC"
 
-REDIS_PORT=$(free_port)
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
-  --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log"
-for _ in $(seq 50); do [ -s "$WORK/redis.pid" ] && redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
-export REDIS_URL="redis://127.0.0.1:$REDIS_PORT" REDIS_PID=$(cat "$WORK/redis.pid")
+start_redis
+export REDIS_PID
 export PEER_USER=peer@example.com PEER_PASS=peer-password
 export HELLO_PORT=$(free_port) SESSIONS_PORT=$(free_port) QR_PORT=$(free_port) PLEXUS_PORT=$(free_port)
 

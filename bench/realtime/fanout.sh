@@ -30,26 +30,15 @@ PIDS=()
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-stop_pid() {
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null || true
-}
+# shellcheck source=bench/support/processes.sh
+. "$ROOT/bench/support/processes.sh"
 cleanup() {
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-  [ -f "$WORK/redis.pid" ] && stop_pid "$(cat "$WORK/redis.pid")"
+  stop_started
   if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$WORK"/*.json "$WORK"/*.log "$KEEP"/ 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
-start() { # name, command...
-  local name=$1; shift
-  "$@" >"$WORK/$name.log" 2>&1 &
-  PIDS+=("$!")
-  echo "$!" >"$WORK/$name.pid"
-}
 wait_log() { # name, pattern
   for _ in $(seq 600); do
     grep -q "$2" "$WORK/$1.log" 2>/dev/null && return 0
@@ -65,16 +54,10 @@ wait_http() { # name, url
 
 [ -f dist/src/main.js ] || { echo "dist/ is missing: npm run build" >&2; exit 1; }
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); nproc $(nproc); node $(node --version)"
-cp -r "$PEERS_SRC" "$WORK/peers"
-(cd "$WORK/peers" && npm ci --no-audit --no-fund --silent)
+copy_peers "$PEERS_SRC"
 HARNESS="$WORK/peers/peers/socketio-fanout/fanout-load.mjs"
 
-REDIS_PORT=$(free_port)
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
-  --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log"
-for _ in $(seq 50); do [ -s "$WORK/redis.pid" ] && redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
-REDIS_PID=$(cat "$WORK/redis.pid")
-export REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+start_redis
 
 SIO_A=$(free_port) SIO_B=$(free_port) WS_A=$(free_port) WS_B=$(free_port) PX_A=$(free_port) PX_B=$(free_port)
 start sio_a env PORT="$SIO_A" node "$WORK/peers/peers/socketio-fanout/server.mjs"
