@@ -13,6 +13,18 @@
  * once, so its record dies young; keeping settled records until the next tick (an earlier design)
  * made them survive into the old generation, and the garbage collector then cost more than
  * everything else the wrapper does.
+ *
+ * Time this process could not use is not counted against Redis. When the event loop was busy (a
+ * fan-out to thousands of sockets, a long synchronous task), two things go wrong with a plain
+ * timer: commands issued during the busy task are only written to the socket at its end, although
+ * their clock started when they were issued; and the timer phase runs before the replies waiting in
+ * the socket are read. Expiring then would blame Redis for our own lag, and the breaker would
+ * declare a healthy Redis down (the realtime hub then delivers locally only). So a tick that comes
+ * late by more than a tick moves every pending deadline by the time the loop was blocked, and a
+ * tick expires nothing itself: it lets the poll phase read what has arrived first
+ * (`afterPendingIo`). A Redis that really does not answer is still found out: the first tick after
+ * the block that is on time expires what is overdue. The cost is one pass over the pending
+ * commands after a block, never on the hot path.
  */
 
 /** A pending command, as the executor tracks it. The queue owns the three fields below. */
@@ -32,6 +44,9 @@ export class DeadlineQueue {
   #tail: Deadline | undefined;
   #size = 0;
   #timer: NodeJS.Timeout | undefined;
+  #checking = false;
+  /** performance.now() of the last tick (or of the timer's start). */
+  #lastTick = 0;
 
   constructor(timeoutMs: number) {
     this.timeoutMs = timeoutMs;
@@ -48,7 +63,8 @@ export class DeadlineQueue {
     this.#tail = entry;
     this.#size++;
     if (this.#timer === undefined) {
-      this.#timer = setInterval(() => this.#expire(performance.now()), this.#resolution);
+      this.#lastTick = now;
+      this.#timer = setInterval(this.#tick, this.#resolution);
       this.#timer.unref();
     }
   }
@@ -77,14 +93,39 @@ export class DeadlineQueue {
     this.#expire(Number.POSITIVE_INFINITY);
   }
 
+  readonly #tick = (): void => {
+    const now = performance.now();
+    const blocked = now - this.#lastTick - this.#resolution;
+    this.#lastTick = now;
+    if (blocked > this.#resolution) {
+      for (let entry = this.#head; entry !== undefined; entry = entry.next) entry.at += blocked;
+    }
+    if (this.#checking) return;
+    this.#checking = true;
+    afterPendingIo(() => {
+      this.#checking = false;
+      this.#expire(now);
+    });
+  };
+
   #expire(now: number): void {
     for (let entry = this.#head; entry !== undefined && entry.at <= now; entry = this.#head) {
       this.settle(entry);
       entry.expire();
     }
-    if (this.#size === 0) {
+    if (this.#size === 0 && this.#timer !== undefined) {
       clearInterval(this.#timer);
       this.#timer = undefined;
     }
   }
+}
+
+/**
+ * Runs `fn` once the event loop has read the I/O that is ready now. A timer callback runs before
+ * the poll phase of its loop iteration, so an answer that arrived while the process was busy is
+ * still unread when the timer fires; setImmediate's check phase comes after that poll phase. A
+ * timeout decided here is a timeout of the other side, not of this process's event loop.
+ */
+export function afterPendingIo(fn: () => void): void {
+  setImmediate(fn);
 }

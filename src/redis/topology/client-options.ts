@@ -1,6 +1,7 @@
 /** node-redis options shared by every topology, derived from the Plexus config. */
 import type { RedisClientOptions } from 'redis';
 import type { RedisConfig } from '../../config/redis.js';
+import { afterPendingIo } from '../deadlines.js';
 
 export function backoff(maxDelayMs: number): (retries: number) => number {
   // 50, 100, 200 ... ms up to the cap, with jitter so that instances do not reconnect in lockstep.
@@ -41,7 +42,9 @@ export function errorMessage(error: unknown): string {
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    // Decided after the poll phase: an answer already received but not yet read (this process was
+    // busy) wins over the timer (src/redis/deadlines.ts, afterPendingIo).
+    timer = setTimeout(() => afterPendingIo(() => reject(new Error(`${what} timed out after ${ms} ms`))), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
