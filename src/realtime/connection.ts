@@ -5,6 +5,7 @@
  * through a symbol on the socket.
  */
 import type { WebSocket } from 'ws';
+import { corkForTurn } from './cork.js';
 import type { EndpointState } from './endpoint-state.js';
 import type { StreamName } from './protocol.js';
 
@@ -96,6 +97,7 @@ export class Connection {
   send(data: Buffer | string, limit: number): boolean {
     if (this.closed) return true;
     if (this.ws.bufferedAmount > limit) return false;
+    corkForTurn(this.ws);
     this.ws.send(data, TEXT);
     return true;
   }
