@@ -5,7 +5,7 @@
 -- KEYS[2]  u: userId -> number of instances where the user has connections, hash (HLEN = users)
 -- KEYS[3]  c: `<instance>\n<userId>` -> that user's connections there; `<instance>\n` -> all of them
 -- KEYS[4]  n: totals, hash: `c` connections in the scope
--- ARGV[1]  operation: join | leave | beat | sync | read | online
+-- ARGV[1]  operation: join | leave | beat | sync | read | online | list
 -- ARGV[2]  this instance's id
 -- ARGV[3]  now, epoch ms
 -- ARGV[4]  time to live of an instance's entries, ms
@@ -14,11 +14,15 @@
 -- ARGV[7]  prefix of an event message on the channel (`<origin> <stream> - `)
 -- ARGV[8]  an event frame up to the user id (`{"t":"presence","room":"r1","user":"`)
 -- ARGV[9]  join, leave, online: the user id ('' anonymous); sync: this instance's connections
+-- ARGV[9]  list: list users whose id sorts after this one ('' from the start)
+-- ARGV[10] list: at most this many users
 -- ARGV[10..] sync: user id, connections, user id, connections, ...
 -- Returns  join {1 if the user's first connection cluster-wide else 0, connections};
 --          leave {1 if its last one else 0, connections}; beat {1, or 0 when this instance's entries
 --          were gone (swept) and must be synced}; sync {connections}; read {users, connections,
---          instances}; online {instance ids where the user is connected}.
+--          instances}; online {instance ids where the user is connected}; list {1 if more users
+--          follow else 0, user id, its instance ids joined by newlines, ...}, users in byte order
+--          (sorting the scope's users costs O(n log n): a page for admin views, not a hot path).
 -- Every operation first removes instances whose entries expired (leave events for their users), and
 -- refreshes the keys' TTL, so a scope whose instances all died disappears by itself.
 local op, me, now, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -150,5 +154,23 @@ elseif op == 'online' then
     if redis.call('HGET', KEYS[3], inst .. '\n' .. user) then found[#found + 1] = inst end
   end
   return found
+elseif op == 'list' then
+  local after, limit = ARGV[9], tonumber(ARGV[10])
+  local users = {}
+  for _, user in ipairs(redis.call('HKEYS', KEYS[2])) do
+    if user > after then users[#users + 1] = user end
+  end
+  table.sort(users)
+  local live = redis.call('ZRANGE', KEYS[1], 0, -1)
+  local reply = {#users > limit and 1 or 0}
+  for i = 1, math.min(limit, #users) do
+    local at = {}
+    for _, inst in ipairs(live) do
+      if redis.call('HGET', KEYS[3], inst .. '\n' .. users[i]) then at[#at + 1] = inst end
+    end
+    reply[#reply + 1] = users[i]
+    reply[#reply + 1] = table.concat(at, '\n')
+  end
+  return reply
 end
 return redis.error_reply('ERR unknown realtime-presence operation ' .. tostring(op))

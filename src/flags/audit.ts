@@ -5,6 +5,7 @@
  */
 import type { Generated, Kysely, Transaction } from 'kysely';
 import type { Database, PlexusTables } from '../db/database.js';
+import { decodeCursor, encodeCursor } from '../pagination/cursor.js';
 import { SettingsError } from '../settings/errors.js';
 import type { SettingsTables } from '../settings/repository.js';
 import type { JsonValue } from '../settings/types.js';
@@ -65,7 +66,7 @@ export class FlagAudit {
 
   async page(flag: string, cursor: string | undefined, limit: number): Promise<AuditPage> {
     let query = this.#db.selectFrom('flag_audit').selectAll().where('flag', '=', flag);
-    if (cursor !== undefined) query = query.where('id', '<', decodeCursor(cursor));
+    if (cursor !== undefined) query = query.where('id', '<', decodeIdCursor(cursor));
     const rows = await query
       .orderBy('id', 'desc')
       .limit(limit + 1)
@@ -81,19 +82,18 @@ export class FlagAudit {
         before: row.before === null ? null : (JSON.parse(row.before) as AuditEntry['before']),
         after: row.after === null ? null : (JSON.parse(row.after) as AuditEntry['after']),
       })),
-      next: more ? encodeCursor(Number(page.at(-1)!.id)) : null,
+      next: more ? encodeCursor({ i: Number(page.at(-1)!.id) }) : null,
     };
   }
 }
 
-function encodeCursor(id: number): string {
-  return Buffer.from(JSON.stringify({ i: id })).toString('base64url');
-}
+const isIdPosition = (position: unknown): position is { i: number } =>
+  typeof position === 'object' && position !== null && Number.isSafeInteger((position as { i?: unknown }).i);
 
-function decodeCursor(cursor: string): number {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { i?: unknown };
-    if (typeof parsed.i === 'number' && Number.isSafeInteger(parsed.i)) return parsed.i;
-  } catch {}
-  throw new SettingsError('SETTINGS_INVALID', 'The cursor is not one this server gave out');
+function decodeIdCursor(cursor: string): number {
+  const position = decodeCursor(cursor, isIdPosition);
+  if (position === undefined) {
+    throw new SettingsError('SETTINGS_INVALID', 'The cursor is not one this server gave out');
+  }
+  return position.i;
 }

@@ -12,6 +12,11 @@ import type { StreamName } from './protocol.js';
 export interface RealtimeUser {
   id: string;
   roles: readonly string[];
+  /**
+   * The session the connection was authenticated with (the cookie's session id), absent for a
+   * connection token. Never sent to anyone: the hub checks it when sessions end (logout).
+   */
+  session?: string;
 }
 
 interface Held {

@@ -129,7 +129,7 @@ export class RealtimeGateway {
     if (read.status !== 'valid') return null;
     const record = await this.#auth.sessions.load(read.id);
     if (record?.user == null) return null;
-    return { id: record.user.id, roles: record.user.roles ?? [] };
+    return { id: record.user.id, roles: record.user.roles ?? [], session: read.id };
   }
 
   #server(maxPayload: number): WebSocketServer {

@@ -22,12 +22,14 @@ import { type Logger, silentLogger } from '../logger.js';
 import { redisUnreachable as unreachable } from '../redis/fallback.js';
 import type { StateChange } from '../redis/layer.js';
 import { clusterReachable, type LayerView } from '../redis/view.js';
+import { sessionHandle } from '../sessions/handle.js';
+import type { SessionsChanged } from '../sessions/sessions.js';
 import { type ChannelLayout, Channels } from './channels.js';
 import { CONNECTION, Connection, type RealtimeUser, type SocketWithConnection } from './connection.js';
 import { EndpointState } from './endpoint-state.js';
 import { RealtimeError } from './errors.js';
 import { type EndpointOptions, type EndpointPolicy, resolvePolicy } from './policy.js';
-import { ENDPOINT_SCOPE, Presence, type PresenceCounts } from './presence.js';
+import { ENDPOINT_SCOPE, Presence, type PresenceCounts, type PresencePage } from './presence.js';
 import {
   CLOSE,
   checkRoomId,
@@ -96,6 +98,8 @@ export class Realtime {
   readonly #presence: Presence;
   readonly #endpoints = new Map<string, EndpointState>();
   readonly #byId = new Map<string, Connection>();
+  /** Session handle (sessionHandle) → the connections authenticated with that session. */
+  readonly #bySession = new Map<string, Set<Connection>>();
   readonly #connPrefix = randomBytes(3).toString('hex');
   #connSeq = 0;
   #missed = 0;
@@ -248,6 +252,15 @@ export class Realtime {
       }
       mine.add(conn);
       waits.push(this.#channels.acquire(endpoint, userStream(user.id)));
+      if (user.session !== undefined) {
+        const handle = sessionHandle(user.session);
+        let same = this.#bySession.get(handle);
+        if (same === undefined) {
+          same = new Set();
+          this.#bySession.set(handle, same);
+        }
+        same.add(conn);
+      }
     }
     this.#presence.change('join', endpoint, ENDPOINT_SCOPE, user?.id ?? null);
     await Promise.all(waits);
@@ -720,6 +733,49 @@ export class Realtime {
     if (!conn.release(this.config.sendBufferBytes)) this.#close(conn, CLOSE.slowConsumer, 'slow consumer');
   }
 
+  // --- sessions ------------------------------------------------------------------------------
+
+  /**
+   * Sessions changed or ended somewhere in the cluster (Sessions.onChanged): the connections of a
+   * session that no longer loads close with 1008, and so does every connection of a user whose
+   * sessions a logout-all ended that cannot be checked (opened with a connection token). A session
+   * that merely changed (its data) loads, and its connections stay.
+   */
+  async sessionsChanged(
+    change: SessionsChanged,
+    alive: (sessionId: string) => Promise<boolean>,
+  ): Promise<void> {
+    const check = new Map<string, Connection[]>();
+    const add = (conn: Connection) => {
+      const id = conn.user?.session;
+      if (id === undefined) return;
+      const list = check.get(id);
+      if (list === undefined) check.set(id, [conn]);
+      else list.push(conn);
+    };
+    if ('handles' in change) {
+      for (const handle of change.handles) for (const conn of this.#bySession.get(handle) ?? []) add(conn);
+    } else {
+      for (const endpoint of this.#endpoints.values()) {
+        for (const conn of [...(endpoint.users.get(change.userId) ?? [])]) {
+          if (conn.user?.session === undefined) this.#close(conn, CLOSE.policy, 'signed out');
+          else add(conn);
+        }
+      }
+    }
+    await Promise.all(
+      [...check].map(async ([id, conns]) => {
+        let ok: boolean;
+        try {
+          ok = await alive(id);
+        } catch {
+          return; // could not tell (Redis and the database away): the connection stays
+        }
+        if (!ok) for (const conn of conns) this.#close(conn, CLOSE.policy, 'signed out');
+      }),
+    );
+  }
+
   // --- closing -------------------------------------------------------------------------------
 
   #close(conn: Connection, code: number, reason: string): void {
@@ -746,6 +802,12 @@ export class Realtime {
       mine?.delete(conn);
       if (mine !== undefined && mine.size === 0) endpoint.users.delete(user.id);
       this.#channels.release(endpoint, userStream(user.id));
+      if (user.session !== undefined) {
+        const handle = sessionHandle(user.session);
+        const same = this.#bySession.get(handle);
+        same?.delete(conn);
+        if (same !== undefined && same.size === 0) this.#bySession.delete(handle);
+      }
     }
     if (!endpoint.removed) this.#presence.change('leave', endpoint, ENDPOINT_SCOPE, user?.id ?? null);
   }
@@ -846,6 +908,34 @@ export class Realtime {
     }
     instances ??= endpoint.users.has(user) ? [this.instanceId] : [];
     return { online: instances.length > 0, instances };
+  }
+
+  /**
+   * One page of the users online on `endpoint` (or in one of its rooms), with the instances where
+   * each is connected, in byte order of their ids, after the id `after` ('' from the start). This
+   * instance's users only while Redis is unreachable.
+   */
+  async onlineUsers(
+    endpoint: EndpointState,
+    options: { room?: string; after?: string; limit: number },
+  ): Promise<PresencePage> {
+    const { room, after = '', limit } = options;
+    if (room !== undefined) checkRoomId(room);
+    const scope = room === undefined ? ENDPOINT_SCOPE : roomStream(room);
+    if (clusterReachable(this.#layer)) {
+      try {
+        return await this.#presence.list(endpoint, scope, after, limit);
+      } catch (error) {
+        if (!unreachable(error)) throw error;
+      }
+    }
+    const members = room === undefined ? endpoint.conns : (endpoint.rooms.get(room) ?? new Set<Connection>());
+    const ids = new Set<string>();
+    for (const conn of members)
+      if (conn.user !== null && byteAfter(conn.user.id, after)) ids.add(conn.user.id);
+    const sorted = [...ids].sort(byteOrder);
+    const users = sorted.slice(0, limit).map((id) => ({ id, instances: [this.instanceId] }));
+    return { users, more: sorted.length > limit ? users[users.length - 1]!.id : null };
   }
 
   /** Per endpoint, cluster-wide (this instance's figures when Redis is unreachable). */
@@ -996,3 +1086,12 @@ function markAlive(this: SocketWithConnection): void {
 }
 
 function ignore(): void {}
+
+/** Byte order of UTF-8 strings (as Redis and Lua compare them). */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function byteAfter(id: string, after: string): boolean {
+  return after === '' || byteOrder(id, after) > 0;
+}

@@ -31,6 +31,7 @@ export class PlexusRealtime extends Realtime {
   readonly tokens: ConnectionTokens;
   readonly #auth: Auth;
   readonly #logger: Logger;
+  #unfollowSessions: (() => void) | undefined;
 
   constructor(layer: LayerView, options: PlexusRealtimeOptions) {
     super(layer, {
@@ -52,9 +53,20 @@ export class PlexusRealtime extends Realtime {
   override async start(): Promise<void> {
     await super.start();
     await this.runtime.start();
+    // A logout (here or on any instance) closes the connections of the sessions it ended with 1008.
+    const sessions = this.#auth.sessions;
+    this.#unfollowSessions ??= sessions.onChanged((change) => {
+      this.sessionsChanged(change, async (id) => (await sessions.load(id)) !== null).catch(
+        (error: unknown) => {
+          this.#logger.warn({ err: error }, 'connections of ended sessions not checked');
+        },
+      );
+    });
   }
 
   override async close(): Promise<void> {
+    this.#unfollowSessions?.();
+    this.#unfollowSessions = undefined;
     await this.runtime.close();
     await super.close();
   }

@@ -34,6 +34,14 @@ export const endpointOptionsSchema = {
       items: { type: 'string', enum: AUDIENCES },
     },
     clientJoin: { type: 'boolean', description: 'Clients may join and leave rooms (default true)' },
+    publishRoles: {
+      description:
+        'Roles whose signed-in accounts may publish to this endpoint over REST, besides admins (default none): an application or service account given one of them publishes without admin rights',
+      type: 'array',
+      uniqueItems: true,
+      maxItems: 32,
+      items: { type: 'string', minLength: 1, maxLength: 64 },
+    },
     history: {
       type: 'boolean',
       description: 'Keep history and offsets for recovery (default: REALTIME_HISTORY_SIZE > 0)',
@@ -55,6 +63,8 @@ export interface EndpointPolicy {
   readonly connect: ConnectRule;
   readonly clientPublish: ReadonlySet<Audience>;
   readonly clientJoin: boolean;
+  /** Roles that may publish over REST besides admins. */
+  readonly publishRoles: ReadonlySet<string>;
   /** Messages kept per stream; 0: no history, messages carry offset 0. */
   readonly historySize: number;
   readonly historyTtlMs: number;
@@ -97,11 +107,17 @@ export function resolvePolicy(
     connect,
     clientPublish: new Set(options.clientPublish ?? []),
     clientJoin: options.clientJoin ?? true,
+    publishRoles: new Set(options.publishRoles ?? []),
     historySize: history ? (options.historySize ?? (config.historySize || 100)) : 0,
     historyTtlMs: (options.historyTtlSeconds ?? config.historyTtlSeconds) * 1000,
     maxBytes: options.maxBytes ?? config.maxBytes,
     ratePerSecond: options.ratePerSecond ?? config.ratePerSecond,
   };
+}
+
+/** True when a signed-in account with `roles` may publish to the endpoint over REST (admins always may). */
+export function mayPublishOverRest(policy: EndpointPolicy, roles: readonly string[]): boolean {
+  return roles.includes('admin') || roles.some((role) => policy.publishRoles.has(role));
 }
 
 /** `null` when the user may connect; otherwise the refusal's code. */

@@ -27,7 +27,14 @@ export interface PresenceCounts {
   instances: number;
 }
 
-type Op = 'join' | 'leave' | 'beat' | 'sync' | 'read' | 'online';
+type Op = 'join' | 'leave' | 'beat' | 'sync' | 'read' | 'online' | 'list';
+
+/** One page of the users present in a scope, in byte order of their ids. */
+export interface PresencePage {
+  users: { id: string; instances: string[] }[];
+  /** The last id of the page when more follow. */
+  more: string | null;
+}
 
 export class Presence {
   readonly #layer: LayerView;
@@ -120,6 +127,18 @@ export class Presence {
 
   async online(endpoint: EndpointState, user: string): Promise<string[]> {
     return ((await this.#run(endpoint, ENDPOINT_SCOPE, 'online', [user])) as string[]).map(String);
+  }
+
+  /** Up to `limit` users of the scope whose ids sort after `after`, with their instances. */
+  async list(endpoint: EndpointState, scope: string, after: string, limit: number): Promise<PresencePage> {
+    const reply = (await this.#run(endpoint, scope, 'list', [after, limit])) as (string | number)[];
+    const users: PresencePage['users'] = [];
+    for (let i = 1; i + 1 < reply.length; i += 2) {
+      const at = String(reply[i + 1]);
+      users.push({ id: String(reply[i]), instances: at === '' ? [] : at.split('\n') });
+    }
+    const more = Number(reply[0]) === 1 && users.length > 0 ? users[users.length - 1]!.id : null;
+    return { users, more };
   }
 
   /** Removes this instance's entries in every scope it has (graceful shutdown). */

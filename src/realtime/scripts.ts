@@ -153,6 +153,20 @@ function presenceTwin(data: MemoryData, keys: readonly string[], args: readonly 
       return data
         .zRangeByScore(x, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)
         .filter((inst) => data.hGet(c, `${inst}\n${user}`) !== null);
+    case 'list': {
+      const after = user;
+      const limit = Number(args[9]);
+      // Byte order, as Lua compares strings.
+      const users = Object.keys(data.hGetAll(u))
+        .filter((id) => Buffer.compare(Buffer.from(id), Buffer.from(after)) > 0)
+        .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      const live = data.zRangeByScore(x, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+      const reply: (string | number)[] = [users.length > limit ? 1 : 0];
+      for (const id of users.slice(0, limit)) {
+        reply.push(id, live.filter((inst) => data.hGet(c, `${inst}\n${id}`) !== null).join('\n'));
+      }
+      return reply;
+    }
     default:
       throw new Error(`ERR unknown realtime-presence operation ${op}`);
   }

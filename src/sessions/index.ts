@@ -6,4 +6,4 @@ export { plexusSessions, type SessionPluginOptions } from './fastify.js';
 export { LoginLimiter, type LoginLimits } from './login-limiter.js';
 export type { SessionRecord, SessionUser } from './record.js';
 export type { LoadOptions, NewSession, SaveResult, SessionChanges } from './session-store.js';
-export { Sessions, type SessionsHealth, type SessionsOptions } from './sessions.js';
+export { Sessions, type SessionsChanged, type SessionsHealth, type SessionsOptions } from './sessions.js';

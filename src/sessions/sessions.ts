@@ -70,6 +70,9 @@ export interface SessionsOptions {
   now?: () => number;
 }
 
+/** What `onChanged` listeners hear: sessions changed or ended, or a user's sessions ended. */
+export type SessionsChanged = { readonly handles: readonly string[] } | { readonly userId: string };
+
 export interface SessionsHealth {
   /** Where sessions are kept now: `redis` (shared by every instance) or `memory` (this process). */
   backend: 'redis' | 'memory';
@@ -98,6 +101,7 @@ export class Sessions {
   readonly #localStore = new MemoryStore();
   readonly #local: SessionStore;
   readonly #durable: DurableSessions | undefined;
+  readonly #changeListeners = new Set<(change: SessionsChanged) => void>();
   /** userId → the epoch of a logout-all made while Redis was unreachable (and the session it kept). */
   readonly #pendingLogoutAll = new Map<string, { epoch: number; exceptId: string | undefined }>();
   readonly #epochs: EpochBook;
@@ -144,13 +148,37 @@ export class Sessions {
           sessions: (handles) => {
             const ended = new Set(handles);
             this.#outage?.forgetWhere((id) => ended.has(sessionHandle(id)));
+            this.#emitChanged({ handles });
           },
           user: (userId, epoch) => {
             if (epoch !== undefined) this.#epochs.raise(userId, epoch);
             this.#outage?.forgetUser(userId);
+            this.#emitChanged({ userId });
           },
         },
       });
+    }
+  }
+
+  /**
+   * Follows sessions that ended or changed on any instance: a logout here, and what other instances
+   * announce over the local copies' invalidation channel (so not with SESSION_LOCAL_CACHE_MS=0).
+   * `handles` name sessions changed or ended (sessionHandle); `userId` a user whose sessions a
+   * logout-all ended. Listeners load the session to tell which (the realtime hub closes the
+   * connections of ended sessions with 1008). Returns the unsubscribe function.
+   */
+  onChanged(listener: (change: SessionsChanged) => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
+  #emitChanged(change: SessionsChanged): void {
+    for (const listener of this.#changeListeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.#logger.warn({ err: error }, 'a session change listener failed');
+      }
     }
   }
 
@@ -294,6 +322,7 @@ export class Sessions {
       },
     );
     await this.#copies?.changed([id]);
+    this.#emitChanged({ handles: [sessionHandle(id)] });
     return shared ?? local;
   }
 
@@ -336,6 +365,7 @@ export class Sessions {
     );
     const ended = [...shared, ...local];
     await this.#copies?.changed(ended, userId, epoch);
+    this.#emitChanged({ userId });
     // Sessions not yet copied to the database get their tombstones too.
     await this.#durable?.ended(ended);
     return ended;

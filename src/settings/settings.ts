@@ -26,6 +26,7 @@ import type { EntryOptions, GetOrSetOptions } from '../cache/types.js';
 import type { SettingsConfig } from '../config/settings.js';
 import type { Database } from '../db/database.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { decodeCursor, encodeCursor } from '../pagination/cursor.js';
 import type { Unsubscribe } from '../redis/store.js';
 import { SettingsError } from './errors.js';
 import { SettingsRepository, type WriteHook } from './repository.js';
@@ -165,11 +166,11 @@ export class Settings {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
       throw new SettingsError('SETTINGS_INVALID', `limit must be a whole number from 1 to ${MAX_PAGE}`);
     }
-    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+    const after = options.cursor === undefined ? undefined : decodeKeyCursor(options.cursor);
     const items = await this.repository.list(collection, after, limit + 1);
     const more = items.length > limit;
     const page = more ? items.slice(0, limit) : items;
-    return { items: page, next: more ? encodeCursor(page.at(-1)!.key) : null };
+    return { items: page, next: more ? encodeCursor({ k: page.at(-1)!.key }) : null };
   }
 
   /** The keys of a collection, through the tiers (flag listings). */
@@ -292,16 +293,15 @@ function checkVersion(version: unknown): number | undefined {
   return version;
 }
 
-function encodeCursor(key: string): string {
-  return Buffer.from(JSON.stringify({ k: key })).toString('base64url');
-}
+const isKeyPosition = (position: unknown): position is { k: string } =>
+  typeof position === 'object' && position !== null && typeof (position as { k?: unknown }).k === 'string';
 
-function decodeCursor(cursor: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { k?: unknown };
-    if (typeof parsed.k === 'string') return parsed.k;
-  } catch {}
-  throw new SettingsError('SETTINGS_INVALID', 'The cursor is not one this server gave out');
+function decodeKeyCursor(cursor: string): string {
+  const position = decodeCursor(cursor, isKeyPosition);
+  if (position === undefined) {
+    throw new SettingsError('SETTINGS_INVALID', 'The cursor is not one this server gave out');
+  }
+  return position.k;
 }
 
 function globToRegExp(glob: string): RegExp {

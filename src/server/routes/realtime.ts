@@ -4,17 +4,21 @@
  *   `upgrade` event (src/realtime/gateway.ts); connections close with 1001 in `preClose`, after this
  *   instance's presence is removed;
  * - POST /api/1/ws/:endpoint/token (signed in): a short-lived connection token for `?token=`;
- * - publishing (admin): POST /api/1/ws/:endpoint/broadcast, /user/:userId, /room/:roomId, and the
+ * - publishing (admin, or an account with one of the endpoint's `publishRoles`):
+ *   POST /api/1/ws/:endpoint/broadcast, /user/:userId, /room/:roomId, and (admin) the
  *   seed's aliases POST /api/1/broadcast and /api/1/message/:userId on REALTIME_DEFAULT_ENDPOINT;
- * - presence and figures: GET /api/1/ws/:endpoint/user/:userId/online,
+ * - presence and figures: GET /api/1/ws/:endpoint/user/:userId/online, (admin, paged)
+ *   /api/1/ws/:endpoint/online and /api/1/ws/:endpoint/rooms/:roomId/online,
  *   /api/1/ws/:endpoint/rooms/:roomId/presence, /api/1/ws/stats (cluster-wide, admin);
  * - runtime endpoints (admin): GET /api/1/admin/ws/endpoints, PUT/GET/DELETE /api/1/admin/ws/endpoints/:name.
  */
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { decodeCursor, encodeCursor } from '../../pagination/cursor.js';
 import type { EndpointState } from '../../realtime/endpoint-state.js';
 import { RealtimeError } from '../../realtime/errors.js';
-import { endpointOptionsSchema } from '../../realtime/policy.js';
+import { endpointOptionsSchema, mayPublishOverRest } from '../../realtime/policy.js';
+import { roomStream, userStream } from '../../realtime/protocol.js';
 import { SessionError } from '../../sessions/errors.js';
 import type { RoutePlugin } from '../context.js';
 import { apiPaths } from '../context.js';
@@ -103,66 +107,56 @@ export const realtimeRoutes: RoutePlugin = (scope, { plexus, requireAdmin, lifec
     },
   );
 
-  app.post(
-    `${apiPaths('/ws/:endpoint/broadcast')[0]}`,
-    {
-      preHandler: requireAdmin,
-      schema: {
-        params: epParams,
-        querystring: noQuery,
-        body: publishBody,
-        response: { 200: publishReply, ...errorResponses },
-      },
-    },
-    async (request) => {
-      const endpoint = await endpointOf(request.params.endpoint);
-      return realtime.publish(endpoint, 'broadcast', request.body.event, request.body.data);
-    },
-  );
+  /**
+   * Admins publish to any endpoint; a signed-in account with one of the endpoint's `publishRoles`
+   * (an application's or a service's account) to that endpoint only.
+   */
+  async function authorisePublish(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    endpoint: EndpointState,
+  ): Promise<void> {
+    if (endpoint.policy.publishRoles.size > 0) {
+      const session = await request.loadSession().catch(() => null);
+      const roles = session?.user?.roles ?? [];
+      if (mayPublishOverRest(endpoint.policy, roles)) return;
+    }
+    await requireAdmin.call(scope, request, reply);
+  }
 
-  app.post(
-    `${apiPaths('/ws/:endpoint/user/:userId')[0]}`,
+  // One route per audience: POST /api/1/ws/:endpoint/broadcast, /user/:userId and /room/:roomId.
+  const audiences = [
+    { path: '/ws/:endpoint/broadcast', params: epParams, stream: () => 'broadcast' },
     {
-      preHandler: requireAdmin,
-      schema: {
-        params: strictObject({ endpoint: endpointName, userId }),
-        querystring: noQuery,
-        body: publishBody,
-        response: { 200: publishReply, ...errorResponses },
-      },
+      path: '/ws/:endpoint/user/:userId',
+      params: strictObject({ endpoint: endpointName, userId }),
+      stream: (params: Record<string, string>) => userStream(params.userId!),
     },
-    async (request) => {
-      const endpoint = await endpointOf(request.params.endpoint);
-      return realtime.publish(
-        endpoint,
-        `user:${request.params.userId}`,
-        request.body.event,
-        request.body.data,
-      );
-    },
-  );
-
-  app.post(
-    `${apiPaths('/ws/:endpoint/room/:roomId')[0]}`,
     {
-      preHandler: requireAdmin,
-      schema: {
-        params: strictObject({ endpoint: endpointName, roomId }),
-        querystring: noQuery,
-        body: publishBody,
-        response: { 200: publishReply, ...errorResponses },
+      path: '/ws/:endpoint/room/:roomId',
+      params: strictObject({ endpoint: endpointName, roomId }),
+      stream: (params: Record<string, string>) => roomStream(params.roomId!),
+    },
+  ] as const;
+  for (const audience of audiences) {
+    app.post(
+      `${apiPaths(audience.path)[0]}`,
+      {
+        schema: {
+          params: audience.params,
+          querystring: noQuery,
+          body: publishBody,
+          response: { 200: publishReply, ...errorResponses },
+        },
       },
-    },
-    async (request) => {
-      const endpoint = await endpointOf(request.params.endpoint);
-      return realtime.publish(
-        endpoint,
-        `room:${request.params.roomId}`,
-        request.body.event,
-        request.body.data,
-      );
-    },
-  );
+      async (request, reply) => {
+        const params = request.params as Record<string, string>;
+        const endpoint = await endpointOf(params.endpoint!);
+        await authorisePublish(request, reply, endpoint);
+        return realtime.publish(endpoint, audience.stream(params), request.body.event, request.body.data);
+      },
+    );
+  }
 
   app.get(
     `${apiPaths('/ws/:endpoint/user/:userId/online')[0]}`,
@@ -187,6 +181,53 @@ export const realtimeRoutes: RoutePlugin = (scope, { plexus, requireAdmin, lifec
     },
     async (request) => realtime.presence(await endpointOf(request.params.endpoint), request.params.roomId),
   );
+
+  // Who is online (admin): one page of users with their instances, on the endpoint or in a room.
+  const pageQuery = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      cursor: { type: 'string', maxLength: 400, description: 'The `next` of the previous page' },
+      limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+    },
+  } as const;
+  const onlinePage = strictObject({
+    users: {
+      type: 'array',
+      items: strictObject({
+        id: { type: 'string' },
+        instances: { type: 'array', items: { type: 'string' } },
+      }),
+    },
+    next: { type: ['string', 'null'], description: 'Cursor of the next page; null on the last one' },
+  });
+  const isAfter = (position: unknown): position is { a: string } =>
+    typeof position === 'object' && position !== null && typeof (position as { a?: unknown }).a === 'string';
+  for (const [path, params] of [
+    ['/ws/:endpoint/online', epParams],
+    ['/ws/:endpoint/rooms/:roomId/online', strictObject({ endpoint: endpointName, roomId })],
+  ] as const) {
+    app.get(
+      `${apiPaths(path)[0]}`,
+      {
+        preHandler: requireAdmin,
+        schema: { params, querystring: pageQuery, response: { 200: onlinePage, ...errorResponses } },
+      },
+      async (request) => {
+        const { endpoint: name, roomId: room } = request.params as { endpoint: string; roomId?: string };
+        const { cursor, limit } = request.query;
+        const after = cursor === undefined ? '' : decodeCursor(cursor, isAfter)?.a;
+        if (after === undefined)
+          throw new RealtimeError('WS_BAD_REQUEST', 'The cursor is not one this server gave out');
+        const page = await realtime.onlineUsers(await endpointOf(name), {
+          ...(room === undefined ? {} : { room }),
+          after,
+          limit,
+        });
+        return { users: page.users, next: page.more === null ? null : encodeCursor({ a: page.more }) };
+      },
+    );
+  }
 
   app.get(
     `${apiPaths('/ws/stats')[0]}`,
