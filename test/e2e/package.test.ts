@@ -27,7 +27,9 @@ const SUBPATHS = [
   'plexus/express',
   'plexus/server',
   'plexus/cli',
+  'plexus/realtime-client',
   'plexus/apps/qr',
+  'plexus/apps/attendance',
   'plexus/apps/matchmaking',
 ];
 
@@ -106,7 +108,13 @@ describe('the packed package', () => {
       expect.arrayContaining(['createServer', 'buildApp', 'coreRoutes']),
     );
     expect(names['plexus/cli']).toContain('run');
+    expect(names['plexus/realtime-client']).toEqual(
+      expect.arrayContaining(['RealtimeClient', 'RealtimeClientError', 'backoffDelay']),
+    );
     expect(names['plexus/apps/qr']).toEqual(expect.arrayContaining(['qrApp', 'QRService']));
+    expect(names['plexus/apps/attendance']).toEqual(
+      expect.arrayContaining(['attendanceApp', 'createAttendanceApp', 'RotatingCodes']),
+    );
     expect(names['plexus/apps/matchmaking']).toEqual(
       expect.arrayContaining(['matchmakingApp', 'createMatchmakingApp', 'Matchmaking']),
     );
@@ -121,9 +129,10 @@ describe('the packed package', () => {
        import { createServer } from 'plexus/server';
        import { run } from 'plexus/cli';
        import { qrApp } from 'plexus/apps/qr';
+       import { RealtimeClient } from 'plexus/realtime-client';
        const plexus = createPlexus({ apps: [qrApp] });
        const qr = plexus.apps.qr; // typed: QRService
-       export const used = [plexusFastify, PlexusSessionStore, createServer, run, qr.config.imageSize];`,
+       export const used = [plexusFastify, PlexusSessionStore, createServer, run, qr.config.imageSize, RealtimeClient];`,
     );
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
     const flags = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext'];

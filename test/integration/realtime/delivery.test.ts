@@ -1,13 +1,18 @@
 /**
- * Three reference servers in this process over one Redis (single node, then a Cluster with sharded
- * pub/sub), real `ws` clients: each audience (broadcast, user, room, client `pub`) reaches exactly
+ * Three reference servers in this process over one Redis (single node, a Cluster with sharded
+ * pub/sub, and Sentinel), real `ws` clients: each audience (broadcast, user, room, client `pub`) reaches exactly
  * the right connections on every instance and nothing on another endpoint; presence counts and
  * join/leave events are exact (first and last connection of a user, not every tab); a client that
  * comes back with its offset gets every missed message once, in order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../../support/redis.js';
-import { type RedisClusterHandle, startCluster } from '../../support/topology.js';
+import {
+  type RedisClusterHandle,
+  type RedisSentinelHandle,
+  startCluster,
+  startSentinel,
+} from '../../support/topology.js';
 import type { Running } from '../server/harness.js';
 import { Client, eventually, sleep, startHubs, tokenFor, wsUrl } from './harness.js';
 
@@ -21,6 +26,7 @@ interface Target {
 }
 
 let cluster: RedisClusterHandle | undefined;
+let sentinel: RedisSentinelHandle | undefined;
 const targets: Target[] = [
   {
     name: 'single node',
@@ -43,6 +49,21 @@ const targets: Target[] = [
     },
     teardown: async () => {
       await cluster?.stop();
+    },
+  },
+  {
+    name: 'sentinel',
+    setup: async () => {
+      sentinel = await startSentinel();
+      return {
+        REDIS_MODE: 'sentinel',
+        REDIS_SENTINELS: sentinel.sentinelAddresses,
+        REDIS_SENTINEL_MASTER: sentinel.masterName,
+        REDIS_KEY_PREFIX: uniquePrefix('rt'),
+      };
+    },
+    teardown: async () => {
+      await sentinel?.stop();
     },
   },
 ];

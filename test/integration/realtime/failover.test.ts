@@ -1,5 +1,6 @@
 /**
- * A Redis Cluster master failover (the master of the room's slot is SIGKILLed) while messages flow
+ * A master failover (on Cluster the master of the room's slot, on Sentinel the master, SIGKILLed
+ * either way) while messages flow
  * to a room with members on two of three in-process reference servers: publishing never hangs,
  * delivery resumes by itself after the replica takes over, nobody gets a message twice, and a
  * client that recovers from the last offset it saw gets the rest of the stream in order, or is told
@@ -9,14 +10,54 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RealtimeEndpoint } from '../../../src/realtime/index.js';
 import { hashSlot } from '../../../src/redis/topology/slot.js';
 import { uniquePrefix } from '../../support/redis.js';
-import { type RedisClusterHandle, startCluster } from '../../support/topology.js';
+import { startCluster, startSentinel } from '../../support/topology.js';
 import type { Running } from '../server/harness.js';
 import { Client, eventually, sleep, startHubs, wsUrl } from './harness.js';
 
 const EP = 'jpulse-ws-test';
 
-describe('realtime through a Cluster master failover', () => {
-  let cluster: RedisClusterHandle;
+/** A deployment: its settings, a failover of the master that holds `key`, and its stop. */
+interface Deployment {
+  env: Record<string, string>;
+  failover(key: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const deployments: { name: string; start(): Promise<Deployment> }[] = [
+  {
+    name: 'Cluster',
+    async start() {
+      const cluster = await startCluster();
+      return {
+        env: { REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: cluster.seeds },
+        failover: async (key) => {
+          await cluster.failover(await cluster.masterOfSlot(hashSlot(key)));
+        },
+        stop: () => cluster.stop(),
+      };
+    },
+  },
+  {
+    name: 'Sentinel',
+    async start() {
+      const sentinel = await startSentinel();
+      return {
+        env: {
+          REDIS_MODE: 'sentinel',
+          REDIS_SENTINELS: sentinel.sentinelAddresses,
+          REDIS_SENTINEL_MASTER: sentinel.masterName,
+        },
+        failover: async () => {
+          await sentinel.failover();
+        },
+        stop: () => sentinel.stop(),
+      };
+    },
+  },
+];
+
+describe.each(deployments)('realtime through a $name master failover', (deployment) => {
+  let cluster: Deployment;
   let hubs: Running[] = [];
   let api: RealtimeEndpoint;
   let traffic: Promise<void> | undefined;
@@ -25,10 +66,9 @@ describe('realtime through a Cluster master failover', () => {
   let n = 0;
 
   beforeAll(async () => {
-    cluster = await startCluster();
+    cluster = await deployment.start();
     hubs = await startHubs(3, {
-      REDIS_MODE: 'cluster',
-      REDIS_CLUSTER_NODES: cluster.seeds,
+      ...cluster.env,
       REDIS_KEY_PREFIX: uniquePrefix('rtfo'),
       REDIS_COMMAND_TIMEOUT_MS: '300',
       REDIS_HEALTH_INTERVAL_MS: '200',
@@ -62,9 +102,7 @@ describe('realtime through a Cluster master failover', () => {
     const epoch = (await one.request({ t: 'recover', stream: 'room:f', since: { epoch: 'x', offset: 0 } }))
       .epoch as string;
 
-    const key = hubs[0]!.plexus.redis.keys.realtime.meta(EP, 'room:f');
-    const master = await cluster.masterOfSlot(hashSlot(key));
-    await cluster.failover(master);
+    await cluster.failover(hubs[0]!.plexus.redis.keys.realtime.meta(EP, 'room:f'));
     const after = n;
     for (const c of [one, two]) {
       await eventually(
