@@ -5,9 +5,10 @@
  * (fastify-plugin: not encapsulated), so it sees every route. Counting is a few map updates per request;
  * nothing touches Redis on the request path.
  */
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Metrics } from './metrics.js';
+import type { RouteRecorder } from './route-recorder.js';
 
 const UNMATCHED = '(unmatched)';
 
@@ -15,6 +16,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by onError so onResponse can report what failed; undefined for most requests. */
     plexusFailure: Error | undefined;
+    /** The recorder of the matched route, set by its route-level onRequest hook; unset for a 404. */
+    plexusRoute: RouteRecorder | undefined;
   }
 }
 
@@ -34,6 +37,33 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
     // WeakMap (which costs the garbage collector per request), and Fastify's own start time
     // (`reply.elapsedTime`) rather than a second clock reading of ours.
     app.decorateRequest('plexusFailure', undefined);
+    app.decorateRequest('plexusRoute', undefined);
+
+    // Each route gets its recorder when it is registered, and a route-level hook that hands it
+    // to the request: the response hook then needs no `request.routeOptions` (an object built on
+    // every read) and no string per request.
+    // A request answered before its route's own hooks ran (a global hook replied: draining, a
+    // refusal) is attributed the slow way, from `routeOptions`, with its recorder made once.
+    const late = new Map<string, RouteRecorder>();
+    const recorderOf = (request: FastifyRequest): RouteRecorder => {
+      const route = request.routeOptions.url ?? UNMATCHED;
+      let recorder = late.get(route);
+      if (recorder === undefined) {
+        recorder = metrics.route(route);
+        if (late.size < 1000) late.set(route, recorder);
+      }
+      return recorder;
+    };
+    app.addHook('onRoute', (route) => {
+      const recorder = metrics.route(route.url ?? route.path);
+      const mark: onRequestHookHandler = (request, _reply, done) => {
+        request.plexusRoute = recorder;
+        done();
+      };
+      const existing = route.onRequest;
+      route.onRequest =
+        existing === undefined ? [mark] : [mark, ...(Array.isArray(existing) ? existing : [existing])];
+    });
 
     app.addHook(
       'onRequest',
@@ -55,10 +85,11 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
     });
 
     app.addHook('onResponse', (request, reply, done) => {
-      const route = request.routeOptions.url ?? UNMATCHED;
+      const recorder = request.plexusRoute ?? recorderOf(request);
       const status = reply.statusCode;
-      metrics.requestFinished({ method: request.method, route, status, durationMs: reply.elapsedTime });
+      recorder.finished(request.method, status, reply.elapsedTime);
       if (status >= 500) {
+        const route = recorder.route;
         metrics.recordError(request.plexusFailure ?? new Error(`HTTP ${status}`), {
           method: request.method,
           url: request.url,

@@ -20,6 +20,7 @@ import { type HttpFigures, HttpGauges, type HttpTotals } from './gauges.js';
 import { type ErrorContext, type ErrorsDocument, RecentErrors } from './recent-errors.js';
 import { RequestCounts, type RequestRecord } from './requests.js';
 import type { RequestsDocument } from './requests-document.js';
+import { type RequestSink, RouteRecorder } from './route-recorder.js';
 
 export interface MetricsOptions {
   instanceId: string;
@@ -80,6 +81,22 @@ export class Metrics {
     this.#requests.record(record);
     this.#observer?.(record);
   }
+
+  /**
+   * The recorder of one route pattern, made when the route is registered: its `finished()` is
+   * `requestFinished` without the per-request allocations (src/metrics/route-recorder.ts).
+   */
+  route(pattern: string): RouteRecorder {
+    return new RouteRecorder(pattern, this.#sink);
+  }
+
+  readonly #sink: RequestSink = {
+    finished: (field, record) => {
+      this.#http.requestFinished(record.durationMs, record.status >= 500);
+      this.#requests.recordField(field, record);
+      this.#observer?.(record);
+    },
+  };
 
   /**
    * Also hands every finished request to `observer` (the Prometheus exposition's histograms), with

@@ -39,6 +39,11 @@ export class RequestCounts {
   ) {}
 
   record(record: RequestRecord): void {
+    this.recordField(`${record.method} ${record.route} ${record.status}`, record);
+  }
+
+  /** `field` is `<method> <route> <status>` of `record`, built once per route (RouteRecorder). */
+  recordField(field: string, record: RequestRecord): void {
     const minute = Math.floor(Date.now() / MINUTE_MS);
     let local = this.#local.get(minute);
     if (local === undefined) {
@@ -46,7 +51,6 @@ export class RequestCounts {
       this.#local.set(minute, local);
       this.#prune(minute);
     }
-    let field = `${record.method} ${record.route} ${record.status}`;
     if (!local.has(field) && local.size >= this.o.maxRoutesPerMinute) {
       field = `${record.method} ${OTHER_ROUTE} ${record.status}`;
     }

@@ -1,0 +1,62 @@
+/**
+ * The HTTP metrics hooks attribute every request to its route pattern: through the recorder its
+ * route got at registration (the fast path), a request that a global hook answered before the
+ * route's own hooks ran (from routeOptions), and one that matched no route.
+ */
+import Fastify from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/logger.js';
+import { httpMetrics, Metrics } from '../../src/metrics/index.js';
+import { Keys } from '../../src/redis/keys.js';
+import { MemoryStore } from '../../src/redis/memory/memory-store.js';
+import { ManualLayer } from '../support/layers.js';
+
+describe('httpMetrics', () => {
+  it('counts by route pattern on every path through the hooks', async () => {
+    const metrics = new Metrics(new ManualLayer(new MemoryStore(), new Keys('hooks'), 'memory'), {
+      instanceId: 'i0',
+      serverName: 's',
+      errorsKept: 3,
+      requestsRetentionMinutes: 5,
+      maxRoutesPerMinute: 100,
+      logger: silentLogger,
+    });
+    const seen: string[] = [];
+    metrics.observeRequests((record) => seen.push(`${record.method} ${record.route} ${record.status}`));
+    const app = Fastify();
+    await app.register(httpMetrics(metrics));
+    // A global hook that answers before the route's own hooks (as draining does).
+    app.addHook('onRequest', (request, reply, done) => {
+      if (request.headers['x-refuse'] === '1') {
+        void reply.code(503).send({ refused: true });
+        return;
+      }
+      done();
+    });
+    app.get('/items/:id', async () => ({ ok: true }));
+    await app.ready();
+    for (const [url, headers] of [
+      ['/items/1', {}],
+      ['/items/2', {}],
+      ['/items/3', { 'x-refuse': '1' }],
+      ['/nowhere', {}],
+    ] as const) {
+      await app.inject({ method: 'GET', url, headers });
+    }
+    await app.close();
+    expect(seen).toEqual([
+      'GET /items/:id 200',
+      'GET /items/:id 200',
+      'GET /items/:id 503',
+      'GET (unmatched) 404',
+    ]);
+    const document = await metrics.requests(1);
+    expect(document.routes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ method: 'GET', route: '/items/:id', status: 200, count: 2 }),
+        expect.objectContaining({ method: 'GET', route: '/items/:id', status: 503, count: 1 }),
+        expect.objectContaining({ method: 'GET', route: '(unmatched)', status: 404, count: 1 }),
+      ]),
+    );
+  });
+});
