@@ -75,6 +75,30 @@ export class CacheEngine {
     return cached.value;
   }
 
+  /**
+   * `peek(ns, key)` for one key asked again and again (feature flags): the returned function keeps
+   * the key's L1 entry object while L1 holds it (L1 marks it `gone` when it leaves, whatever the
+   * reason) and applies the same checks as `peek` — trusted, fresh, within the L1 TTL — without
+   * building or hashing the key again. Allocates nothing per call.
+   */
+  peeker(ns: string, key: string): () => unknown {
+    const id = l1Key(ns, key);
+    const { local } = this;
+    let held: L1Entry | undefined;
+    return () => {
+      const now = Date.now();
+      if (held === undefined || held.gone) {
+        held = local.l1.get(id, now);
+        if (held === undefined) return undefined;
+      } else {
+        local.l1.promote(id, held);
+      }
+      if (!local.servable(held, now)) return undefined;
+      this.counters.of(ns).l1Hits++;
+      return held.value;
+    };
+  }
+
   getOrSet(
     ns: string,
     key: string,

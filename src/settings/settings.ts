@@ -132,6 +132,11 @@ export class Settings {
     this.#checks.set(collection, check);
   }
 
+  /** `peek(collection, key)` as a function kept for one value read on a hot path (flags). */
+  peeker(collection: string, key: string): () => SettingEntry | null | undefined {
+    return this.#ns.peeker<SettingEntry | null>(cacheKey(collection, key));
+  }
+
   /** Writes a value (database, Redis, every instance's memory); resolves to the stored entry. */
   async set<T extends JsonValue>(
     collection: string,
