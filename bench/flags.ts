@@ -3,7 +3,10 @@
  *
  * 1. Flag evaluation, ns/op, one process, flags held in memory:
  *    - baseline: `Map.get` of a precomputed answer (the floor of any in-memory lookup);
- *    - Plexus directly: `flags.evaluateNow(name, { userId, roles })` (peek + compiled rules);
+ *    - reference: `settings.peek('features', name)`, the cache lookup by built key that
+ *      `evaluateNow` made per call before it kept a reader per flag name;
+ *    - Plexus directly: `flags.evaluateNow(name, { userId, roles })` (held reader + compiled
+ *      rules), with the garbage collections seen during its loop (0 or 1: allocation-free);
  *    - Plexus through the OpenFeature SDK: `client.getBooleanValue(...)` with PlexusFlagProvider;
  *    - the SDK's own InMemoryProvider through the same client API (the peer).
  *    Two flag shapes: on for everyone (STATIC) and a 30 % rollout with a deny list (SPLIT).
@@ -19,6 +22,7 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { InMemoryProvider, OpenFeature } from '@openfeature/server-sdk';
 import { preciseNow } from '../src/coherence/invalidation-channel.js';
@@ -66,6 +70,21 @@ function nsPerOp(run: (i: number) => unknown, iterations: number): number {
   return Number(process.hrtime.bigint() - start) / iterations;
 }
 
+/** Runs `run` and counts the garbage collections during it (after letting pending ones finish). */
+async function collections<T>(run: () => T): Promise<{ result: T; count: number }> {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  let count = 0;
+  const observer = new PerformanceObserver((list) => {
+    count += list.getEntries().length;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const result = run();
+  // GC entries are delivered asynchronously.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  observer.disconnect();
+  return { result, count };
+}
+
 async function asyncNsPerOp(run: (i: number) => Promise<unknown>, iterations: number): Promise<number> {
   for (let i = 0; i < 2_000; i++) await run(i);
   const start = process.hrtime.bigint();
@@ -110,7 +129,12 @@ async function evaluation(plexus: Plexus): Promise<void> {
   console.log('\nFlag evaluation (ns/op; ratio to the Map.get baseline)');
   console.log(`  baseline Map.get                         ${fmt(baseline)} ns`);
   for (const name of ['bench-static', 'bench-split']) {
-    const direct = nsPerOp((i) => plexus.flags.evaluateNow(name, contexts[i & 1023]!), N);
+    const peekGcs = await collections(() => nsPerOp(() => plexus.settings.peek('features', name), N));
+    const peek = peekGcs.result;
+    const gcs = await collections(() =>
+      nsPerOp((i) => plexus.flags.evaluateNow(name, contexts[i & 1023]!), N),
+    );
+    const direct = gcs.result;
     const sdkPlexus = await asyncNsPerOp(
       (i) => viaPlexus.getBooleanValue(name, false, ofContexts[i & 1023]!),
       SDK_N,
@@ -121,7 +145,10 @@ async function evaluation(plexus: Plexus): Promise<void> {
     );
     console.log(`  ${name}`);
     console.log(
-      `    Plexus evaluateNow                     ${fmt(direct)} ns  (${fmt(direct / baseline)}× baseline)`,
+      `    reference: settings.peek by key        ${fmt(peek)} ns  (${fmt(peek / baseline)}× baseline; ${peekGcs.count} GCs)`,
+    );
+    console.log(
+      `    Plexus evaluateNow                     ${fmt(direct)} ns  (${fmt(direct / baseline)}× baseline, ${fmt(direct / peek)}× the peek; ${gcs.count} GCs in ${(N + 10_000).toLocaleString('en')} calls)`,
     );
     console.log(
       `    OpenFeature SDK → PlexusFlagProvider   ${fmt(sdkPlexus)} ns  (${fmt(sdkPlexus / baseline)}×)`,

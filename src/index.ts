@@ -29,6 +29,7 @@ import { type Logger, silentLogger } from './logger.js';
 import { Metrics } from './metrics/index.js';
 import { PlexusRealtime } from './realtime/index.js';
 import { RedisLayer } from './redis/layer.js';
+import { RuntimeSettings } from './settings/runtime.js';
 import { Settings } from './settings/settings.js';
 
 export interface PlexusOptions<Apps extends readonly AnyAppDefinition[] = readonly AnyAppDefinition[]> {
@@ -104,6 +105,13 @@ export function createPlexus<const Apps extends readonly AnyAppDefinition[] = []
   instances.provideWebSocket(() => realtime.websocketFigures());
   const settings = new Settings({ db, cache, bus, config: config.settings, logger });
   const flags = new Flags(settings, db);
+  // Login limits that an admin may change while running (collection `plexus`, src/settings/runtime.ts).
+  const runtime = new RuntimeSettings(settings, config, logger);
+  auth.limiter.limitsFrom(async () => ({
+    perAccount: await runtime.number('login.perAccount'),
+    perAddress: await runtime.number('login.perAddress'),
+    windowMs: (await runtime.number('login.windowSeconds')) * 1000,
+  }));
   const core: PlexusCore = {
     config,
     logger,

@@ -25,6 +25,11 @@ export interface L1Entry {
   readonly tags: readonly string[];
   /** Insertion sequence number, maintained by L1. */
   seq: number;
+  /**
+   * Set by L1 when the entry leaves it (invalidated, replaced, evicted, expired, cleared), so that a
+   * holder of the object (`CacheEngine.peeker`) knows without looking it up again.
+   */
+  gone: boolean;
 }
 
 interface Usage {
@@ -85,18 +90,26 @@ export class L1 {
       this.#remove(id, entry);
       return undefined;
     }
+    this.promote(id, entry);
+    return entry;
+  }
+
+  /** Marks an entry read through a held reference as recently used (as `get` does). */
+  promote(id: string, entry: L1Entry): void {
     if (this.#seq - entry.seq > this.#promoteAfter) {
       this.#entries.delete(id);
       this.#entries.set(id, entry);
       entry.seq = ++this.#seq;
     }
-    return entry;
   }
 
   set(id: string, entry: L1Entry): void {
     const previous = this.#entries.get(id);
     if (previous !== undefined) this.#remove(id, previous);
-    if (!this.enabled || entry.bytes > this.maxBytes) return;
+    if (!this.enabled || entry.bytes > this.maxBytes) {
+      entry.gone = true;
+      return;
+    }
     entry.seq = ++this.#seq;
     this.#entries.set(id, entry);
     this.#account(entry.ns, 1, entry.bytes);
@@ -117,6 +130,7 @@ export class L1 {
   clear(ns?: string): number {
     if (ns === undefined) {
       const count = this.#entries.size;
+      for (const entry of this.#entries.values()) entry.gone = true;
       this.#entries.clear();
       this.#usage.clear();
       this.#bytes = 0;
@@ -153,6 +167,7 @@ export class L1 {
   }
 
   #remove(id: string, entry: L1Entry): void {
+    entry.gone = true;
     this.#entries.delete(id);
     this.#account(entry.ns, -1, -entry.bytes);
   }

@@ -56,6 +56,7 @@ export class LocalTier extends LocalCopies<InvalidationOp> {
       checkAt: this.alone ? Number.POSITIVE_INFINITY : Date.now() + l1Ttl,
       tags: entry.tags,
       seq: 0,
+      gone: false,
     });
   }
 

@@ -64,6 +64,16 @@ export class CacheNamespace {
     return this.core.engine.peek(this.name, key) as T | undefined;
   }
 
+  /**
+   * `peek(key)` as a function kept for one key that is asked again and again: the same answer,
+   * without building the key each time (see CacheEngine.peeker). Checks `key` once.
+   */
+  peeker<T = unknown>(key: string): () => T | undefined {
+    this.#open();
+    checkKey(key);
+    return this.core.engine.peeker(this.name, key) as () => T | undefined;
+  }
+
   /** The fresh value, or undefined. Never calls a loader. */
   get<T = unknown>(key: string): Promise<T | undefined> {
     this.#open();

@@ -112,13 +112,13 @@ export const sessionsOptions = {
   loginAccountLimit: option({
     env: 'LOGIN_LIMIT_PER_ACCOUNT',
     default: 10,
-    doc: 'Login attempts allowed per account name in one window, across the cluster; a successful login resets the count.',
+    doc: 'Login attempts allowed per account name in one window, across the cluster; a successful login resets the count. The default of the runtime setting `plexus/login.perAccount` (docs/flags.md), which overrides it while set.',
     parse: parse.integer(1, 1_000_000),
   }),
   loginIpLimit: option({
     env: 'LOGIN_LIMIT_PER_IP',
     default: 50,
-    doc: 'Login attempts allowed per client address (IPv6: per /64) in one window, across the cluster.',
+    doc: 'Login attempts allowed per client address (IPv6: per /64) in one window, across the cluster. The default of the runtime setting `plexus/login.perAddress` (docs/flags.md).',
     parse: parse.integer(1, 1_000_000),
   }),
   loginWindowSeconds: duration({
@@ -127,7 +127,7 @@ export const sessionsOptions = {
     unit: 's',
     min: 1,
     max: 86_400,
-    doc: 'Length of the login rate-limit window in seconds, counted from the first attempt; over the limit, logins get 429 with Retry-After.',
+    doc: 'Length of the login rate-limit window in seconds, counted from the first attempt; over the limit, logins get 429 with Retry-After. The default of the runtime setting `plexus/login.windowSeconds` (docs/flags.md).',
   }),
 };
 

@@ -3,9 +3,12 @@
  * the definition as JSON — seed 004's `config:features:feature:{name}`), so they travel the
  * same tiers and invalidations as every value (src/settings/), and are evaluated in process.
  *
- * `evaluateNow` answers from this process's trusted copy without I/O: the cache's `peek` returns
- * the stored entry (the same object while it stays in memory), whose compiled form is kept in a
- * WeakMap, so evaluation allocates nothing and a changed entry is a new object, compiled once.
+ * `evaluateNow` answers from this process's trusted copy without I/O. Each flag name asked for
+ * holds a reader of its in-process copy (`settings.peeker`: the cache's L1 entry object, checked
+ * as `peek` checks it — trusted, fresh, within the 60 s TTL, not invalidated — without building
+ * the cache key) and the compiled form of the entry it last returned, so an evaluation is one Map
+ * lookup by name, those checks and the compiled rules: no allocation. A changed value is a new
+ * entry object, compiled once (a WeakMap by entry, shared with `evaluate`).
  * `evaluate` falls back to a read through the tiers. Every change goes through `put`/`remove`,
  * which check the definition first (nothing is stored when it is refused) and write the audit row
  * in the same transaction.
@@ -21,6 +24,15 @@ import { FlagError } from './errors.js';
 import { CompiledFlag, type FlagContext, type FlagResult, notFound } from './evaluate.js';
 
 export const FLAGS_COLLECTION = 'features';
+/** Most flag names `evaluateNow` keeps a reader for. */
+const MAX_HELD = 10_000;
+
+/** A flag name's reader of its in-process copy and the compiled form of the entry last read. */
+interface Held {
+  read: () => SettingEntry | null | undefined;
+  entry: SettingEntry | undefined;
+  compiled: CompiledFlag | undefined;
+}
 
 export interface FlagRecord {
   name: string;
@@ -42,6 +54,7 @@ export class Flags {
   readonly #audit: FlagAudit;
   readonly #compiled = new WeakMap<SettingEntry, CompiledFlag>();
   readonly #missing = new Map<string, FlagResult>();
+  readonly #held = new Map<string, Held>();
 
   constructor(settings: Settings, db: Database) {
     this.#settings = settings;
@@ -53,10 +66,21 @@ export class Flags {
    * (then `evaluate`). Allocation-free when held. Does not validate `name`.
    */
   evaluateNow(name: string, context: FlagContext): FlagResult | undefined {
-    const entry = this.#settings.peek(FLAGS_COLLECTION, name);
+    let held = this.#held.get(name);
+    if (held === undefined) {
+      // Names come from callers; a flood of made-up ones must not grow this without bound.
+      if (this.#held.size >= MAX_HELD) this.#held.clear();
+      held = { read: this.#settings.peeker(FLAGS_COLLECTION, name), entry: undefined, compiled: undefined };
+      this.#held.set(name, held);
+    }
+    const entry = held.read();
     if (entry === undefined) return undefined;
     if (entry === null) return this.#notFound(name);
-    return this.#compile(entry).evaluate(context);
+    if (entry !== held.entry) {
+      held.compiled = this.#compile(entry);
+      held.entry = entry;
+    }
+    return held.compiled!.evaluate(context);
   }
 
   /** The answer, reading through the tiers when needed; an unknown flag answers reason ERROR. */

@@ -18,6 +18,7 @@ import {
   missingHostHandler,
   notFoundHandler,
 } from './http-errors.js';
+import { helloAppClusterPage } from './pages/hello-app-cluster/routes.js';
 import { realtimePages } from './pages/realtime/routes.js';
 import { plexusFastify } from './plugin.js';
 import type { ProcessInfo } from './process-info.js';
@@ -90,5 +91,7 @@ export function buildApp(
   });
   // The demo endpoints' pages and the realtime client they load (src/server/pages/realtime/).
   void app.register(realtimePages);
+  // Seed 004's hello-app-cluster: a setting changed on one instance, live on every page.
+  void app.register(helloAppClusterPage(plexus));
   return { app, lifecycle };
 }

@@ -7,6 +7,8 @@
  * Unknown account names are counted like known ones: answers never reveal which names exist.
  *
  * While Redis is unreachable the counters live in this process (each instance then limits alone).
+ * The limits are read for each attempt from a source that may change while running
+ * (`limitsFrom`; createPlexus reads them from plexus.settings, src/settings/runtime.ts).
  */
 import { isIP } from 'node:net';
 import { withFallback } from '../redis/fallback.js';
@@ -22,14 +24,21 @@ export interface LoginLimits {
   windowMs: number;
 }
 
+export type LoginLimitsSource = () => LoginLimits | Promise<LoginLimits>;
+
 export class LoginLimiter {
   readonly #layer: LayerView;
-  readonly #limits: LoginLimits;
+  #limits: LoginLimitsSource;
   readonly #local = new MemoryStore();
 
   constructor(layer: LayerView, limits: LoginLimits) {
     this.#layer = layer;
-    this.#limits = limits;
+    this.#limits = () => limits;
+  }
+
+  /** Reads the limits from `source` at each attempt from now on (runtime settings). */
+  limitsFrom(source: LoginLimitsSource): void {
+    this.#limits = source;
   }
 
   close(): void {
@@ -39,9 +48,18 @@ export class LoginLimiter {
   /** Counts one attempt; throws LOGIN_RATE_LIMITED (with retryAfterMs) when over a limit. */
   async attempt(login: string, address: string): Promise<void> {
     const keys = this.#layer.keys.sessions;
-    const byAddress = await this.#consume(keys.loginAddress(addressBucket(address)), this.#limits.perAddress);
+    const limits = await this.#limits();
+    const byAddress = await this.#consume(
+      keys.loginAddress(addressBucket(address)),
+      limits.perAddress,
+      limits.windowMs,
+    );
     if (byAddress !== null) throw new LoginRateLimitedError('address', byAddress);
-    const byAccount = await this.#consume(keys.loginAccount(normalizeLogin(login)), this.#limits.perAccount);
+    const byAccount = await this.#consume(
+      keys.loginAccount(normalizeLogin(login)),
+      limits.perAccount,
+      limits.windowMs,
+    );
     if (byAccount !== null) throw new LoginRateLimitedError('account', byAccount);
   }
 
@@ -52,10 +70,8 @@ export class LoginLimiter {
   }
 
   /** Null when allowed, else milliseconds until the window ends. */
-  async #consume(key: string, limit: number): Promise<number | null> {
-    const reply = await this.#run((store) =>
-      store.runScript(loginLimit, [key], [limit, this.#limits.windowMs]),
-    );
+  async #consume(key: string, limit: number, windowMs: number): Promise<number | null> {
+    const reply = await this.#run((store) => store.runScript(loginLimit, [key], [limit, windowMs]));
     const [allowed, value] = Array.isArray(reply) ? reply.map(Number) : [1, 0];
     return allowed === 1 ? null : value!;
   }

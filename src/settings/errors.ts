@@ -15,6 +15,8 @@ export const SETTINGS_ERROR_STATUS = {
   SETTINGS_VALUE_TOO_LARGE: 413,
   /** The database cannot be written (or read, with nothing known to serve instead). */
   SETTINGS_UNAVAILABLE: 503,
+  /** This instance holds as many change streams (the hello-app-cluster page's) as it serves. */
+  SETTINGS_STREAMS_FULL: 503,
 } as const;
 
 export type SettingsErrorCode = keyof typeof SETTINGS_ERROR_STATUS;

@@ -53,6 +53,9 @@ export interface SettingsPage {
 
 export type ChangeHandler = (change: SettingChange) => void | Promise<void>;
 
+/** Checks a value about to be written to a constrained collection: a reason to refuse it, or null. */
+export type ValueCheck = (key: string, value: JsonValue) => string | null;
+
 export class Settings {
   readonly config: SettingsConfig;
   readonly repository: SettingsRepository;
@@ -63,6 +66,7 @@ export class Settings {
   readonly #policy: GetOrSetOptions;
   readonly #entry: EntryOptions;
   readonly #handlers = new Set<ChangeHandler>();
+  readonly #checks = new Map<string, ValueCheck>();
   #unsubscribe: Promise<Unsubscribe> | undefined;
   readonly #health = {
     databaseReadable: true,
@@ -120,6 +124,20 @@ export class Settings {
     return this.#ns.peek<SettingEntry | null>(cacheKey(collection, key));
   }
 
+  /**
+   * Every value written to `collection` from now on must pass `check` (SETTINGS_INVALID, 400, and
+   * nothing stored, when it does not): for collections whose keys a module reads as settings.
+   */
+  constrain(collection: string, check: ValueCheck): void {
+    checkCollection(collection);
+    this.#checks.set(collection, check);
+  }
+
+  /** `peek(collection, key)` as a function kept for one value read on a hot path (flags). */
+  peeker(collection: string, key: string): () => SettingEntry | null | undefined {
+    return this.#ns.peeker<SettingEntry | null>(cacheKey(collection, key));
+  }
+
   /** Writes a value (database, Redis, every instance's memory); resolves to the stored entry. */
   async set<T extends JsonValue>(
     collection: string,
@@ -131,6 +149,12 @@ export class Settings {
     checkCollection(collection);
     checkKey(key);
     checkValue(value, this.config.maxValueBytes);
+    const problem = this.#checks.get(collection)?.(key, value) ?? null;
+    if (problem !== null) {
+      throw new SettingsError('SETTINGS_INVALID', `${collection}/${key}: ${problem}`, {
+        details: { collection, key },
+      });
+    }
     const version = checkVersion(options.ifVersion);
     const by = options.by ?? 'system';
     return (await this.#write(collection, key, by, async () => {

@@ -101,6 +101,39 @@ describe.each(cacheBackends())('cache on $name', (backend: CacheBackend) => {
     expect(await codeOf(() => cache.peek(''))).toBe('PLEXUS_INVALID_ARGUMENT');
   });
 
+  it('a peeker answers as peek does for its key: writes, deletes, tags, clears and expiry', async () => {
+    await start();
+    const ns = cache.namespace('pk');
+    const read = ns.peeker<{ n: number }>('p');
+    expect(read()).toBeUndefined();
+    await ns.getOrSet('p', () => ({ n: 1 }), { tags: ['t'] });
+    expect(read()).toEqual({ n: 1 });
+    expect(read()).toBe(ns.peek('p'));
+    expect(cache.localStats().namespaces['pk']).toMatchObject({ l1Hits: 3 });
+    await ns.set('p', { n: 2 });
+    expect(read()).toEqual({ n: 2 });
+    await ns.delete('p');
+    expect(read()).toBeUndefined();
+    await ns.set('p', { n: 3 }, { tags: ['t'] });
+    expect(read()).toEqual({ n: 3 });
+    await ns.deleteByTag('t');
+    expect(read()).toBeUndefined();
+    await ns.set('p', { n: 4 });
+    expect(read()).toEqual({ n: 4 });
+    ns.dropLocal('p');
+    expect(read()).toBe(ns.peek('p'));
+    await ns.set('p', { n: 5 });
+    expect(read()).toEqual({ n: 5 });
+    await ns.clear();
+    expect(read()).toBeUndefined();
+    // Long enough to be read back on a loaded machine; then it must expire by itself.
+    await ns.set('p', { n: 6 }, { ttl: 1000 });
+    expect(read()).toEqual({ n: 6 });
+    await eventually(() => read() === undefined, 10_000);
+    expect(ns.peek('p')).toBeUndefined();
+    expect(await codeOf(() => ns.peeker(''))).toBe('PLEXUS_INVALID_ARGUMENT');
+  });
+
   it('a loader error reaches the caller and nothing is cached', async () => {
     await start();
     const failure = new Error('source down');
@@ -325,6 +358,25 @@ describe.each(cacheBackends())('cache on $name', (backend: CacheBackend) => {
       await a!.set('p', { v: 2 });
       await eventually(() => b!.peek<{ v: number }>('p') === undefined);
       expect(await b!.get('p')).toEqual({ v: 2 });
+    });
+
+    it('a peeker never serves a copy another instance changed, deleted or cleared', async () => {
+      const [a, b] = await start(2);
+      const read = b!.peeker<{ v: number }>('pk');
+      await a!.set('pk', { v: 1 }, { tags: ['t'] });
+      await eventually(async () => (await b!.get('pk')) !== undefined && read() !== undefined);
+      expect(read()).toEqual({ v: 1 });
+      await a!.set('pk', { v: 2 }, { tags: ['t'] });
+      await eventually(() => read() === undefined);
+      // b's next read fills its copy again (a fill racing the invalidation is skipped: read again).
+      await eventually(async () => (await b!.get<{ v: number }>('pk'))?.v === 2 && read()?.v === 2);
+      await a!.deleteByTag('t');
+      await eventually(() => read() === undefined);
+      await a!.set('pk', { v: 3 });
+      await eventually(async () => (await b!.get<{ v: number }>('pk'))?.v === 3 && read()?.v === 3);
+      await a!.delete('pk');
+      await eventually(() => read() === undefined);
+      expect(await b!.get('pk')).toBeUndefined();
     });
 
     it('namespace clears and tag deletes reach every instance', async () => {

@@ -1,7 +1,7 @@
 /**
  * `plexus config` and `plexus flags` from source against a temp SQLite file and the shared Redis:
  * values and flags written, read back, listed; a stale --if-version and a bad definition fail with
- * their codes and exit 1; enable/disable are audited as the command-line user.
+ * their codes and exit 1, as does an unusable runtime setting; enable/disable are audited as the command-line user.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,6 +52,18 @@ describe('plexus config and plexus flags', () => {
     expect(JSON.parse(list.out)).toMatchObject({ items: [{ key: 'title', value: 'Plexus' }], next: null });
     const missing = await plexus('config', 'get', 'app', 'nope');
     expect(missing.code).toBe(1);
+    // Plexus's runtime settings are checked as on a server: a usable value only.
+    expect(JSON.parse((await plexus('config', 'set', 'plexus', 'login.perAccount', '3')).out)).toMatchObject({
+      value: 3,
+      version: 1,
+    });
+    const unusable = await plexus('config', 'set', 'plexus', 'login.perAccount', '0');
+    expect(unusable.code).toBe(1);
+    expect(unusable.err).toMatch(/SETTINGS_INVALID/);
+    expect(JSON.parse((await plexus('config', 'get', 'plexus', 'login.perAccount')).out)).toMatchObject({
+      value: 3,
+      version: 1,
+    });
   }, 180_000);
 
   it('sets, enables, disables and lists flags, audited as the command-line user', async () => {

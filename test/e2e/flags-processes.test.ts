@@ -3,12 +3,15 @@
  * on a single Redis node (its own redis-server, which the test pauses and kills) and on a Redis
  * Cluster: a flag changed through one instance's admin API is answered by the others right
  * after; concurrent writes with the same stale version let exactly one through; with Redis paused
- * or dead reads keep answering quickly, and after Redis returns no instance answers an old value.
+ * or dead reads keep answering quickly, and after Redis returns no instance answers an old value;
+ * on the Cluster the same with the master holding the flag paused or killed (failover).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Keys } from '../../src/redis/keys.js';
+import { hashSlot } from '../../src/redis/topology/slot.js';
 import { allocatePort, releasePort } from '../support/ports.js';
 import { uniquePrefix } from '../support/redis.js';
 import {
@@ -207,13 +210,14 @@ describe('flags across three processes on one Redis node', () => {
 describe('flags across three processes on a Redis Cluster', () => {
   let cluster: RedisClusterHandle;
   let d: Deployment;
+  const prefix = uniquePrefix('flags-e2e-c');
 
   beforeAll(async () => {
     cluster = await startCluster();
     d = await deploy({
       REDIS_MODE: 'cluster',
       REDIS_CLUSTER_NODES: cluster.seeds,
-      REDIS_KEY_PREFIX: uniquePrefix('flags-e2e-c'),
+      REDIS_KEY_PREFIX: prefix,
     });
   }, 180_000);
   afterAll(async () => {
@@ -222,4 +226,67 @@ describe('flags across three processes on a Redis Cluster', () => {
   });
 
   sharedChecks(() => d);
+
+  /** The master holding flag `name`'s cache entry (the settings namespace, key `features/<name>`). */
+  const masterOf = (name: string) =>
+    cluster.masterOfSlot(hashSlot(new Keys(prefix).cache.entry('settings', `features/${name}`)));
+
+  for (const failure of ['paused', 'killed'] as const) {
+    it(`the master holding a flag ${failure} under reads: no hang, no wrong value, and none after recovery`, async () => {
+      const flag = `c-outage-${failure}`;
+      await call(`${d.urls[0]}/api/1/admin/features/${flag}`, 'PUT', { enabled: false });
+      for (const url of d.urls) expect(await enabledOn(url, flag)).toBe(false);
+      const master = await masterOf(flag);
+      // A second flag on the same master that instances 1 and 2 have never read: their reads of it
+      // during the outage go past their memory, to that master and then the database.
+      let unread = '';
+      for (let i = 0; unread === ''; i++) {
+        const name = `c-unread-${failure}-${i}`;
+        if ((await masterOf(name)).address === master.address) unread = name;
+      }
+      await call(`${d.urls[0]}/api/1/admin/features/${unread}`, 'PUT', { enabled: true, rollout: 100 });
+
+      if (failure === 'paused') master.pause();
+      else await master.kill();
+      // Reads during the outage: every one answers quickly, with the value in force.
+      for (let i = 0; i < 5; i++) {
+        for (const url of d.urls) {
+          const r = await call(`${url}/api/1/features/${flag}`, 'GET');
+          expect([r.status, r.body.enabled]).toEqual([200, false]);
+          expect(r.ms).toBeLessThan(2000);
+        }
+      }
+      for (const url of d.urls.slice(1)) {
+        const r = await call(`${url}/api/1/features/${unread}`, 'GET');
+        expect([r.status, r.body.enabled]).toEqual([200, true]);
+        expect(r.ms).toBeLessThan(2000);
+      }
+      // A change during the outage reaches the database and the writer at once.
+      const put = await call(`${d.urls[1]}/api/1/admin/features/${flag}`, 'PUT', { enabled: true });
+      expect(put.status).toBe(200);
+      expect(await enabledOn(d.urls[1]!, flag)).toBe(true);
+
+      // Recovery: the paused master resumes (a replica may have taken over meanwhile); the killed
+      // one's replica takes over (--cluster-node-timeout 2000), then the old master rejoins.
+      if (failure === 'paused') master.resume();
+      else await cluster.waitHealthy(60_000);
+      const deadline = Date.now() + 20_000;
+      for (const url of d.urls) {
+        while ((await enabledOn(url, flag)) !== true) {
+          if (Date.now() > deadline)
+            throw new Error(`${url} still answers the old value after the Cluster recovered`);
+          await sleep(50);
+        }
+      }
+      if (failure === 'killed') await master.restart();
+      await cluster.waitHealthy(60_000);
+      // And stays right on every instance, the node that came back included.
+      for (let i = 0; i < 10; i++) {
+        for (const url of d.urls) {
+          expect(await enabledOn(url, flag)).toBe(true);
+          expect(await enabledOn(url, unread)).toBe(true);
+        }
+      }
+    }, 180_000);
+  }
 });

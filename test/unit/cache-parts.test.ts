@@ -71,6 +71,7 @@ function entry(ns: string, key: string, bytes: number, extra: Partial<L1Entry> =
     checkAt: Number.POSITIVE_INFINITY,
     tags: [],
     seq: 0,
+    gone: false,
     ...extra,
   };
 }

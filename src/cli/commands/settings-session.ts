@@ -11,6 +11,7 @@ import { Database } from '../../db/database.js';
 import { PlexusError } from '../../errors.js';
 import { Flags } from '../../flags/flags.js';
 import { RedisLayer } from '../../redis/layer.js';
+import { RuntimeSettings } from '../../settings/runtime.js';
 import { Settings } from '../../settings/settings.js';
 import { type ConfigFlags, loadCliConfig } from '../config.js';
 import { EXIT_FAILURE } from '../exit-codes.js';
@@ -38,6 +39,8 @@ export async function withSettings(
   const cache = createCache({ redis, config: config.cache, logger, instanceId });
   const bus = new Bus(redis, { instanceId, maxPayloadBytes: config.bus.maxPayloadBytes, logger });
   const settings = new Settings({ db, cache, bus, config: { ...config.settings, warm: [] }, logger });
+  // The same checks as a server's: Plexus's runtime settings (collection `plexus`) must be usable.
+  new RuntimeSettings(settings, config, logger);
   try {
     await Promise.all([redis.connect(), db.open()]);
     await cache.start();

@@ -232,3 +232,40 @@ describe('feature flags across instances', () => {
     expect(second.next).toBeNull();
   });
 });
+
+describe('a change whose invalidation never arrives', () => {
+  it('is answered by evaluateNow within the TTL (SETTINGS_TTL_MS) all the same', async () => {
+    const ttl = 300;
+    const pair = await startInstances(2, 'sqlite', { SETTINGS_TTL_MS: String(ttl) });
+    try {
+      const [writer, reader] = pair.instances as [Plexus, Plexus];
+      const ctx = { userId: 'u1' };
+      await writer.flags.put('ttl-bound', { enabled: false });
+      // The reader holds it in memory (evaluateNow answers without I/O).
+      await until('the reader holds the flag', async () => {
+        await reader.flags.evaluate('ttl-bound', ctx);
+        return reader.flags.evaluateNow('ttl-bound', ctx)?.enabled === false;
+      });
+      // Changed behind the cache's back: the database only, no Redis copy, no invalidation sent.
+      const current = await writer.settings.repository.read('features', 'ttl-bound');
+      await writer.settings.repository.write(
+        'features',
+        'ttl-bound',
+        { enabled: true },
+        'test',
+        current!.version,
+      );
+      // Once its copy (and Redis's) is past the TTL the reader goes back to the database.
+      await until(
+        'the reader answers the database value',
+        async () =>
+          (reader.flags.evaluateNow('ttl-bound', ctx) ?? (await reader.flags.evaluate('ttl-bound', ctx)))
+            .enabled === true,
+        ttl * 20,
+      );
+      expect(reader.flags.evaluateNow('ttl-bound', ctx)?.enabled ?? true).toBe(true);
+    } finally {
+      await pair.close();
+    }
+  }, 30_000);
+});

@@ -21,7 +21,7 @@ const fileParams = {
   properties: { file: { type: 'string', maxLength: 64 } },
 } as const;
 
-function secured(reply: FastifyReply, type: string): FastifyReply {
+export function secured(reply: FastifyReply, type: string): FastifyReply {
   return reply
     .header('content-security-policy', REALTIME_PAGES_CSP)
     .header('x-content-type-options', 'nosniff')
