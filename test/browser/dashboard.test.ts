@@ -75,6 +75,8 @@ describe.runIf(run)('the admin dashboard in Chromium, on plexus start --workers 
       INSTANCES_REPORT_INTERVAL_MS: '1000',
       INSTANCES_TTL_MS: '3000',
       DASHBOARD_HISTORY_STEP_MS: '1000',
+      // 120 buckets of 1 s (the step): the plots grow every second.
+      DASHBOARD_HISTORY_WINDOW: '120000',
       // A shared 2-core machine under load: a 300 ms PING deadline trips the breaker spuriously.
       REDIS_COMMAND_TIMEOUT_MS: '2000',
     };

@@ -153,31 +153,61 @@ describe('access', () => {
 });
 
 describe('the data document', () => {
-  it('lists this instance with its history, and answers 304 when nothing changed', async () => {
+  it('lists this instance with its history in buckets, and answers 304 when nothing changed', async () => {
     const id = server.plexus.instanceId;
+    type Plots = {
+      bucketMs: number;
+      grouping: string;
+      fields: string[];
+      since: number;
+      t: number[];
+      series: { id: string; instances: number; values: (number | null)[][] }[];
+    };
     let doc: Record<string, unknown> = {};
     for (let i = 0; i < 50; i++) {
       doc = (await request(`${server.url}/api/1/admin/dashboard`, { headers: bearer })).body;
-      const rows = (doc.history as Record<string, number[][]> | undefined)?.[id] ?? [];
-      if (rows.length >= 2) break;
+      if (((doc.plots as Plots | undefined)?.t.length ?? 0) >= 2) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(doc.source).toBe('cluster');
     expect(doc.answeredBy).toBe(id);
     const servers = doc.servers as { instances: { id: string; state: string }[] }[];
     expect(servers.flatMap((s) => s.instances).find((i) => i.id === id)?.state).toBe('running');
-    const fields = doc.fields as string[];
-    const rows = (doc.history as Record<string, number[][]>)[id]!;
-    expect(rows.length).toBeGreaterThanOrEqual(2);
-    expect(rows.every((r) => r.length === fields.length)).toBe(true);
+    const plots = doc.plots as Plots;
+    // 60 s window / 120 buckets: never below the 1 s step.
+    expect(plots.bucketMs).toBe(1000);
+    expect(plots.grouping).toBe('instance');
+    expect(plots.t.length).toBeGreaterThanOrEqual(2);
+    expect(plots.t.every((t) => t % plots.bucketMs === 0)).toBe(true);
+    const mine = plots.series.find((s) => s.id === id)!;
+    expect(mine.instances).toBe(1);
+    expect(mine.values.length).toBe(plots.fields.length);
+    expect(mine.values.every((column) => column.length === plots.t.length)).toBe(true);
     expect((doc.panels as { id: string }[]).map((p) => p.id)).toEqual(
       expect.arrayContaining(['redis', 'cache', 'jobs', 'sessions', 'errors']),
     );
 
-    const since = rows[rows.length - 1]![0]!;
+    // One point per one-second bucket: each bucket's figure is the stored point's.
+    const stored = (
+      await server.plexus.redis.store.zRangeByScore(
+        server.plexus.redis.keys.dashboard.history(id),
+        0,
+        Number.POSITIVE_INFINITY,
+      )
+    ).map((json) => JSON.parse(json) as number[]);
+    const cpu = plots.fields.indexOf('cpuPercent');
+    for (const [i, start] of plots.t.entries()) {
+      const points = stored.filter((p) => p[0]! >= start && p[0]! < start + plots.bucketMs);
+      if (points.length !== 1) continue;
+      expect(mine.values[cpu]![i]).toBeCloseTo(points[0]![cpu + 1]!, 2);
+    }
+
+    const since = plots.t[plots.t.length - 1]!;
     const newer = (await request(`${server.url}/api/1/admin/dashboard?since=${since}`, { headers: bearer }))
       .body;
-    expect(((newer.history as Record<string, number[][]>)[id] ?? []).every((r) => r[0]! > since)).toBe(true);
+    const later = newer.plots as Plots;
+    expect(later.since).toBe(since);
+    expect(later.t.every((t) => t >= since)).toBe(true);
 
     // Between two reports and panel refreshes the document is the same: at least one pair of
     // back-to-back requests must see it.

@@ -73,6 +73,11 @@ function receive(fetched: Fetched): void {
       return;
     }
   }
+  if (!plots!.accepts(doc.plots)) {
+    // A gap (a push missed, or the grouping changed): ask for what is missing.
+    transport!.reset(plots!.since());
+    return;
+  }
   overview!.render(doc);
   plots!.update(doc);
   panels!.render(doc.panels);
