@@ -1,6 +1,6 @@
 /**
  * `Dashboard`: what the admin page of one Plexus needs — this instance's history recorder, the
- * panel registry with the core's panels, and the data document. One per Plexus (`dashboardOf`),
+ * panel registry with the core's panels, the data document and its live push. One per Plexus (`dashboardOf`),
  * started by the `dashboard` route group when the server is ready and stopped when it closes.
  */
 import type { PlexusCore } from '../application/definition.js';
@@ -8,11 +8,14 @@ import { BucketSet, bucketMsFor } from './buckets.js';
 import { registerCorePanels } from './core-panels.js';
 import { buildDocument, type DashboardDocument } from './document.js';
 import { InstanceHistory, type KnownInstance } from './history.js';
+import { LivePush } from './live.js';
 import { dashboardPanels, type PanelRegistry } from './panels.js';
 
 export class Dashboard {
   readonly history: InstanceHistory;
   readonly panels: PanelRegistry;
+  /** Pushes the document to the pages connected to this instance (endpoint `plexus-admin`). */
+  readonly live: LivePush;
   /** Width of the plots' buckets (window / PLOT_BUCKETS, at least one step). */
   readonly bucketMs: number;
   readonly #plexus: PlexusCore;
@@ -49,17 +52,20 @@ export class Dashboard {
     this.bucketMs = bucketMsFor(dashboard.historyWindowMs, dashboard.historyStepMs);
     this.panels = dashboardPanels(plexus);
     registerCorePanels(this.panels, plexus);
+    this.live = new LivePush(plexus, this);
   }
 
   start(): void {
     if (this.#started) return;
     this.#started = true;
     this.history.start();
+    this.live.start();
   }
 
   async stop(): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
+    this.live.stop();
     await this.history.stop();
   }
 

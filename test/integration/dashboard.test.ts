@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardOf } from '../../src/dashboard/dashboard.js';
 import { TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { Client, RefusedUpgrade, wsUrl } from './realtime/harness.js';
 import { errorCode, type Running, request, startServer } from './server/harness.js';
 
 const TOKEN = 'dashboard-test-token-0123456789';
@@ -230,6 +231,51 @@ describe('the data document', () => {
       headers: bearer,
     });
     expect(response.status).toBe(400);
+  });
+});
+
+describe('live updates over the realtime endpoint plexus-admin', () => {
+  async function refusal(headers: Record<string, string>): Promise<number> {
+    try {
+      (await Client.open(wsUrl(server, 'plexus-admin'), headers)).close();
+    } catch (error) {
+      if (error instanceof RefusedUpgrade) return error.status;
+      throw error;
+    }
+    return 101;
+  }
+
+  it('refuses anonymous and non-admin connections', async () => {
+    expect(await refusal({})).toBe(401);
+    expect(await refusal({ cookie: await signIn('staffer', 'staffer-password-1') })).toBe(403);
+  });
+
+  it("pushes the document, from the last two buckets on, to the room of the page's instance", async () => {
+    const client = await Client.open(wsUrl(server, 'plexus-admin'), {
+      cookie: await signIn('root@example.com', 'root-password-123'),
+    });
+    try {
+      const id = server.plexus.instanceId;
+      expect(client.welcome?.instance).toBe(id);
+      expect((await client.request({ t: 'join', room: `instance:${id}` })).t).toBe('ok');
+      const pushed = () => client.messages(`room:instance:${id}`).filter((m) => m.ev === 'dashboard');
+      await client.until('a pushed document', () => pushed().length > 0);
+      const doc = pushed()[0]!.d as {
+        v: number;
+        source: string;
+        answeredBy: string;
+        plots: { since: number; bucketMs: number; t: number[] };
+      };
+      expect(doc).toMatchObject({ v: 2, source: 'cluster', answeredBy: id });
+      expect(doc.plots.since).toBeGreaterThan(0);
+      expect(doc.plots.t.every((t) => t >= doc.plots.since)).toBe(true);
+      // A new point every second (the step), so a new document soon.
+      await client.until('a second document', () => pushed().length > 1);
+      // The page may not publish on this endpoint.
+      expect((await client.request({ t: 'pub', to: `room:instance:${id}`, ev: 'x', d: 1 })).t).toBe('err');
+    } finally {
+      client.close();
+    }
   });
 });
 
