@@ -1,12 +1,14 @@
 /**
- * The panels the dashboard shows for the core modules: Redis, cache, jobs, sessions and recent
- * errors. Each reads the module's own API (never its keys); the cache's and the sessions' actions
- * are the dashboard's only mutations.
+ * The panels the dashboard shows for the core modules: Redis, cache, jobs, sessions, feature flags
+ * (flags-panel.ts), realtime (realtime-panel.ts) and recent errors. Each reads the module's own API
+ * (never its keys); their actions are the dashboard's only mutations.
  */
 import type { PlexusCore } from '../application/definition.js';
 import type { CacheNamespace } from '../cache/index.js';
 import { DashboardError } from './errors.js';
+import { flagsPanel } from './flags-panel.js';
 import type { DashboardPanel, PanelRegistry, PanelView } from './panels.js';
+import { realtimePanel } from './realtime-panel.js';
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 const percent = (ratio: number) => `${Math.round(ratio * 1000) / 10}%`;
@@ -20,6 +22,8 @@ export function registerCorePanels(panels: PanelRegistry, plexus: PlexusCore): v
   panels.add(cachePanel(plexus));
   panels.add(jobsPanel(plexus));
   panels.add(sessionsPanel(plexus));
+  panels.add(flagsPanel(plexus));
+  panels.add(realtimePanel(plexus));
   panels.add(errorsPanel(plexus));
 }
 

@@ -153,6 +153,62 @@ describe('access', () => {
   });
 });
 
+describe('module and application panels', () => {
+  const act = (panel: string, action: string, value: string) =>
+    request(`${server.url}/api/1/admin/dashboard/panels/${panel}/actions/${action}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer },
+      body: JSON.stringify({ value }),
+    });
+  type Panel = { id: string; error?: string; table?: { rows: unknown[][] }; note?: string };
+  const panels = async () =>
+    (await request(`${server.url}/api/1/admin/dashboard`, { headers: bearer })).body.panels as Panel[];
+
+  it('shows flags, realtime and every installed application, each read without error', async () => {
+    const shown = await panels();
+    expect(shown.map((p) => p.id)).toEqual(
+      expect.arrayContaining(['flags', 'realtime', 'qr', 'attendance', 'matchmaking']),
+    );
+    for (const id of ['flags', 'realtime', 'qr', 'attendance', 'matchmaking']) {
+      expect(shown.find((p) => p.id === id)?.error, id).toBeUndefined();
+    }
+    const realtime = shown.find((p) => p.id === 'realtime')!;
+    expect(realtime.table!.rows.map((r) => r[0])).toContain('plexus-admin');
+  });
+
+  it('toggles a flag, sets its rollout and shows its audit trail', async () => {
+    const { flags } = server.plexus;
+    await flags.put('dash-beta', { enabled: false });
+    const toggled = await act('flags', 'toggle', 'dash-beta');
+    expect(toggled.status).toBe(200);
+    expect(toggled.body.note).toBe('dash-beta is now on.');
+    expect((await flags.get('dash-beta'))?.definition.enabled).toBe(true);
+    expect((await act('flags', 'rollout', 'dash-beta 25')).status).toBe(200);
+    expect((await flags.get('dash-beta'))?.definition.rollout).toBe(25);
+    expect(errorCode(await act('flags', 'rollout', 'dash-beta lots'))).toBe('DASHBOARD_INVALID_ARGUMENT');
+    expect(errorCode(await act('flags', 'toggle', 'no-such-flag'))).toBe('FLAG_NOT_FOUND');
+    const audit = await act('flags', 'audit', 'dash-beta');
+    const rows = (audit.body.table as { rows: string[][] }).rows;
+    expect(rows.length).toBe(3);
+    expect(rows[0]![1]).toBe('admin dashboard');
+    expect(rows[0]![4]).toMatch(/on .*25%/);
+  });
+
+  it('defines and removes a runtime endpoint', async () => {
+    const defined = await act('realtime', 'define', 'dash-alerts role:staff');
+    expect(defined.status).toBe(200);
+    const endpoints = await server.plexus.realtime.runtime.list();
+    expect(endpoints.find((e) => e.name === 'dash-alerts')?.options).toEqual({ connect: { role: 'staff' } });
+    expect(errorCode(await act('realtime', 'define', 'dash-alerts everyone'))).toBe(
+      'DASHBOARD_INVALID_ARGUMENT',
+    );
+    expect(errorCode(await act('realtime', 'define', 'plexus-admin anyone'))).toBe('WS_ENDPOINT_IN_CODE');
+    expect((await act('realtime', 'remove', 'dash-alerts')).status).toBe(200);
+    expect(server.plexus.realtime.get('dash-alerts')).toBeUndefined();
+    expect(errorCode(await act('realtime', 'remove', 'dash-alerts'))).toBe('DASHBOARD_NOT_FOUND');
+  });
+});
+
 describe('the data document', () => {
   it('lists this instance with its history in buckets, and answers 304 when nothing changed', async () => {
     const id = server.plexus.instanceId;
