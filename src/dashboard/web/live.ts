@@ -20,7 +20,7 @@ import type { DashboardDocument } from './types.js';
 const ENDPOINT = 'plexus-admin';
 const EVENT = 'dashboard';
 /** No welcome this long after starting: poll instead. */
-const FIRST_OPEN_MS = 5000;
+const FIRST_OPEN_MS = 10_000;
 
 type Messages = { [EVENT]: DashboardDocument };
 
