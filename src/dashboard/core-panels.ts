@@ -14,17 +14,21 @@ const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms)
 const percent = (ratio: number) => `${Math.round(ratio * 1000) / 10}%`;
 
 export function registerCorePanels(panels: PanelRegistry, plexus: PlexusCore): void {
+  const core = { core: true };
   let failovers = 0;
   plexus.redis.on('topology', () => {
     failovers++;
   });
-  panels.add(redisPanel(plexus, () => failovers));
-  panels.add(cachePanel(plexus));
-  panels.add(jobsPanel(plexus));
-  panels.add(sessionsPanel(plexus));
-  panels.add(flagsPanel(plexus));
-  panels.add(realtimePanel(plexus));
-  panels.add(errorsPanel(plexus));
+  panels.add(
+    redisPanel(plexus, () => failovers),
+    core,
+  );
+  panels.add(cachePanel(plexus), core);
+  panels.add(jobsPanel(plexus), core);
+  panels.add(sessionsPanel(plexus), core);
+  panels.add(flagsPanel(plexus), core);
+  panels.add(realtimePanel(plexus), core);
+  panels.add(errorsPanel(plexus), core);
 }
 
 function redisPanel(plexus: PlexusCore, failovers: () => number): DashboardPanel {

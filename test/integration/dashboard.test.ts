@@ -166,6 +166,16 @@ describe('module and application panels', () => {
 
   it('shows flags, realtime and every installed application, each read without error', async () => {
     const shown = await panels();
+    // The core's panels first, although the applications registered theirs earlier.
+    expect(shown.slice(0, 7).map((p) => p.id)).toEqual([
+      'redis',
+      'cache',
+      'jobs',
+      'sessions',
+      'flags',
+      'realtime',
+      'errors',
+    ]);
     expect(shown.map((p) => p.id)).toEqual(
       expect.arrayContaining(['flags', 'realtime', 'qr', 'attendance', 'matchmaking']),
     );
