@@ -317,9 +317,14 @@ describe.runIf(run)('the admin dashboard in Chromium, on plexus start --workers 
     await page.locator('#panels').screenshot({ path: `${ARTIFACTS}/panels.png` });
   }, 90_000);
 
-  it('marks a SIGKILLed worker dead and lists its replacement, without reloading', async () => {
+  it('marks a SIGKILLed worker dead and lists its replacement, without reloading; the WebSocket moves', async () => {
     const before = await waitForRows((r) => r.filter((x) => x.state === 'running').length >= 2, 30_000);
-    const victim = before.find((r) => r.state === 'running')!;
+    // The worker whose WebSocket pushes to the page: the page polls while it reconnects, then is
+    // pushed to by the other worker.
+    await page.locator('#indicator-text', { hasText: 'Live · over WebSocket' }).waitFor({ timeout: 20_000 });
+    const pusher = await page.getAttribute('#indicator', 'data-instance');
+    const victim = before.find((r) => r.id === pusher && r.state === 'running')!;
+    expect(victim).toBeDefined();
     const marker = await page.evaluate('window.__marker = Math.random()');
     process.kill(victim.pid, 'SIGKILL');
     const after = await waitForRows(
@@ -332,6 +337,8 @@ describe.runIf(run)('the admin dashboard in Chromium, on plexus start --workers 
     expect(await page.textContent(`tr[data-instance="${victim.id}"]`)).toMatch(/dead/);
     // The same document: nothing reloaded it.
     expect(await page.evaluate('window.__marker')).toBe(marker);
+    await page.locator('#indicator-text', { hasText: 'Live · over WebSocket' }).waitFor({ timeout: 60_000 });
+    expect(await page.getAttribute('#indicator', 'data-instance')).not.toBe(victim.id);
     await page.screenshot({ path: `${ARTIFACTS}/worker-killed.png`, fullPage: true });
   }, 200_000);
 

@@ -103,6 +103,8 @@ export interface Transport {
   since: number;
   /** How documents arrive now, for the live indicator ("over WebSocket", "polling"). */
   describe(): string;
+  /** The instance whose pushes arrive (its WebSocket's), if any. */
+  readonly instance?: string | undefined;
 }
 
 /** Polls GET /api/1/admin/dashboard every `intervalMs`, with If-None-Match. */

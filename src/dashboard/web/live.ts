@@ -47,6 +47,10 @@ export class RealtimeTransport implements Transport {
     this.#polling.since = value;
   }
 
+  get instance(): string | undefined {
+    return this.#open ? this.#room?.slice('instance:'.length) : undefined;
+  }
+
   describe(): string {
     if (this.#open) return 'over WebSocket';
     if (this.#fallback !== undefined) return `polling (${this.#fallback})`;

@@ -88,6 +88,15 @@ function receive(fetched: Fetched): void {
 
 function showLive(): void {
   const how = transport?.describe() ?? '';
+  const indicator = byId('indicator');
+  const instance = transport?.instance;
+  if (instance === undefined) {
+    delete indicator.dataset.instance;
+    indicator.removeAttribute('title');
+  } else {
+    indicator.dataset.instance = instance;
+    indicator.title = `Pushed by instance ${instance}`;
+  }
   if (source === 'local')
     indicate('degraded', `Degraded: this instance only (Redis is out of reach) · ${how}`);
   else indicate('live', `Live · ${how}`);
