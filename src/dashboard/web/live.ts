@@ -2,10 +2,11 @@
  * `RealtimeTransport`: the data document pushed over the realtime endpoint `plexus-admin`
  * (src/dashboard/live.ts), with polling as the fallback.
  *
- * After the welcome the page joins the room of the instance it is connected to (`instance:<id>`),
- * whose pusher sends the document (plots from the last two buckets on) when it changes, and asks
- * the data route once for what it does not have yet (the whole window at first, or what it missed
- * while disconnected: the endpoint keeps no history). A push that does not continue what the page
+ * The first document comes from the data route at once, while the WebSocket connects. After the
+ * welcome the page joins the room of the instance it is connected to (`instance:<id>`), whose
+ * pusher sends the document (plots from the last two buckets on) when it changes, and asks the data
+ * route once for what it does not have yet (what came meanwhile, or what it missed while
+ * disconnected: the endpoint keeps no history). A push that does not continue what the page
  * has is refused by the page, which resets the transport: one request to the data route.
  *
  * Fallback: if no connection opens at first (the admin token cannot be sent by a browser's
@@ -54,7 +55,7 @@ export class RealtimeTransport implements Transport {
   describe(): string {
     if (this.#open) return 'over WebSocket';
     if (this.#fallback !== undefined) return `polling (${this.#fallback})`;
-    return 'polling while the WebSocket reconnects';
+    return this.#opened ? 'polling while the WebSocket reconnects' : 'connecting the WebSocket…';
   }
 
   start(receive: (fetched: Fetched) => void): void {
@@ -90,6 +91,8 @@ export class RealtimeTransport implements Transport {
       if (!this.#opened) this.#giveUp('no WebSocket welcome');
     }, FIRST_OPEN_MS);
     client.connect().catch(() => {});
+    // The first document does not wait for the WebSocket's round trips (upgrade, welcome, join).
+    this.#fetch();
   }
 
   stop(): void {
