@@ -9,7 +9,9 @@
  * 2. The data request with 100 instances' history: 100 reports and 100 full histories (one hour at
  *    the 5 s step: 720 points each) in Redis, then GET /api/1/admin/dashboard through Fastify
  *    (inject) as the page's poll asks it (`since` = the last point: only newer points), as its
- *    first load (`since=0`: the whole hour), and the poll answered 304; baselines GET /api/1/status
+ *    first load (`since=0`: the whole hour, downsampled to buckets; once as another page's load, once
+ *    as the first read of a process, which fetches every point of the hour from Redis), and the
+ *    poll answered 304; baselines GET /api/1/status
  *    (no I/O) and GET /api/1/metrics (the same instance reports, no history).
  * Run: npx tsx bench/dashboard.ts   (REDIS_URL, ROUNDS=200, ITERATIONS=200)
  */
@@ -181,12 +183,19 @@ await store.hDel(
 );
 dashboardOf(plexus); // created by the route group already; its panels are read by the requests below
 
-async function time(label: string, url: string, headers: Record<string, string> = {}, expect = 200) {
+async function time(
+  label: string,
+  url: string,
+  headers: Record<string, string> = {},
+  expect = 200,
+  before: () => void = () => {},
+) {
   const auth = { authorization: `Bearer ${TOKEN}`, ...headers };
   let bytes = 0;
   for (let i = 0; i < 20; i++) await server.app.inject({ url, headers: auth });
   const samples: number[] = [];
   for (let i = 0; i < ITERATIONS; i++) {
+    before();
     const start = performance.now();
     const response = await server.app.inject({ url, headers: auth });
     samples.push(performance.now() - start);
@@ -207,13 +216,19 @@ const doc = await dashboardOf(plexus).document(0);
 if (doc.source !== 'cluster')
   throw new Error(`Redis is ${plexus.redis.state}: the measurement would be local`);
 const listed = doc.servers.flatMap((s) => s.instances).length;
-const historyRows = Object.values(doc.history).reduce((n, rows) => n + rows.length, 0);
+let historyRows = 0;
+for (let i = 0; i < INSTANCES; i++)
+  historyRows += await store.zCard(
+    keys.dashboard.history(`web${String(Math.floor(i / 10)).padStart(2, '0')}-${20_000 + i}-bench`),
+  );
 console.log(
-  `Data request: ${listed} instances, ${historyRows} points in Redis, ${ITERATIONS} iterations (Fastify inject)`,
+  `Data request: ${listed} instances, ${historyRows} points in Redis, ${doc.plots.series.length} series (${doc.plots.grouping}) of ${doc.plots.t.length} buckets, ${ITERATIONS} iterations (Fastify inject)`,
 );
 const status99 = await time('baseline: GET /api/1/status', '/api/1/status');
 const metrics99 = await time('baseline: GET /api/1/metrics', '/api/1/metrics');
-const since = now - STEP_MS;
+// The page's poll asks for the last two buckets again.
+const bucketMs = dashboardOf(plexus).bucketMs;
+const since = now - (now % bucketMs) - bucketMs;
 const poll99 = await time(
   'GET /api/1/admin/dashboard?since=<last step>',
   `/api/1/admin/dashboard?since=${since}`,
@@ -242,9 +257,18 @@ const full99 = await time(
   'GET /api/1/admin/dashboard?since=0 (first load)',
   '/api/1/admin/dashboard?since=0',
 );
+// The first read of a process: the whole hour of every instance from Redis, then bucketed.
+const cold = await time(
+  'same, nothing read before (whole hour from Redis)',
+  '/api/1/admin/dashboard?since=0',
+  {},
+  200,
+  () => dashboardOf(plexus).forgetReadHistory(),
+);
 console.log(
   `  ratios (p99): poll/status ${(poll99 / status99).toFixed(1)}x, poll/metrics ${(poll99 / metrics99).toFixed(2)}x, ` +
-    `conditional/metrics ${(cached99 / metrics99).toFixed(2)}x, first load/metrics ${(full99 / metrics99).toFixed(1)}x`,
+    `conditional/metrics ${(cached99 / metrics99).toFixed(2)}x, first load/metrics ${(full99 / metrics99).toFixed(1)}x, ` +
+    `cold first load/metrics ${(cold / metrics99).toFixed(1)}x`,
 );
 
 const all: string[] = [];

@@ -1,26 +1,34 @@
 /**
- * The panels the dashboard shows for the core modules: Redis, cache, jobs, sessions and recent
- * errors. Each reads the module's own API (never its keys); the cache's and the sessions' actions
- * are the dashboard's only mutations.
+ * The panels the dashboard shows for the core modules: Redis, cache, jobs, sessions, feature flags
+ * (flags-panel.ts), realtime (realtime-panel.ts) and recent errors. Each reads the module's own API
+ * (never its keys); their actions are the dashboard's only mutations.
  */
 import type { PlexusCore } from '../application/definition.js';
 import type { CacheNamespace } from '../cache/index.js';
 import { DashboardError } from './errors.js';
+import { flagsPanel } from './flags-panel.js';
 import type { DashboardPanel, PanelRegistry, PanelView } from './panels.js';
+import { realtimePanel } from './realtime-panel.js';
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 const percent = (ratio: number) => `${Math.round(ratio * 1000) / 10}%`;
 
 export function registerCorePanels(panels: PanelRegistry, plexus: PlexusCore): void {
+  const core = { core: true };
   let failovers = 0;
   plexus.redis.on('topology', () => {
     failovers++;
   });
-  panels.add(redisPanel(plexus, () => failovers));
-  panels.add(cachePanel(plexus));
-  panels.add(jobsPanel(plexus));
-  panels.add(sessionsPanel(plexus));
-  panels.add(errorsPanel(plexus));
+  panels.add(
+    redisPanel(plexus, () => failovers),
+    core,
+  );
+  panels.add(cachePanel(plexus), core);
+  panels.add(jobsPanel(plexus), core);
+  panels.add(sessionsPanel(plexus), core);
+  panels.add(flagsPanel(plexus), core);
+  panels.add(realtimePanel(plexus), core);
+  panels.add(errorsPanel(plexus), core);
 }
 
 function redisPanel(plexus: PlexusCore, failovers: () => number): DashboardPanel {

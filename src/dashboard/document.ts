@@ -1,15 +1,15 @@
 /**
  * The dashboard's one data document: servers → instances (live ones from the instance registry,
  * the dead and the stopped from the history's `known` hash), each instance's history after the
- * client's `since`, and every panel. Built from the modules' APIs only.
+ * client's `since` (server-side buckets, src/dashboard/buckets.ts), and every panel. Built from the modules' APIs only.
  *
  * Nothing in it changes from one read to the next unless a figure did (no read time, no "seen
  * ago"), so its hash is a fair ETag: a page polling every second mostly gets 304 between reports.
  */
 import { effectiveStatus, type ListedInstance } from '../instances/aggregate.js';
-import type { KnownInstance, Rows } from './history.js';
+import { type BucketSet, plotHistory } from './buckets.js';
+import type { KnownInstance } from './history.js';
 import type { PanelAnswer } from './panels.js';
-import { POINT_FIELDS } from './point.js';
 import type { DashboardDocument, InstanceRow, ServerRow } from './shapes.js';
 
 export type { DashboardDocument, InstanceRow, InstanceState, ServerRow } from './shapes.js';
@@ -24,7 +24,11 @@ export interface DocumentInput {
   now: number;
   listed: readonly ListedInstance[];
   known: readonly KnownInstance[];
-  history: ReadonlyMap<string, Rows>;
+  /** Each shown instance's history, reduced to buckets. */
+  buckets: ReadonlyMap<string, BucketSet>;
+  bucketMs: number;
+  /** Buckets starting before this are left out (the page has them). */
+  since: number;
   panels: PanelAnswer[];
 }
 
@@ -116,19 +120,18 @@ export function buildDocument(input: DocumentInput): DashboardDocument {
   }
   const servers = [...byServer.values()].sort((a, b) => (a.serverName < b.serverName ? -1 : 1));
   for (const s of servers) s.instances.sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : 1));
-  const shown = new Set(servers.flatMap((s) => s.instances.map((i) => i.id)));
-  const history: Record<string, Rows> = {};
-  for (const [id, rows] of input.history) if (shown.has(id)) history[id] = rows;
+  const members = servers.flatMap((s) =>
+    s.instances.map((i) => ({ id: i.id, serverName: s.serverName, pid: i.pid })),
+  );
   return {
-    v: 1,
+    v: 2,
     source: input.source,
     answeredBy: input.answeredBy,
     redisState: input.redisState,
     windowMs: input.windowMs,
     stepMs: input.stepMs,
-    fields: POINT_FIELDS,
     servers,
-    history,
+    plots: plotHistory(members, input.buckets, input.bucketMs, input.since),
     panels: input.panels,
   };
 }

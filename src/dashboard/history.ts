@@ -106,12 +106,23 @@ export class InstanceHistory {
     return this.#ring.filter((row) => row[0]! > since);
   }
 
-  /** The points after `since` of each instance, from Redis (throws when Redis is out of reach). */
-  async read(ids: readonly string[], since = 0): Promise<Map<string, Rows>> {
+  /**
+   * The points after `since` (epoch ms; or per instance) of each instance, from Redis (throws when
+   * Redis is out of reach).
+   */
+  async read(
+    ids: readonly string[],
+    since: number | ((id: string) => number) = 0,
+  ): Promise<Map<string, Rows>> {
     const keys = this.#layer.keys.dashboard;
     const store = this.#layer.store;
+    const after = typeof since === 'number' ? () => since : since;
     const replies = await Promise.all(
-      ids.map((id) => store.zRangeByScore(keys.history(id), since + 1, Number.POSITIVE_INFINITY)),
+      ids.map((id) => {
+        const from = after(id);
+        // Scores are integral epoch ms: "after" is from + 1 (-inf + 1 is still -inf).
+        return store.zRangeByScore(keys.history(id), from + 1, Number.POSITIVE_INFINITY);
+      }),
     );
     const result = new Map<string, Rows>();
     replies.forEach((members, i) => {

@@ -27,9 +27,11 @@ const PANEL_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
 export class PanelRegistry {
   readonly #panels = new Map<string, DashboardPanel>();
+  /** The core's panels, shown first whatever the order of registration (applications register earlier). */
+  readonly #core = new Set<string>();
   readonly #memo = new Map<string, { at: number; answer: PanelAnswer }>();
 
-  add(panel: DashboardPanel): void {
+  add(panel: DashboardPanel, options: { core?: boolean } = {}): void {
     if (!PANEL_ID.test(panel.id)) {
       throw new DashboardError(
         'DASHBOARD_INVALID_ARGUMENT',
@@ -43,16 +45,20 @@ export class PanelRegistry {
       );
     }
     this.#panels.set(panel.id, panel);
+    if (options.core === true) this.#core.add(panel.id);
   }
 
+  /** Panel ids in the order they are shown: the core's, then the others as registered. */
   ids(): string[] {
-    return [...this.#panels.keys()];
+    const ids = [...this.#panels.keys()];
+    return [...ids.filter((id) => this.#core.has(id)), ...ids.filter((id) => !this.#core.has(id))];
   }
 
   /** Every panel's view, each reused for its refresh time; a failing panel says why instead. */
   async read(now = Date.now()): Promise<PanelAnswer[]> {
     return Promise.all(
-      [...this.#panels.values()].map(async (panel) => {
+      this.ids().map(async (id) => {
+        const panel = this.#panels.get(id)!;
         const memo = this.#memo.get(panel.id);
         if (memo !== undefined && now - memo.at < (panel.refreshMs ?? 5000)) return memo.answer;
         const answer = await this.#answer(panel, () => panel.read());

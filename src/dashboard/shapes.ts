@@ -72,20 +72,44 @@ export interface PanelAnswer extends PanelView {
   error?: string;
 }
 
-/** Points as rows of numbers, in the order of the document's `fields`. */
+/** Points as rows of numbers, in the order of the point fields (`t` first). */
 export type Rows = number[][];
 
+/** One line of every plot: an instance, a server's instances, or the whole cluster. */
+export interface PlotSeries {
+  id: string;
+  label: string;
+  /** How many instances it combines. */
+  instances: number;
+  /** Per field (in the order of `PlotHistory.fields`), a value or null per bucket of `t`. */
+  values: (number | null)[][];
+}
+
+/** The plots' data, downsampled on the server (src/dashboard/buckets.ts). */
+export interface PlotHistory {
+  /** Width of a bucket; `t` holds bucket starts (epoch ms, multiples of it). */
+  bucketMs: number;
+  /** One series per instance, per server, or one for the cluster (many instances). */
+  grouping: 'instance' | 'server' | 'cluster';
+  fields: readonly string[];
+  /** How instances combine in a series, per field: summed, their maximum, or their mean. */
+  across: readonly ('sum' | 'max' | 'mean')[];
+  /** The buckets answered start at or after this (the request's `since`). */
+  since: number;
+  t: number[];
+  series: PlotSeries[];
+}
+
 export interface DashboardDocument {
-  v: 1;
+  v: 2;
   /** `cluster`: every instance through Redis; `local`: Redis is out of reach, this instance only. */
   source: 'cluster' | 'local';
   answeredBy: string;
   redisState: string;
   windowMs: number;
   stepMs: number;
-  fields: readonly string[];
   servers: ServerRow[];
-  /** Per instance id, its points after `since`, as rows in the order of `fields`. */
-  history: Record<string, Rows>;
+  /** The buckets from the request's `since` on (the whole window for 0). */
+  plots: PlotHistory;
   panels: PanelAnswer[];
 }

@@ -2,13 +2,16 @@
  * The admin dashboard in a real browser (Debian's chromium, driven by playwright-core) against
  * `plexus start --workers 2` on a real redis-server of the test's own (so that it can be stopped):
  * sign-in required and the data routes closed without it; both workers listed; a plot that has
- * points and grows; a cache namespace cleared from the page gone everywhere; a SIGKILLed worker
+ * points and grows; a cache namespace cleared from the page gone everywhere; a flag toggled on the
+ * page answered on by both workers; the flags, realtime and application panels; the documents
+ * pushed over the realtime endpoint (polling when the WebSocket is refused); a SIGKILLed worker
  * marked dead and its replacement listed without reloading; Redis stopped → "degraded: this
  * instance only", and back to the cluster view when Redis returns. Screenshots of the main views go
  * to test/artifacts/dashboard/ (gitignored), referenced from docs/dashboard.md.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +78,8 @@ describe.runIf(run)('the admin dashboard in Chromium, on plexus start --workers 
       INSTANCES_REPORT_INTERVAL_MS: '1000',
       INSTANCES_TTL_MS: '3000',
       DASHBOARD_HISTORY_STEP_MS: '1000',
+      // 120 buckets of 1 s (the step): the plots grow every second.
+      DASHBOARD_HISTORY_WINDOW: '120000',
       // A shared 2-core machine under load: a 300 ms PING deadline trips the breaker spuriously.
       REDIS_COMMAND_TIMEOUT_MS: '2000',
     };
@@ -111,6 +116,32 @@ describe.runIf(run)('the admin dashboard in Chromium, on plexus start --workers 
     await redis?.destroy();
     await database.drop();
   }, 60_000);
+
+  /** A JSON answer over a new connection (so that the cluster's primary may pick either worker). */
+  const freshJson = (path: string) =>
+    new Promise<{ answeredBy: string; panels: { id: string; table?: { rows: unknown[][] } }[] }>(
+      (resolve, reject) => {
+        const req = httpGet(
+          `${url}${path}`,
+          { agent: false, headers: { authorization: `Bearer ${TOKEN}` } },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              body += chunk;
+            });
+            res.on('end', () => {
+              try {
+                resolve(JSON.parse(body));
+              } catch (error) {
+                reject(error);
+              }
+            });
+          },
+        );
+        req.on('error', reject);
+      },
+    );
 
   /** The instance rows as the page shows them. */
   const rows = () =>
@@ -188,6 +219,8 @@ describe.runIf(run)('the admin dashboard in Chromium, on plexus start --workers 
     expect(pids.size).toBe(2);
     for (const pid of pids) expect(alive(pid)).toBe(true);
     expect(await page.textContent('#indicator')).toMatch(/Live/);
+    // Signed in with a session: the documents come over the realtime endpoint plexus-admin.
+    await page.locator('#indicator-text', { hasText: 'Live · over WebSocket' }).waitFor({ timeout: 20_000 });
 
     // Details expand from the keyboard.
     const toggle = page.locator('tr.instance button[aria-expanded]').first();
@@ -253,9 +286,45 @@ describe.runIf(run)('the admin dashboard in Chromium, on plexus start --workers 
     }
   }, 90_000);
 
-  it('marks a SIGKILLed worker dead and lists its replacement, without reloading', async () => {
+  it('toggles a flag on the page, seen by both workers; shows the flags, realtime and application panels', async () => {
+    const put = await fetch(`${url}/api/1/admin/features/dash-e2e-flag`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: false }),
+    });
+    expect(put.status).toBe(200);
+    await page.getByRole('button', { name: 'Toggle dash-e2e-flag' }).click({ timeout: 30_000 });
+    await page
+      .locator('#panel-flags .panel-message', { hasText: 'dash-e2e-flag is now on' })
+      .waitFor({ timeout: 20_000 });
+    // Each worker's API answers the flag on: new connections, spread over the workers by the primary.
+    const on = new Set<string>();
+    const deadline = Date.now() + 30_000;
+    while (on.size < 2 && Date.now() < deadline) {
+      const doc = await freshJson(`/api/1/admin/dashboard?since=${Date.now()}`);
+      const flags = doc.panels.find((p) => p.id === 'flags');
+      const row = flags?.table?.rows.find((r) => r[0] === 'dash-e2e-flag');
+      if (row?.[1] === 'on') on.add(doc.answeredBy);
+      else await page.waitForTimeout(200);
+    }
+    expect(on.size).toBe(2);
+
+    for (const id of ['flags', 'realtime', 'qr', 'attendance', 'matchmaking']) {
+      await page.locator(`#panel-${id} h3`).waitFor({ timeout: 20_000 });
+      expect(await page.locator(`#panel-${id} .error`).count(), id).toBe(0);
+    }
+    expect(await page.textContent('#panel-realtime')).toMatch(/plexus-admin/);
+    await page.locator('#panels').screenshot({ path: `${ARTIFACTS}/panels.png` });
+  }, 90_000);
+
+  it('marks a SIGKILLed worker dead and lists its replacement, without reloading; the WebSocket moves', async () => {
     const before = await waitForRows((r) => r.filter((x) => x.state === 'running').length >= 2, 30_000);
-    const victim = before.find((r) => r.state === 'running')!;
+    // The worker whose WebSocket pushes to the page: the page polls while it reconnects, then is
+    // pushed to by the other worker.
+    await page.locator('#indicator-text', { hasText: 'Live · over WebSocket' }).waitFor({ timeout: 20_000 });
+    const pusher = await page.getAttribute('#indicator', 'data-instance');
+    const victim = before.find((r) => r.id === pusher && r.state === 'running')!;
+    expect(victim).toBeDefined();
     const marker = await page.evaluate('window.__marker = Math.random()');
     process.kill(victim.pid, 'SIGKILL');
     const after = await waitForRows(
@@ -268,6 +337,8 @@ describe.runIf(run)('the admin dashboard in Chromium, on plexus start --workers 
     expect(await page.textContent(`tr[data-instance="${victim.id}"]`)).toMatch(/dead/);
     // The same document: nothing reloaded it.
     expect(await page.evaluate('window.__marker')).toBe(marker);
+    await page.locator('#indicator-text', { hasText: 'Live · over WebSocket' }).waitFor({ timeout: 60_000 });
+    expect(await page.getAttribute('#indicator', 'data-instance')).not.toBe(victim.id);
     await page.screenshot({ path: `${ARTIFACTS}/worker-killed.png`, fullPage: true });
   }, 200_000);
 
@@ -281,6 +352,8 @@ describe.runIf(run)('the admin dashboard in Chromium, on plexus start --workers 
     await page.getByRole('button', { name: 'Use token' }).click();
     await page.locator('#indicator[data-state="live"]').waitFor({ timeout: 20_000 });
     expect(await page.textContent('#who')).toMatch(/admin token/);
+    // A browser cannot send the token on a WebSocket: refused, the page polls instead.
+    await page.locator('#indicator-text', { hasText: 'Live · polling' }).waitFor({ timeout: 20_000 });
     await waitForRows((r) => r.filter((x) => x.state === 'running').length >= 2, 30_000);
 
     await redis.stop();

@@ -6,10 +6,12 @@
  * first use, like the QR app's.
  */
 import { defineApp } from '../../application/definition.js';
+import { addDashboardPanel } from '../../dashboard/panels.js';
 import { ConfigError } from '../../errors.js';
 import { QRService } from '../qr/service.js';
 import type { Announcer } from './announcer.js';
 import { attendanceOptions } from './config.js';
+import { attendanceDashboardPanel } from './dashboard-panel.js';
 import { ATTENDANCE_ERRORS } from './errors.js';
 import { attendanceJobs } from './jobs.js';
 import { attendanceMigrations } from './migrations/index.js';
@@ -46,6 +48,7 @@ export function createAttendanceApp(options: AttendanceAppOptions = {}) {
         service ??= new AttendanceService({ config, production, plexus, qr, announcer: options.announcer });
         return service;
       };
+      addDashboardPanel(plexus, attendanceDashboardPanel(attendance));
       return {
         get api() {
           return attendance();

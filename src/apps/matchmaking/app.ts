@@ -5,7 +5,9 @@
  * realtime module, a webhook…); `matchmakingApp` tells nobody (players poll `status`).
  */
 import { defineApp } from '../../application/definition.js';
+import { addDashboardPanel } from '../../dashboard/panels.js';
 import { matchmakingOptions } from './config.js';
+import { matchmakingDashboardPanel } from './dashboard-panel.js';
 import { MATCHMAKING_ERROR_STATUSES } from './errors.js';
 import { matchmakingMigrations } from './migrations/index.js';
 import { type Notifier, silentNotifier } from './notifier.js';
@@ -32,6 +34,7 @@ export function createMatchmakingApp(options: MatchmakingAppOptions = {}) {
         notifier: options.notifier ?? silentNotifier,
         logger: plexus.logger,
       });
+      addDashboardPanel(plexus, matchmakingDashboardPanel(mm));
       return {
         api: mm,
         jobs: mm.jobs(),

@@ -5,8 +5,10 @@
  * app but never uses it needs no QR_SECRET.
  */
 import { defineApp } from '../../application/definition.js';
+import { addDashboardPanel } from '../../dashboard/panels.js';
 import { importCommand } from './cli/import.js';
 import { qrOptions } from './config.js';
+import { qrDashboardPanel } from './dashboard-panel.js';
 import { QRImportError, QRNotFoundError } from './errors.js';
 import { qrMigrations } from './migrations/index.js';
 import { qrRoutes } from './routes.js';
@@ -35,6 +37,7 @@ export const qrApp = defineApp({
       });
       return service;
     };
+    addDashboardPanel(plexus, qrDashboardPanel(qr));
     return {
       get api() {
         return qr();

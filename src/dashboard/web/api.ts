@@ -1,9 +1,8 @@
 /**
  * Talking to the admin routes: credentials (the session cookie, or the admin token kept in this
  * tab's sessionStorage), the CSRF token on mutations, and the `Transport` that brings the data
- * document. Polling is the transport today; the seam is `Transport`, so a realtime subscription
- * (an admin-only endpoint of the realtime hub pushing the same document) can replace it without
- * touching the rendering.
+ * document: `PollingTransport` here, `RealtimeTransport` (live.ts: pushed over the realtime endpoint
+ * `plexus-admin`, polling as its fallback) — the rendering does not know which.
  */
 import type { DashboardDocument, PanelAnswer, SessionInfo } from './types.js';
 
@@ -100,8 +99,12 @@ export interface Transport {
   stop(): void;
   /** The next request asks for points after `since` from scratch (no ETag). */
   reset(since: number): void;
-  /** Points after this time are asked for. */
+  /** Buckets from this time on are asked for. */
   since: number;
+  /** How documents arrive now, for the live indicator ("over WebSocket", "polling"). */
+  describe(): string;
+  /** The instance whose pushes arrive (its WebSocket's), if any. */
+  readonly instance?: string | undefined;
 }
 
 /** Polls GET /api/1/admin/dashboard every `intervalMs`, with If-None-Match. */
@@ -110,6 +113,8 @@ export class PollingTransport implements Transport {
   #etag: string | null = null;
   #timer: number | undefined;
   #stopped = true;
+  /** Bumped by every start/stop, so that a request in flight when stopped does not tick again. */
+  #generation = 0;
 
   constructor(
     private readonly api: Api,
@@ -119,9 +124,10 @@ export class PollingTransport implements Transport {
 
   start(receive: (fetched: Fetched) => void): void {
     this.#stopped = false;
+    const generation = ++this.#generation;
     const tick = async () => {
       const fetched = await this.#once();
-      if (this.#stopped) return;
+      if (this.#stopped || generation !== this.#generation) return;
       receive(fetched);
       if (fetched.kind !== 'denied') this.#timer = window.setTimeout(tick, this.intervalMs);
     };
@@ -130,12 +136,22 @@ export class PollingTransport implements Transport {
 
   stop(): void {
     this.#stopped = true;
+    this.#generation++;
     window.clearTimeout(this.#timer);
   }
 
   reset(since: number): void {
     this.since = since;
     this.#etag = null;
+  }
+
+  describe(): string {
+    return 'polling';
+  }
+
+  /** One request now (the realtime transport asks one after connecting, or after a gap). */
+  once(): Promise<Fetched> {
+    return this.#once();
   }
 
   async #once(): Promise<Fetched> {

@@ -6,8 +6,9 @@
  */
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
-import { Api, AuthError, type Fetched, PollingTransport, type Transport } from './api.js';
+import { Api, AuthError, type Fetched, type Transport } from './api.js';
 import { byId } from './dom.js';
+import { RealtimeTransport } from './live.js';
 import { Overview } from './overview.js';
 import { Panels } from './panels.js';
 import { Plots } from './plots.js';
@@ -59,7 +60,7 @@ function receive(fetched: Fetched): void {
   }
   failures = 0;
   if (fetched.kind === 'unchanged') {
-    indicate(source === 'local' ? 'degraded' : 'live', source === 'local' ? degradedText : 'Live');
+    showLive();
     return;
   }
   const doc = fetched.document;
@@ -73,14 +74,33 @@ function receive(fetched: Fetched): void {
       return;
     }
   }
+  if (!plots!.accepts(doc.plots)) {
+    // A gap (a push missed, or the grouping changed): ask for what is missing.
+    transport!.reset(plots!.since());
+    return;
+  }
   overview!.render(doc);
   plots!.update(doc);
   panels!.render(doc.panels);
   transport!.since = plots!.since();
-  indicate(doc.source === 'local' ? 'degraded' : 'live', doc.source === 'local' ? degradedText : 'Live');
+  showLive();
 }
 
-const degradedText = 'Degraded: this instance only (Redis is out of reach)';
+function showLive(): void {
+  const how = transport?.describe() ?? '';
+  const indicator = byId('indicator');
+  const instance = transport?.instance;
+  if (instance === undefined) {
+    delete indicator.dataset.instance;
+    indicator.removeAttribute('title');
+  } else {
+    indicator.dataset.instance = instance;
+    indicator.title = `Pushed by instance ${instance}`;
+  }
+  if (source === 'local')
+    indicate('degraded', `Degraded: this instance only (Redis is out of reach) · ${how}`);
+  else indicate('live', `Live · ${how}`);
+}
 
 async function enter(): Promise<void> {
   let info: Awaited<ReturnType<Api['session']>>;
@@ -104,7 +124,7 @@ async function enter(): Promise<void> {
   plots ??= new Plots(byId('plots'));
   panels ??= new Panels(byId('panels'), api);
   source = undefined;
-  transport = new PollingTransport(api);
+  transport = new RealtimeTransport(api);
   indicate('starting', 'Loading…');
   transport.start(receive);
 }

@@ -1,13 +1,13 @@
 /**
- * The last hour as uPlot charts, one series per instance. Each instance's rows are kept here and
- * extended with the points of every answer; the x axis is the union of the instances' times, put
- * on the history step so that instances sampled a few milliseconds apart share a column.
+ * The last hour as uPlot charts. The server sends buckets (src/dashboard/buckets.ts): a fixed number
+ * over the window, one series per instance, per server or for the cluster; this keeps each series'
+ * buckets and replaces those an answer brings again (the latest ones fill up until they are over).
  * Series differ by dash pattern and name as well as colour, and each chart's caption states the
- * latest value of every instance in words.
+ * latest value of every series in words.
  */
 import uPlot from 'uplot';
 import { h } from './dom.js';
-import type { DashboardDocument } from './types.js';
+import type { DashboardDocument, PlotHistory } from './types.js';
 
 interface PlotSpec {
   id: string;
@@ -49,11 +49,14 @@ interface Chart {
 }
 
 export class Plots {
-  /** Per instance, rows oldest first. */
-  readonly #rows = new Map<string, number[][]>();
+  /** Per series, bucket start → a value (or null) per field. */
+  readonly #series = new Map<string, Map<number, (number | null)[]>>();
   readonly #charts: Chart[];
   #fields: readonly string[] = [];
+  #across: readonly string[] = [];
   #windowMs = 3_600_000;
+  #bucketMs = 0;
+  #grouping: PlotHistory['grouping'] | undefined;
   #labels = new Map<string, string>();
   readonly #resize = new ResizeObserver(() => this.#sizeAll());
 
@@ -79,63 +82,97 @@ export class Plots {
 
   /** Drops everything (the source changed: cluster ↔ this instance). */
   clear(): void {
-    this.#rows.clear();
+    this.#series.clear();
+    this.#grouping = undefined;
   }
 
-  /** Latest point time per instance (the next `since` is the smallest, so nobody's points are skipped). */
+  #latest(): number | undefined {
+    let latest: number | undefined;
+    for (const buckets of this.#series.values())
+      for (const start of buckets.keys()) if (latest === undefined || start > latest) latest = start;
+    return latest;
+  }
+
+  /**
+   * The `since` to ask for next: the last two buckets again (the latest was still filling, and an
+   * instance's point may land in the one before), or 0 for the whole window.
+   */
   since(): number {
-    let since = Number.POSITIVE_INFINITY;
-    for (const rows of this.#rows.values()) {
-      const last = rows[rows.length - 1];
-      if (last !== undefined) since = Math.min(since, last[0]!);
+    const latest = this.#latest();
+    return latest === undefined ? 0 : Math.max(0, latest - this.#bucketMs);
+  }
+
+  /**
+   * Whether an answer continues what is shown: it starts at a bucket this already has (or is the
+   * whole window), and is grouped as before. False: ask again with `since()` (or 0 after `clear()`).
+   */
+  accepts(plots: PlotHistory): boolean {
+    if (
+      this.#grouping !== undefined &&
+      (plots.grouping !== this.#grouping || plots.bucketMs !== this.#bucketMs)
+    ) {
+      if (plots.since === 0) return true;
+      this.clear();
+      return false;
     }
-    return Number.isFinite(since) ? since : 0;
+    if (plots.since === 0) return true;
+    const latest = this.#latest();
+    return latest !== undefined && plots.since <= latest;
   }
 
   update(doc: DashboardDocument): void {
-    this.#fields = doc.fields;
-    this.#windowMs = doc.windowMs;
-    this.#labels = new Map(
-      doc.servers.flatMap((s) => s.instances.map((i) => [i.id, `${s.serverName} pid ${i.pid}`] as const)),
-    );
-    const cutoff = Date.now() - doc.windowMs;
-    for (const [id, rows] of Object.entries(doc.history)) {
-      const kept = this.#rows.get(id) ?? [];
-      const last = kept[kept.length - 1]?.[0] ?? Number.NEGATIVE_INFINITY;
-      for (const row of rows) if (row[0]! > last) kept.push(row);
-      while (kept.length > 0 && kept[0]![0]! < cutoff) kept.shift();
-      this.#rows.set(id, kept);
+    const plots = doc.plots;
+    if (plots.since === 0 || plots.grouping !== this.#grouping || plots.bucketMs !== this.#bucketMs) {
+      this.#series.clear();
     }
-    for (const id of [...this.#rows.keys()]) if (!this.#labels.has(id)) this.#rows.delete(id);
-    const step = doc.stepMs;
-    const ids = [...this.#rows.keys()].sort();
-    for (const chart of this.#charts) this.#draw(chart, ids, step);
+    this.#fields = plots.fields;
+    this.#across = plots.across;
+    this.#windowMs = doc.windowMs;
+    this.#bucketMs = plots.bucketMs;
+    this.#grouping = plots.grouping;
+    this.#labels = new Map(plots.series.map((s) => [s.id, s.label] as const));
+    const cutoff = Date.now() - doc.windowMs - plots.bucketMs;
+    for (const series of plots.series) {
+      let buckets = this.#series.get(series.id);
+      if (buckets === undefined) {
+        buckets = new Map();
+        this.#series.set(series.id, buckets);
+      }
+      plots.t.forEach((start, i) => {
+        const values = series.values.map((column) => column[i] ?? null);
+        if (values.every((v) => v === null)) buckets.delete(start);
+        else buckets.set(start, values);
+      });
+      for (const start of [...buckets.keys()]) if (start < cutoff) buckets.delete(start);
+    }
+    for (const id of [...this.#series.keys()]) if (!this.#labels.has(id)) this.#series.delete(id);
+    const ids = [...this.#series.keys()].sort();
+    for (const chart of this.#charts) this.#draw(chart, ids);
   }
 
-  #draw(chart: Chart, ids: string[], stepMs: number): void {
+  #draw(chart: Chart, ids: string[]): void {
     const column = this.#fields.indexOf(chart.spec.field);
-    const times = new Set<number>();
-    for (const id of ids) for (const row of this.#rows.get(id)!) times.add(Math.round(row[0]! / stepMs));
-    const xs = [...times].sort((a, b) => a - b);
-    const index = new Map(xs.map((x, i) => [x, i]));
-    const series: (number | null)[][] = ids.map(() => xs.map(() => null));
+    const starts = new Set<number>();
+    for (const id of ids) for (const start of this.#series.get(id)!.keys()) starts.add(start);
+    const xs = [...starts].sort((a, b) => a - b);
     const latest: string[] = [];
-    ids.forEach((id, s) => {
-      const rows = this.#rows.get(id)!;
-      for (const row of rows) {
-        const raw = row[column]!;
-        series[s]![index.get(Math.round(row[0]! / stepMs))!] = chart.spec.map ? chart.spec.map(raw) : raw;
-      }
-      const last = rows[rows.length - 1];
+    const value = (raw: number | null | undefined) =>
+      raw === null || raw === undefined ? null : chart.spec.map ? chart.spec.map(raw) : raw;
+    const series = ids.map((id) => {
+      const buckets = this.#series.get(id)!;
+      const ys = xs.map((x) => value(buckets.get(x)?.[column]));
+      const last = [...buckets.keys()].sort((a, b) => b - a)[0];
       if (last !== undefined) {
-        const v = chart.spec.map ? chart.spec.map(last[column]!) : last[column]!;
+        const v = value(buckets.get(last)![column]);
         latest.push(`${this.#labels.get(id) ?? id}: ${v === null ? 'no data' : `${v} ${chart.spec.unit}`}`);
       }
+      return ys;
     });
-    const data: uPlot.AlignedData = [xs.map((x) => (x * stepMs) / 1000), ...series];
+    const data: uPlot.AlignedData = [xs.map((x) => x / 1000), ...series];
     chart.figure.dataset.points = String(xs.length);
-    chart.caption.textContent = `${chart.spec.title} (${chart.spec.unit}) — latest: ${latest.join('; ') || 'no data yet'}`;
-    const key = ids.join(',');
+    const combined = this.#grouping !== 'instance' ? `, ${this.#across[column] ?? 'sum'} per series` : '';
+    chart.caption.textContent = `${chart.spec.title} (${chart.spec.unit}${combined}) — latest: ${latest.join('; ') || 'no data yet'}`;
+    const key = ids.map((id) => `${id}=${this.#labels.get(id)}`).join(',');
     if (chart.plot === undefined || chart.ids !== key) {
       chart.plot?.destroy();
       chart.ids = key;

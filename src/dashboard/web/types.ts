@@ -9,6 +9,7 @@ export type {
   InstanceState,
   PanelAction,
   PanelAnswer,
+  PlotHistory,
   ServerRow,
 } from '../shapes.js';
 

@@ -3,8 +3,8 @@
  *
  *   GET  /admin                                           the page (a shell; no data), strict CSP
  *   GET  /admin/assets/dashboard.(js|css)                 its script and styles, built by `npm run build`
- *   GET  /api/1/admin/dashboard?since=<ms>                admin: servers → instances, each one's history
- *                                                         after `since`, the panels; ETag / 304
+ *   GET  /api/1/admin/dashboard?since=<ms>                admin: servers → instances, the plots' buckets
+ *                                                         from `since` on, the panels; ETag / 304
  *   GET  /api/1/admin/dashboard/session                   admin: how the caller is signed in, its CSRF token
  *   POST /api/1/admin/dashboard/panels/:panel/actions/:action   admin + CSRF: a panel's action
  *
@@ -28,30 +28,44 @@ const documentSchema = {
   type: 'object',
   description: 'The dashboard document (src/dashboard/document.ts)',
   additionalProperties: false,
-  required: [
-    'v',
-    'source',
-    'answeredBy',
-    'redisState',
-    'windowMs',
-    'stepMs',
-    'fields',
-    'servers',
-    'history',
-    'panels',
-  ],
+  required: ['v', 'source', 'answeredBy', 'redisState', 'windowMs', 'stepMs', 'servers', 'plots', 'panels'],
   properties: {
-    v: { type: 'integer', enum: [1] },
+    v: { type: 'integer', enum: [2] },
     source: { type: 'string', enum: ['cluster', 'local'] },
     answeredBy: { type: 'string' },
     redisState: { type: 'string' },
     windowMs: { type: 'integer' },
     stepMs: { type: 'integer' },
-    fields: { type: 'array', items: { type: 'string' } },
     servers: { type: 'array', items: open },
-    history: {
+    plots: {
       type: 'object',
-      additionalProperties: { type: 'array', items: { type: 'array', items: { type: 'number' } } },
+      additionalProperties: false,
+      required: ['bucketMs', 'grouping', 'fields', 'across', 'since', 't', 'series'],
+      properties: {
+        bucketMs: { type: 'integer' },
+        grouping: { type: 'string', enum: ['instance', 'server', 'cluster'] },
+        fields: { type: 'array', items: { type: 'string' } },
+        across: { type: 'array', items: { type: 'string', enum: ['sum', 'max', 'mean'] } },
+        since: { type: 'integer' },
+        t: { type: 'array', items: { type: 'integer' } },
+        series: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'label', 'instances', 'values'],
+            properties: {
+              id: { type: 'string' },
+              label: { type: 'string' },
+              instances: { type: 'integer' },
+              values: {
+                type: 'array',
+                items: { type: 'array', items: { type: ['number', 'null'] } },
+              },
+            },
+          },
+        },
+      },
     },
     panels: { type: 'array', items: open },
   },
