@@ -40,6 +40,8 @@ export function createMatchmakingApp(options: MatchmakingAppOptions = {}) {
       return {
         api: mm,
         jobs: mm.jobs(),
+        start: async () => mm.start(),
+        close: async () => mm.close(),
         async health() {
           // The tables are readable: every route needs them, whatever happens to Redis.
           await mm.repository.ratings(['health-check']);
