@@ -204,8 +204,10 @@ export class Matchmaking {
       joinedAt: Date.now(),
     };
     let outcome: Awaited<ReturnType<RedisQueue['join']>>;
-    if (this.usingRedis) outcome = await this.#queue.join(mode.name, region, ticket);
-    else {
+    if (this.usingRedis) {
+      outcome = await this.#queue.join(mode.name, region, ticket);
+      if (outcome.joined && this.config.pairOnJoin) await this.#pairAtJoin(mode, region, ticket.id);
+    } else {
       this.#markPending(mode.name, region);
       outcome = await this.#dbQueue.join(mode.name, region, ticket);
     }
@@ -305,6 +307,24 @@ export class Matchmaking {
       if (proposals.length > 0) await this.#finish(mode, region, proposals);
       made += proposals.length;
       if (proposals.length < params.maxMatches) return made;
+    }
+  }
+
+  /**
+   * Pairs around the ticket that just joined (one mm_pair run anchored on it: atomic, so it races
+   * safely with the job and other joins). A failure after the script leaves a proposal that the
+   * job finishes after PROPOSAL_GRACE_MS; the join itself has succeeded either way.
+   */
+  async #pairAtJoin(mode: ModeSpec, region: string, ticketId: string): Promise<void> {
+    try {
+      const params = { ...this.#pairParams(mode, Date.now()), maxMatches: 1, anchor: ticketId };
+      const proposals = await this.#queue.pair(mode.name, region, params, [randomUUID()]);
+      if (proposals.length > 0) await this.#finish(mode, region, proposals);
+    } catch (error) {
+      this.#logger.warn(
+        { err: error, ticket: ticketId },
+        'matchmaking: pairing at join failed; the job will',
+      );
     }
   }
 

@@ -27,6 +27,9 @@ async function cluster(makeDb: () => EngineTarget, env: Record<string, string> =
     REDIS_COMMAND_TIMEOUT_MS: '2000',
     DATABASE_URL: '',
     MATCHMAKING_JOBS: 'false',
+    // The pairing runs under test are the job's (pairOnce), racing on three instances; pairing at
+    // join is the same script (test/integration/matchmaking/pairing.test.ts has both at once).
+    MATCHMAKING_PAIR_ON_JOIN: 'false',
     MATCHMAKING_WINDOW_INITIAL: '5000',
     ...db.env,
     ...env,
