@@ -122,8 +122,14 @@ for _, aid in ipairs(anchors) do
   local rank = redis.call('ZRANK', KEYS[1], aid)
   if rank then
     local anchor = load(aid)
-    -- Members by rank, fetched lazily in chunks of 8 towards the side being walked.
+    -- Members by rank: the 8 either side in one call, further ones lazily in chunks of 8 towards
+    -- the side being walked.
     local fetched = {}
+    do
+      local s, e = math.max(0, rank - 8), rank + 8
+      for k = s, e do fetched[k] = false end
+      for k, v in ipairs(redis.call('ZRANGE', KEYS[1], s, e)) do fetched[s + k - 1] = v end
+    end
     local function member(r)
       if r < 0 or r < rank - REACH or r > rank + REACH then return nil end
       local m = fetched[r]
@@ -140,6 +146,7 @@ for _, aid in ipairs(anchors) do
     local ra, wa = anchor.rating, anchor.window
     local chosen = { anchor }
     local count = anchor.size
+    local singles = anchor.size == 1
     local lo, hi = rank - 1, rank + 1
     while count < needed do
       local dlo, dhi = math.huge, math.huge
@@ -163,10 +170,16 @@ for _, aid in ipairs(anchors) do
           end
         end
         if near then
-          local sizes = {}
-          for k, c in ipairs(chosen) do sizes[k] = c.size end
-          sizes[#sizes + 1] = candidate.size
-          if packable(sizes) then
+          -- Only single players so far: they always pack while they do not overflow (checked).
+          local fits = singles and candidate.size == 1
+          if not fits then
+            local sizes = {}
+            for k, c in ipairs(chosen) do sizes[k] = c.size end
+            sizes[#sizes + 1] = candidate.size
+            fits = packable(sizes)
+          end
+          if fits then
+            singles = singles and candidate.size == 1
             chosen[#chosen + 1] = candidate
             count = count + candidate.size
           end
