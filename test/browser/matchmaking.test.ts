@@ -3,7 +3,8 @@
  * playwright-core), against two reference servers (in process, real HTTP) on one Redis and one
  * SQLite file, with the pairing and pool jobs running. Two players sign in on two pages, one per
  * instance (one of them a phone-sized viewport, driven from the keyboard), join, and both pages
- * show the same match, learned over the WebSocket; the first page shows the live search window
+ * show the same match and hear of it over the WebSocket (the second one also in its join's answer:
+ * its partner was waiting); the first page shows the live search window
  * while it waits. A third page whose WebSockets are cut (playwright closes every one it opens) still
  * learns of its match by polling `status`. The page loads nothing from elsewhere and logs no error.
  */
@@ -111,7 +112,11 @@ describe.runIf(run)('matchmaking player page in Chromium, two instances', () => 
     const [m1, m2] = [await match(one), await match(two)];
     expect(m1.id).toBeTruthy();
     expect(m2.id).toBe(m1.id);
-    expect([m1.via, m2.via]).toEqual(['websocket', 'websocket']);
+    // Alice waited: the hub told her. Bob's partner was waiting: his own join answered with the
+    // match (pairing at join), and the hub's event reached his page too.
+    expect(m1.via).toBe('websocket');
+    expect(['join', 'websocket']).toContain(m2.via);
+    await expect.poll(async () => (await match(two)).websocket).toBe('yes');
     for (const page of [one, two]) {
       const teams = await page.locator('#teams li').allTextContents();
       expect(teams).toHaveLength(2);
@@ -148,6 +153,7 @@ describe.runIf(run)('matchmaking player page in Chromium, two instances', () => 
     await page.locator('#match:not([hidden])').waitFor({ timeout: 15_000 });
     expect((await match(page)).via).toBe('polling');
     expect(await page.locator('#match-via').textContent()).toBe('by polling the status');
+    expect((await match(page)).websocket).toBe('no');
     expect(problems.filter((p) => !/WebSocket/.test(p))).toEqual([]);
   }, 120_000);
 });

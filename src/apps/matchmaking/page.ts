@@ -160,20 +160,33 @@ function fill(select, values) {
   }
 }
 
+const VIA = {
+  websocket: 'over the WebSocket',
+  join: 'in the answer to your join (your partner was waiting)',
+  status: 'from the status',
+  polling: 'by polling the status',
+};
+
+// via: how the page learned of this state of the match (websocket, join, status or polling).
 function showMatch(match, via) {
-  if (shown === match.id + match.state + (match.server ? match.server.id : '')) return;
-  shown = match.id + match.state + (match.server ? match.server.id : '');
+  const key = match.id + match.state + (match.server ? match.server.id : '');
+  if (shown === key) {
+    if (via === 'websocket') $('match').dataset.websocket = 'yes';
+    return;
+  }
+  shown = key;
   stopPolling();
   show('match');
   $('match').dataset.id = match.id;
   $('match').dataset.state = match.state;
   $('match').dataset.via = via;
+  $('match').dataset.websocket = via === 'websocket' ? 'yes' : 'no';
   $('match-id').textContent = match.id;
   $('match-state').textContent =
     match.state === 'assigned' ? 'ready to play' : match.state === 'waiting' ? 'waiting for a game server' : match.state;
   $('match-server').textContent = match.server ? match.server.address : 'not assigned yet';
   $('match-title').textContent = match.state === 'failed' ? 'Match failed: its game server stopped. Join again.' : 'Match found';
-  $('match-via').textContent = via === 'websocket' ? 'over the WebSocket' : 'by polling the status';
+  $('match-via').textContent = VIA[via];
   const teams = $('teams');
   teams.replaceChildren();
   const count = Math.max(...match.players.map((p) => p.team)) + 1;
@@ -188,8 +201,15 @@ function showMatch(match, via) {
   $('match-title').focus();
 }
 
-function showStatus(status) {
-  if (status.state === 'matched' && status.match) return showMatch(status.match, 'polling');
+function showStatus(status, via) {
+  if (status.state === 'matched' && status.match) {
+    // Connected: the hub's event is due within moments; the poll only fills in if it never comes.
+    if (via === 'polling' && client !== null && client.state === 'open') {
+      setTimeout(() => showMatch(status.match, 'polling'), 2000);
+      return;
+    }
+    return showMatch(status.match, via);
+  }
   if (status.state === 'queued' || status.state === 'matching') {
     if ($('waiting').hidden) {
       show('waiting');
@@ -205,7 +225,7 @@ function showStatus(status) {
   show('join');
 }
 
-async function refresh() {
+async function refresh(via) {
   const result = await call('GET', '/matchmaking/status');
   if (result.status === 401) {
     stopPolling();
@@ -213,11 +233,11 @@ async function refresh() {
     return;
   }
   if (result.status !== 200) return notice(failure(result));
-  showStatus(result.body);
+  showStatus(result.body, via);
 }
 
 function startPolling() {
-  if (poll === null) poll = setInterval(() => void refresh(), 1000);
+  if (poll === null) poll = setInterval(() => void refresh('polling'), 1000);
 }
 
 function stopPolling() {
@@ -256,7 +276,7 @@ async function start() {
     fill($('mode'), [...new Set(stats.body.queues.map((q) => q.mode))]);
     fill($('region'), [...new Set(stats.body.queues.map((q) => q.region))]);
   }
-  await refresh();
+  await refresh('status');
 }
 
 $('signin').addEventListener('submit', async (event) => {
@@ -269,6 +289,8 @@ $('signin').addEventListener('submit', async (event) => {
 
 $('join').addEventListener('submit', async (event) => {
   event.preventDefault();
+  // The hub's match.found may arrive before this answer: showMatch keeps whichever came first.
+  shown = null;
   const body = { mode: $('mode').value || undefined, region: $('region').value || undefined };
   if ($('rating').value !== '') body.rating = Number($('rating').value);
   $('join-button').disabled = true;
@@ -276,14 +298,13 @@ $('join').addEventListener('submit', async (event) => {
   $('join-button').disabled = false;
   if (result.status !== 200) return notice(failure(result));
   notice('');
-  shown = null;
-  showStatus(result.body);
+  showStatus(result.body, 'join');
 });
 
 $('leave').addEventListener('click', async () => {
   const result = await call('POST', '/matchmaking/leave');
   if (result.status !== 200) notice(failure(result));
-  await refresh();
+  await refresh('status');
 });
 
 $('again').addEventListener('click', () => {
