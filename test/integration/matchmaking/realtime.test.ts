@@ -68,7 +68,8 @@ beforeAll(async () => {
     PLEXUS_APPS: 'matchmaking',
     MATCHMAKING_PAIR_INTERVAL_MS: '20',
     MATCHMAKING_REAP_INTERVAL_MS: '100',
-    MATCHMAKING_SERVER_TTL_MS: '2000',
+    // Long enough for the heartbeating process to start on a loaded machine.
+    MATCHMAKING_SERVER_TTL_MS: '6000',
   };
   a = await startServer({ env });
   b = await startServer({ env });
@@ -158,7 +159,7 @@ describe('matchmaking notifications over the realtime hub', () => {
         await client.until(
           `${login}: match.failed`,
           () => event(client, 'match.failed') !== undefined,
-          15_000,
+          30_000,
         );
         const failed = event(client, 'match.failed')!.d as MatchData;
         expect(failed.match).toMatchObject({ id: found[0]!.match.id, state: 'failed', server: null });
@@ -181,5 +182,5 @@ describe('matchmaking notifications over the realtime hub', () => {
       alice.close();
       carol.close();
     }
-  }, 60_000);
+  }, 90_000);
 });
