@@ -5,14 +5,19 @@
 -- teams, teams split by the smallest spread of rating totals. Matched tickets leave the queue and
 -- are recorded as proposals (until the match is written to the database).
 --
--- KEYS[1]  ratings: sorted set, ticket id by average rating
--- KEYS[2]  waits: sorted set, ticket id by join time (ms)
--- KEYS[3]  tickets: hash, ticket id -> ticket JSON {id, players: [{id, rating}], joinedAt}
+-- Candidates are weighed from their sorted-set members alone ("<id>\t<players>\t<rating sum>\t<join
+-- time>", parsed once per run): no hash read and no JSON decoding per candidate; the JSON of a
+-- ticket is read only when a match takes it, and passed on as it is.
+--
+-- KEYS[1]  ratings: sorted set, ticket member by average rating
+-- KEYS[2]  waits: sorted set, ticket member by join time (ms)
+-- KEYS[3]  tickets: hash, ticket id -> "<member>\n<ticket JSON {id, players: [{id, rating}], joinedAt}>"
 -- KEYS[4]  proposals: hash, match id -> "<now>\n<team>\t<ticket JSON>\n..."
 -- ARGV[1]  now (ms)        ARGV[2] teams     ARGV[3] team size   ARGV[4] balance (1|0)
 -- ARGV[5]  window initial  ARGV[6] growth/s  ARGV[7] window max
 -- ARGV[8]  most matches    ARGV[9] most anchors (the oldest half and the newest half when more wait)
--- ARGV[10..] match ids to use, in order (at least ARGV[8] of them)
+-- ARGV[10] the only anchor (a ticket id: pairing at join), or '' for the anchors of ARGV[9]
+-- ARGV[11..] match ids to use, in order (at least ARGV[8] of them)
 -- Returns  a flat list: match id, ticket count k, then k pairs (team, ticket JSON); per match.
 local REACH = 32
 local now = tonumber(ARGV[1])
@@ -27,17 +32,15 @@ local maxAnchors = tonumber(ARGV[9])
 local needed = teams * teamSize
 
 local cache = {}
-local function load(id)
-  local t = cache[id]
+local function load(member)
+  local t = cache[member]
   if t then return t end
-  local raw = redis.call('HGET', KEYS[3], id)
-  local data = cjson.decode(raw)
-  local sum = 0
-  for _, p in ipairs(data.players) do sum = sum + p.rating end
-  local size = #data.players
-  local w = initial + growth * math.max(0, now - data.joinedAt) / 1000
-  t = { id = id, raw = raw, size = size, sum = sum, rating = sum / size, window = math.min(maxw, w) }
-  cache[id] = t
+  local id, size, sum, joinedAt = string.match(member, '^(.-)\t(%d+)\t([^\t]+)\t(%-?%d+)$')
+  size = tonumber(size)
+  sum = tonumber(sum)
+  local w = initial + growth * math.max(0, now - tonumber(joinedAt)) / 1000
+  t = { id = id, member = member, size = size, sum = sum, rating = sum / size, window = math.min(maxw, w) }
+  cache[member] = t
   return t
 end
 
@@ -101,7 +104,11 @@ local made = 0
 -- of old tickets nobody can match does not keep new arrivals from being looked at.
 local anchors
 local total = redis.call('ZCARD', KEYS[2])
-if total <= maxAnchors then
+if ARGV[10] ~= '' then
+  anchors = {}
+  local value = redis.call('HGET', KEYS[3], ARGV[10])
+  if value then anchors[1] = string.sub(value, 1, string.find(value, '\n', 1, true) - 1) end
+elseif total <= maxAnchors then
   anchors = redis.call('ZRANGE', KEYS[2], 0, -1)
 else
   local oldest = math.ceil(maxAnchors / 2)
@@ -115,8 +122,14 @@ for _, aid in ipairs(anchors) do
   local rank = redis.call('ZRANK', KEYS[1], aid)
   if rank then
     local anchor = load(aid)
-    -- Members by rank, fetched lazily in chunks of 8 towards the side being walked.
+    -- Members by rank: the 8 either side in one call, further ones lazily in chunks of 8 towards
+    -- the side being walked.
     local fetched = {}
+    do
+      local s, e = math.max(0, rank - 8), rank + 8
+      for k = s, e do fetched[k] = false end
+      for k, v in ipairs(redis.call('ZRANGE', KEYS[1], s, e)) do fetched[s + k - 1] = v end
+    end
     local function member(r)
       if r < 0 or r < rank - REACH or r > rank + REACH then return nil end
       local m = fetched[r]
@@ -133,6 +146,7 @@ for _, aid in ipairs(anchors) do
     local ra, wa = anchor.rating, anchor.window
     local chosen = { anchor }
     local count = anchor.size
+    local singles = anchor.size == 1
     local lo, hi = rank - 1, rank + 1
     while count < needed do
       local dlo, dhi = math.huge, math.huge
@@ -156,10 +170,16 @@ for _, aid in ipairs(anchors) do
           end
         end
         if near then
-          local sizes = {}
-          for k, c in ipairs(chosen) do sizes[k] = c.size end
-          sizes[#sizes + 1] = candidate.size
-          if packable(sizes) then
+          -- Only single players so far: they always pack while they do not overflow (checked).
+          local fits = singles and candidate.size == 1
+          if not fits then
+            local sizes = {}
+            for k, c in ipairs(chosen) do sizes[k] = c.size end
+            sizes[#sizes + 1] = candidate.size
+            fits = packable(sizes)
+          end
+          if fits then
+            singles = singles and candidate.size == 1
             chosen[#chosen + 1] = candidate
             count = count + candidate.size
           end
@@ -168,17 +188,19 @@ for _, aid in ipairs(anchors) do
     end
     if count == needed then
       made = made + 1
-      local mid = ARGV[9 + made]
+      local mid = ARGV[10 + made]
       local split = splitTeams(chosen)
       local parts = { ARGV[1] }
       out[#out + 1] = mid
       out[#out + 1] = #chosen
       for k, c in ipairs(chosen) do
+        local value = redis.call('HGET', KEYS[3], c.id)
+        local raw = string.sub(value, string.find(value, '\n', 1, true) + 1)
         out[#out + 1] = split[k]
-        out[#out + 1] = c.raw
-        parts[#parts + 1] = tostring(split[k]) .. '\t' .. c.raw
-        redis.call('ZREM', KEYS[1], c.id)
-        redis.call('ZREM', KEYS[2], c.id)
+        out[#out + 1] = raw
+        parts[#parts + 1] = tostring(split[k]) .. '\t' .. raw
+        redis.call('ZREM', KEYS[1], c.member)
+        redis.call('ZREM', KEYS[2], c.member)
         redis.call('HDEL', KEYS[3], c.id)
       end
       redis.call('HSET', KEYS[4], mid, table.concat(parts, '\n'))

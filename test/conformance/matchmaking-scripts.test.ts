@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MatchmakingKeys } from '../../src/apps/matchmaking/keys.js';
-import { type Ticket, ticketRating } from '../../src/apps/matchmaking/pairing.js';
+import { type Ticket, ticketMember, ticketRating } from '../../src/apps/matchmaking/pairing.js';
 import {
   mmJoin,
   mmLeave,
@@ -64,11 +64,15 @@ async function scenario(layer: RedisLayer): Promise<unknown[]> {
           ticket.id,
           ticketRating(ticket),
           ticket.joinedAt,
+          ticketMember(ticket),
           JSON.stringify(ticket),
         ]),
       );
     }
-    log.push(['rejoin', await store.runScript(mmJoin, qk, [`${mode}-t0001`, 1, T0, '{}'])]);
+    log.push([
+      'rejoin',
+      await store.runScript(mmJoin, qk, [`${mode}-t0001`, 1, T0, `${mode}-t0001\t1\t1\t${T0}`, '{}']),
+    ]);
     log.push([
       'leave',
       await store.runScript(mmLeave, qk, [`${mode}-t0002`]),
@@ -76,20 +80,24 @@ async function scenario(layer: RedisLayer): Promise<unknown[]> {
     ]);
     log.push([
       'status',
-      await store.runScript(mmStatus, [q.waits], [`${mode}-t0003`]),
-      await store.runScript(mmStatus, [q.waits], ['nope']),
+      await store.runScript(mmStatus, [q.waits, q.tickets], [`${mode}-t0003`]),
+      await store.runScript(mmStatus, [q.waits, q.tickets], ['nope']),
     ]);
-    // Three runs at later and later times: windows widen, more tickets match.
-    for (const [run, now] of [
-      [0, T0 + 20_000],
-      [1, T0 + 30_000],
-      [2, T0 + 60_000],
+    // Runs anchored on one ticket (a join's), then three runs at later and later times: windows
+    // widen, more tickets match.
+    for (const [run, now, anchor] of [
+      ['j0', T0 + 20_000, `${mode}-t0010`],
+      ['j1', T0 + 20_000, `${mode}-t0299`],
+      ['j2', T0 + 20_000, 'nope'],
+      [0, T0 + 20_000, ''],
+      [1, T0 + 30_000, ''],
+      [2, T0 + 60_000, ''],
     ] as const) {
       const ids = Array.from({ length: 40 }, (_, i) => `${mode}-m${run}-${i}`);
       const reply = await store.runScript(
         mmPair,
         [q.ratings, q.waits, q.tickets, q.proposals],
-        [now, teams, teamSize, balance, 50, 5, 300, 40, 250, ...ids],
+        [now, teams, teamSize, balance, 50, 5, 300, 40, 250, anchor, ...ids],
       );
       log.push([mode, run, reply]);
       log.push([
@@ -149,8 +157,21 @@ describe.each(targets)('matchmaking scripts on $name', (target) => {
     expect(transcript).toEqual(reference);
     // The scenario is not vacuous: every pairing run of every mode made matches.
     const pairs = transcript.filter(
-      (e) => Array.isArray(e) && ['1v1', '2v2', 'ffa'].includes(e[0] as string),
+      (e) => Array.isArray(e) && ['1v1', '2v2', 'ffa'].includes(e[0] as string) && typeof e[1] === 'number',
     );
+    // Anchored runs: at most one match, around the anchor (the first ticket of it), none for an
+    // unknown ticket.
+    const anchored = transcript.filter(
+      (e) => Array.isArray(e) && ['1v1', '2v2', 'ffa'].includes(e[0] as string) && typeof e[1] === 'string',
+    ) as [string, string, unknown[]][];
+    expect(anchored.filter((e) => e[1] === 'j2').map((e) => e[2])).toEqual([[], [], []]);
+    for (const [mode, run, reply] of anchored.filter((e) => e[1] !== 'j2')) {
+      expect(reply.length, `${mode} ${run}`).toBeGreaterThan(0);
+      expect(reply[0]).toBe(`${mode}-m${run}-0`);
+      const anchorId = `${mode}-t${run === 'j0' ? '0010' : '0299'}`;
+      expect((JSON.parse(reply[3] as string) as Ticket).id).toBe(anchorId);
+      expect(2 + 2 * (reply[1] as number)).toBe(reply.length);
+    }
     const made = pairs.map((e) => ((e as unknown[][])[2]!.length > 0 ? 1 : 0));
     expect(made).toEqual(made.map(() => 1));
   }, 60_000);

@@ -1,8 +1,9 @@
 /**
  * The matchmaking app's definition: settings `matchmaking` (MATCHMAKING_*), its tables, the
  * routes (routes.ts), a pairing job per mode and region and a pool job per region, and a health
- * check. `createMatchmakingApp({ notifier })` plugs in how players are told of their match (the
- * realtime module, a webhook…); `matchmakingApp` tells nobody (players poll `status`).
+ * check. Players are told of their match over the realtime endpoint `matchmaking` (realtime.ts),
+ * defined here in code; `createMatchmakingApp({ notifier })` replaces that (a webhook, a test's
+ * recorder). `status` polling is the fallback either way.
  */
 import { defineApp } from '../../application/definition.js';
 import { addDashboardPanel } from '../../dashboard/panels.js';
@@ -10,11 +11,13 @@ import { matchmakingOptions } from './config.js';
 import { matchmakingDashboardPanel } from './dashboard-panel.js';
 import { MATCHMAKING_ERROR_STATUSES } from './errors.js';
 import { matchmakingMigrations } from './migrations/index.js';
-import { type Notifier, silentNotifier } from './notifier.js';
+import type { Notifier } from './notifier.js';
+import { realtimeNotifier } from './realtime.js';
 import { matchmakingRoutes } from './routes.js';
 import { Matchmaking } from './service.js';
 
 export interface MatchmakingAppOptions {
+  /** How players learn of their match (default: the realtime endpoint `matchmaking`, realtime.ts). */
   notifier?: Notifier;
 }
 
@@ -26,18 +29,22 @@ export function createMatchmakingApp(options: MatchmakingAppOptions = {}) {
     migrations: matchmakingMigrations,
     errors: MATCHMAKING_ERROR_STATUSES,
     create({ config, plexus, keys }) {
+      // The endpoint exists whatever the notifier, so the demo page can always connect.
+      const overHub = realtimeNotifier(plexus.realtime);
       const mm = new Matchmaking({
         config,
         db: plexus.db,
         redis: plexus.redis,
         keys,
-        notifier: options.notifier ?? silentNotifier,
+        notifier: options.notifier ?? overHub,
         logger: plexus.logger,
       });
       addDashboardPanel(plexus, matchmakingDashboardPanel(mm));
       return {
         api: mm,
         jobs: mm.jobs(),
+        start: async () => mm.start(),
+        close: async () => mm.close(),
         async health() {
           // The tables are readable: every route needs them, whatever happens to Redis.
           await mm.repository.ratings(['health-check']);

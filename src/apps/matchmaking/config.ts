@@ -113,7 +113,7 @@ export const matchmakingOptions = {
     unit: 'ms',
     min: 10,
     max: 60_000,
-    doc: 'How often the pairing job runs per mode and region (once per tick across the cluster). Bounds the join-to-match latency once a partner is queued.',
+    doc: 'How often the pairing job runs per mode and region (once per tick across the cluster). A joining ticket whose partner already waits is paired at join (MATCHMAKING_PAIR_ON_JOIN); the job pairs tickets whose windows widened since.',
   }),
   pairBatch: option({
     env: 'MATCHMAKING_PAIR_BATCH',
@@ -126,6 +126,12 @@ export const matchmakingOptions = {
     default: 1000,
     doc: 'Most tickets one pairing script considers as anchors: all of them, or the oldest half and the newest half of this many. Bounds how long one script holds Redis.',
     parse: parse.integer(1, 1_000_000),
+  }),
+  pairOnJoin: option({
+    env: 'MATCHMAKING_PAIR_ON_JOIN',
+    default: true,
+    doc: 'Whether a join tries at once to pair the joining ticket (one mm_pair run anchored on it, atomic like the job), so the join-to-match latency does not wait for the next tick when a partner already waits.',
+    parse: parse.boolean(),
   }),
   runJobs: option({
     env: 'MATCHMAKING_JOBS',

@@ -12,5 +12,6 @@ export { eloDeltas } from './elo.js';
 export { MATCHMAKING_ERROR_STATUSES, MatchmakingError, type MatchmakingErrorCode } from './errors.js';
 export { type MatchmakingEvent, type Notifier, silentNotifier } from './notifier.js';
 export type { PairParams, ProposedMatch, QueuedPlayer, Ticket } from './pairing.js';
+export { MATCHMAKING_ENDPOINT, MATCHMAKING_ENDPOINT_OPTIONS, realtimeNotifier } from './realtime.js';
 export { matchmakingRoutes } from './routes.js';
 export { type JoinInput, Matchmaking, type MatchView, type QueueStats, type QueueStatus } from './service.js';

@@ -1,8 +1,8 @@
 /**
- * How players learn about their match. The app calls a `Notifier` it is given; the default sends
- * nothing (players poll `GET /api/1/matchmaking/status`). An adapter over the realtime module
- * (`plexus.realtime.endpoint(name).toUser(userId, event, data)`) is one function: see
- * docs/matchmaking.md. A failed notification is logged and never undoes a match.
+ * How players learn about their match. The app calls a `Notifier`: by default the one over the
+ * realtime endpoint `matchmaking` (realtime.ts: `toUser` on every instance), or one given to
+ * `createMatchmakingApp({ notifier })`. Players can always poll `GET /api/1/matchmaking/status`.
+ * A failed notification is logged and never undoes a match.
  */
 export type MatchmakingEvent = 'match.found' | 'match.server' | 'match.failed' | 'match.finished';
 

@@ -22,7 +22,7 @@ export interface QueuedPlayer {
   rating: number;
 }
 
-/** What is stored per ticket (JSON in Redis, columns in the database). */
+/** What is stored per ticket (JSON in Redis beside its member string, columns in the database). */
 export interface Ticket {
   id: string;
   players: QueuedPlayer[];
@@ -39,6 +39,11 @@ export interface PairParams {
   max: number;
   maxMatches: number;
   maxAnchors: number;
+  /**
+   * Pair around this ticket only (its id): what a join does for the joining ticket, so that a
+   * player whose partner is already waiting is matched at once rather than at the next tick.
+   */
+  anchor?: string;
 }
 
 export interface ProposedMatch {
@@ -48,6 +53,18 @@ export interface ProposedMatch {
 
 /** How many places either side of the anchor, in rating order, a search looks at. */
 export const REACH = 32;
+
+/**
+ * The ticket's member in the queue's sorted sets: `<id>\t<players>\t<rating sum>\t<joinedAt>`,
+ * everything the pairing script needs to weigh a candidate without reading or decoding anything
+ * else (the ticket's JSON is read only for the tickets a match takes). Members begin with the id
+ * and a tab sorts before every id character, so equal scores order by id, as `snapshotOf` does.
+ */
+export function ticketMember(ticket: Ticket): string {
+  let sum = 0;
+  for (const p of ticket.players) sum += p.rating;
+  return `${ticket.id}\t${ticket.players.length}\t${sum}\t${ticket.joinedAt}`;
+}
 
 export function ticketRating(ticket: Ticket): number {
   let sum = 0;
@@ -151,7 +168,10 @@ export function pairQueue(queue: QueueSnapshot, p: PairParams): ProposedMatch[] 
   const needed = p.teams * p.teamSize;
   const taken = new Set<string>();
   const matches: ProposedMatch[] = [];
-  const anchors = anchorsOf(queue.byAge, p.maxAnchors);
+  const anchors =
+    p.anchor === undefined
+      ? anchorsOf(queue.byAge, p.maxAnchors)
+      : queue.byAge.filter((t) => t.id === p.anchor);
   for (const anchor of anchors) {
     if (matches.length >= p.maxMatches) break;
     if (taken.has(anchor.id)) continue;

@@ -8,7 +8,7 @@ import type { Store } from '../../redis/store.js';
 import { MatchmakingError } from './errors.js';
 import type { MatchmakingKeys } from './keys.js';
 import type { PairParams, Ticket } from './pairing.js';
-import { ticketRating } from './pairing.js';
+import { ticketMember, ticketRating } from './pairing.js';
 import { type PlayerRecord, parseRecord, queuedRecord } from './records.js';
 import { mmJoin, mmLeave, mmPair, mmPlayerClaim, mmPlayerSet, mmStatus } from './scripts.js';
 
@@ -57,7 +57,7 @@ export class RedisQueue {
       await store.runScript(
         mmJoin,
         [q.ratings, q.waits, q.tickets],
-        [ticket.id, ticketRating(ticket), ticket.joinedAt, JSON.stringify(ticket)],
+        [ticket.id, ticketRating(ticket), ticket.joinedAt, ticketMember(ticket), JSON.stringify(ticket)],
       );
     } catch (error) {
       await rollback().catch(() => undefined);
@@ -74,11 +74,9 @@ export class RedisQueue {
   async leave(record: Extract<PlayerRecord, { state: 'queued' }>): Promise<boolean> {
     const store = this.store();
     const q = this.keys.queue(record.mode, record.region);
-    const raw = await store.hGet(q.tickets, record.ticket);
-    const left = (await store.runScript(mmLeave, [q.ratings, q.waits, q.tickets], [record.ticket])) === 1;
-    if (!left) return false;
-    const ticket = raw === null ? undefined : (JSON.parse(raw) as Ticket);
-    const players = ticket?.players.map((p) => p.id) ?? [];
+    const left = await store.runScript(mmLeave, [q.ratings, q.waits, q.tickets], [record.ticket]);
+    if (typeof left !== 'string') return false;
+    const players = (JSON.parse(left) as Ticket).players.map((p) => p.id);
     await Promise.all(
       players.map((id) => store.runScript(mmPlayerSet, [this.keys.player(id)], [record.raw, '', 0])),
     );
@@ -92,11 +90,8 @@ export class RedisQueue {
 
   /** 0-based place in the queue, oldest first; null when the ticket is no longer queued. */
   async position(mode: string, region: string, ticket: string): Promise<number | null> {
-    const reply = (await this.store().runScript(
-      mmStatus,
-      [this.keys.queue(mode, region).waits],
-      [ticket],
-    )) as number[];
+    const q = this.keys.queue(mode, region);
+    const reply = (await this.store().runScript(mmStatus, [q.waits, q.tickets], [ticket])) as number[];
     return reply[0] === 1 ? reply[1]! : null;
   }
 
@@ -104,7 +99,10 @@ export class RedisQueue {
     return this.store().zCard(this.keys.queue(mode, region).ratings);
   }
 
-  /** One pairing run; the proposals are recorded in Redis until `settle`. */
+  /**
+   * One pairing run (around `params.anchor` only, when given); the proposals are recorded in Redis
+   * until `settle`.
+   */
   async pair(mode: string, region: string, params: PairParams, ids: readonly string[]): Promise<Proposal[]> {
     const q = this.keys.queue(mode, region);
     const reply = (await this.store().runScript(
@@ -120,6 +118,7 @@ export class RedisQueue {
         params.max,
         params.maxMatches,
         params.maxAnchors,
+        params.anchor ?? '',
         ...ids,
       ],
     )) as (string | number)[];
@@ -182,7 +181,7 @@ export class RedisQueue {
     await store.runScript(
       mmJoin,
       [q.ratings, q.waits, q.tickets],
-      [ticket.id, ticketRating(ticket), ticket.joinedAt, JSON.stringify(ticket)],
+      [ticket.id, ticketRating(ticket), ticket.joinedAt, ticketMember(ticket), JSON.stringify(ticket)],
     );
   }
 }

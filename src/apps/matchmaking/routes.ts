@@ -12,6 +12,7 @@
  *   GET    /api/1/servers               admin: ?after=&limit= → { servers, next }
  *
  * The seed's Django-style paths (/api/matchmaking/join/, leave/, status/, stats/) are aliases.
+ * The player demo page is `/matchmaking/` (page.ts).
  */
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -19,6 +20,7 @@ import { apiPaths, type ServerContext } from '../../server/context.js';
 import { errorResponses, noQuery, strictObject } from '../../server/routes/schemas.js';
 import { SessionError } from '../../sessions/errors.js';
 import { MatchmakingError } from './errors.js';
+import { matchmakingPageRoutes } from './page.js';
 import { MAX_PARTY, type Matchmaking } from './service.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 32 } as const;
@@ -169,6 +171,7 @@ function decodeCursor(after: string | undefined): string | undefined {
 export function matchmakingRoutes(scope: FastifyInstance, context: ServerContext, mm: Matchmaking): void {
   const app = scope.withTypeProvider<JsonSchemaToTsProvider>();
   const { requireAdmin } = context;
+  matchmakingPageRoutes(scope);
 
   for (const url of apiPaths('/matchmaking/join', '/api/matchmaking/join/')) {
     app.post(

@@ -3,23 +3,32 @@ import type { MemoryData } from '../../redis/memory/data.js';
 import { defineScript, type ScriptReply } from '../../redis/script.js';
 import { type PairParams, pairQueue, snapshotOf, type Ticket } from './pairing.js';
 
+/** A `tickets` hash value: `<member>\n<ticket JSON>`. */
+function splitValue(value: string): { member: string; json: string } {
+  const cut = value.indexOf('\n');
+  return { member: value.slice(0, cut), json: value.slice(cut + 1) };
+}
+
 export const mmJoin = defineScript(
   'mm_join',
   3,
-  (data, [ratings, waits, tickets], [id, rating, joinedAt, json]) => {
+  (data, [ratings, waits, tickets], [id, rating, joinedAt, member, json]) => {
     if (data.hGet(tickets!, id!) !== null) return 0;
-    data.hSet(tickets!, { [id!]: json! });
-    data.zAdd(ratings!, [{ score: Number(rating), member: id! }]);
-    data.zAdd(waits!, [{ score: Number(joinedAt), member: id! }]);
+    data.hSet(tickets!, { [id!]: `${member!}\n${json!}` });
+    data.zAdd(ratings!, [{ score: Number(rating), member: member! }]);
+    data.zAdd(waits!, [{ score: Number(joinedAt), member: member! }]);
     return 1;
   },
 );
 
 export const mmLeave = defineScript('mm_leave', 3, (data, [ratings, waits, tickets], [id]) => {
-  if (data.hDel(tickets!, [id!]) === 0) return 0;
-  data.zRem(ratings!, [id!]);
-  data.zRem(waits!, [id!]);
-  return 1;
+  const value = data.hGet(tickets!, id!);
+  if (value === null) return 0;
+  const { member, json } = splitValue(value);
+  data.hDel(tickets!, [id!]);
+  data.zRem(ratings!, [member]);
+  data.zRem(waits!, [member]);
+  return json;
 });
 
 export const mmPlayerClaim = defineScript('mm_player_claim', 1, (data, [key], [record, queue, ttl]) => {
@@ -49,22 +58,26 @@ function pairLocal(data: MemoryData, keys: readonly string[], args: readonly str
     max: n(6),
     maxMatches: n(7),
     maxAnchors: n(8),
+    ...(args[9] === '' ? {} : { anchor: args[9]! }),
   };
   const raw = data.hGetAll(tickets);
-  const parsed = Object.values(raw).map((json) => ({ json, ticket: JSON.parse(json) as Ticket }));
-  const jsonOf = new Map(parsed.map((p) => [p.ticket, p.json]));
+  const parsed = Object.values(raw).map((value) => {
+    const { member, json } = splitValue(value);
+    return { member, json, ticket: JSON.parse(json) as Ticket };
+  });
+  const jsonOf = new Map(parsed.map((p) => [p.ticket, p]));
   const matches = pairQueue(snapshotOf(parsed.map((p) => p.ticket)), params);
   const out: ScriptReply[] = [];
   matches.forEach((match, i) => {
-    const id = args[9 + i]!;
+    const id = args[10 + i]!;
     out.push(id, match.entries.length);
     const parts = [args[0]!];
     for (const { ticket, team } of match.entries) {
-      const json = jsonOf.get(ticket)!;
+      const { member, json } = jsonOf.get(ticket)!;
       out.push(team, json);
       parts.push(`${team}\t${json}`);
-      data.zRem(ratings, [ticket.id]);
-      data.zRem(waits, [ticket.id]);
+      data.zRem(ratings, [member]);
+      data.zRem(waits, [member]);
       data.hDel(tickets, [ticket.id]);
     }
     data.hSet(proposals, { [id]: parts.join('\n') });
@@ -163,8 +176,10 @@ export const mmPoolReap = defineScript(
   },
 );
 
-export const mmStatus = defineScript('mm_status', 1, (data, [waits], [id]) => {
-  const joinedAt = data.zScore(waits!, id!);
-  if (joinedAt === null) return [0];
-  return [1, data.zRangeByScore(waits!, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY).indexOf(id!)];
+export const mmStatus = defineScript('mm_status', 2, (data, [waits, tickets], [id]) => {
+  const value = data.hGet(tickets!, id!);
+  if (value === null) return [0];
+  const { member } = splitValue(value);
+  if (data.zScore(waits!, member) === null) return [0];
+  return [1, data.zRangeByScore(waits!, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY).indexOf(member)];
 });

@@ -34,6 +34,13 @@ const PLAYER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
 const PROPOSAL_GRACE_MS = 5000;
 const RECENT_WAITS = 1000;
 const STALE_RECORD_MS = 30_000;
+/**
+ * How often the pairing job looks in the database fallback queue although nothing says it holds
+ * anyone (a safety net for tickets another instance queued there during its own outage and could
+ * not move back itself, e.g. it died). Otherwise the database is read only when this instance saw
+ * Redis unusable, queued there, or has just started.
+ */
+const DB_RECHECK_MS = 10_000;
 
 export interface JoinInput {
   /** The players of the ticket, the one joining first; 2–4 players queue as a party. */
@@ -95,6 +102,18 @@ export class Matchmaking {
   readonly #pool: ServerPool;
   readonly #notifier: Notifier;
   readonly #logger: Logger;
+  /** Queues (`mode\tregion`) whose database fallback may hold tickets, as far as this instance knows. */
+  readonly #dbPending = new Set<string>();
+  /** When each queue's database fallback was last found empty. */
+  readonly #dbCheckedAt = new Map<string, number>();
+  /** +1 whenever a queue is marked pending, so a check that overlapped a mark does not clear it. */
+  #dbGeneration = 0;
+  readonly #onState = ({ state }: { state: string }) => {
+    if (state === 'degraded') this.#markAllPending();
+    // Back on Redis: move what waited in the database now, from this instance too (the pairing job
+    // may run on an instance that never saw the outage).
+    else if (state === 'ready' && this.#dbPending.size > 0) void this.#drainPending();
+  };
 
   constructor(deps: MatchmakingDeps) {
     this.config = deps.config;
@@ -108,6 +127,17 @@ export class Matchmaking {
     this.#dbQueue = new DatabaseQueue(db, deps.db.engine);
     this.#notifier = deps.notifier;
     this.#logger = deps.logger;
+    // Tickets may have been left in the database before this process started.
+    this.#markAllPending();
+  }
+
+  /** Follows the Redis layer's state (outages mark the database fallback as possibly non-empty). */
+  start(): void {
+    this.#redis.on('state', this.#onState);
+  }
+
+  close(): void {
+    this.#redis.off('state', this.#onState);
   }
 
   /** Whether the queue is in Redis (or the in-process store) rather than in the database. */
@@ -173,9 +203,14 @@ export class Matchmaking {
       })),
       joinedAt: Date.now(),
     };
-    const outcome = this.usingRedis
-      ? await this.#queue.join(mode.name, region, ticket)
-      : await this.#dbQueue.join(mode.name, region, ticket);
+    let outcome: Awaited<ReturnType<RedisQueue['join']>>;
+    if (this.usingRedis) {
+      outcome = await this.#queue.join(mode.name, region, ticket);
+      if (outcome.joined && this.config.pairOnJoin) await this.#pairAtJoin(mode, region, ticket.id);
+    } else {
+      this.#markPending(mode.name, region);
+      outcome = await this.#dbQueue.join(mode.name, region, ticket);
+    }
     return this.status(ids[0]!, outcome.joined ? undefined : outcome.record);
   }
 
@@ -263,11 +298,7 @@ export class Matchmaking {
     if (!this.usingRedis) return this.#pairInDatabase(mode, region);
     const stale = await this.#queue.stale(mode.name, region, Date.now() - PROPOSAL_GRACE_MS);
     if (stale.length > 0) await this.#finish(mode, region, stale);
-    if (this.#redis.state !== 'memory' && (await this.#dbQueue.hasAny(mode.name, region))) {
-      await this.#dbQueue.drain(mode.name, region, 1000, async (tickets) => {
-        for (const t of tickets) await this.#queue.restore(mode.name, region, t);
-      });
-    }
+    if (this.#redis.state !== 'memory') await this.#drainIfPending(mode.name, region);
     let made = 0;
     for (;;) {
       const params = this.#pairParams(mode, Date.now());
@@ -276,6 +307,24 @@ export class Matchmaking {
       if (proposals.length > 0) await this.#finish(mode, region, proposals);
       made += proposals.length;
       if (proposals.length < params.maxMatches) return made;
+    }
+  }
+
+  /**
+   * Pairs around the ticket that just joined (one mm_pair run anchored on it: atomic, so it races
+   * safely with the job and other joins). A failure after the script leaves a proposal that the
+   * job finishes after PROPOSAL_GRACE_MS; the join itself has succeeded either way.
+   */
+  async #pairAtJoin(mode: ModeSpec, region: string, ticketId: string): Promise<void> {
+    try {
+      const params = { ...this.#pairParams(mode, Date.now()), maxMatches: 1, anchor: ticketId };
+      const proposals = await this.#queue.pair(mode.name, region, params, [randomUUID()]);
+      if (proposals.length > 0) await this.#finish(mode, region, proposals);
+    } catch (error) {
+      this.#logger.warn(
+        { err: error, ticket: ticketId },
+        'matchmaking: pairing at join failed; the job will',
+      );
     }
   }
 
@@ -542,7 +591,53 @@ export class Matchmaking {
     };
   }
 
+  #markPending(mode: string, region: string): void {
+    this.#dbGeneration += 1;
+    this.#dbPending.add(`${mode}\t${region}`);
+  }
+
+  #markAllPending(): void {
+    for (const mode of this.config.modes)
+      for (const region of this.config.regions) this.#markPending(mode.name, region);
+  }
+
+  async #drainPending(): Promise<void> {
+    for (const key of [...this.#dbPending]) {
+      const [mode, region] = key.split('\t') as [string, string];
+      try {
+        await this.#drainIfPending(mode, region);
+      } catch (error) {
+        this.#logger.warn({ err: error, mode, region }, 'matchmaking: database tickets not moved back yet');
+      }
+    }
+  }
+
+  /**
+   * Moves the tickets that waited in the database back to Redis (keeping their join time), when
+   * this instance has reason to think there are some, or at most every DB_RECHECK_MS otherwise:
+   * no database query on an ordinary tick. Safe on many instances at once (rows are locked and
+   * taken once; mm_join is idempotent per ticket).
+   */
+  async #drainIfPending(mode: string, region: string): Promise<void> {
+    const key = `${mode}\t${region}`;
+    const now = Date.now();
+    if (!this.#dbPending.has(key) && now - (this.#dbCheckedAt.get(key) ?? 0) < DB_RECHECK_MS) return;
+    if (!this.usingRedis) return;
+    const generation = this.#dbGeneration;
+    this.#dbCheckedAt.set(key, now);
+    if (await this.#dbQueue.hasAny(mode, region)) {
+      for (;;) {
+        const moved = await this.#dbQueue.drain(mode, region, 1000, async (tickets) => {
+          for (const t of tickets) await this.#queue.restore(mode, region, t);
+        });
+        if (moved < 1000 || !this.usingRedis) break;
+      }
+    }
+    if (generation === this.#dbGeneration && this.usingRedis) this.#dbPending.delete(key);
+  }
+
   async #pairInDatabase(mode: ModeSpec, region: string): Promise<number> {
+    this.#markPending(mode.name, region);
     if (!(await this.#dbQueue.hasAny(mode.name, region))) return 0;
     const now = Date.now();
     const params = this.#pairParams(mode, now);

@@ -1,7 +1,8 @@
 /**
  * Redis killed mid-queue: the queue moves to the database, where two instances pairing at once
  * still never match a player twice; when Redis is back, players who waited in the database move
- * back to Redis with their original join time (their place), and are matched from there. Also
+ * back to Redis with their original join time (their place) as soon as Redis is usable again (not
+ * waiting for a pairing run), and are matched from there. Also
  * the one-queue-per-player rule in both places. On SQLite (one instance: instances sharing a file
  * from one process would block each other's synchronous driver) and PostgreSQL (two instances).
  */
@@ -104,12 +105,19 @@ describe.each([
       },
       15_000,
     );
+    // Moved back by the return itself (each instance drains what it may have queued in the
+    // database when its layer is ready again), before any pairing run.
+    await waitFor('the waiting player back in Redis', async () => {
+      const status = await two.status('late').catch(() => undefined);
+      return status?.state === 'queued' && status.backend === 'redis';
+    });
     expect(await one.pairOnce('1v1', 'any')).toBe(0);
     const moved = await two.status('late');
     expect(moved).toMatchObject({ state: 'queued', backend: 'redis', ticket: lonely.ticket, position: 0 });
     expect(moved.waitedMs!).toBeGreaterThanOrEqual(Date.now() - joined - 1000);
-    await two.join({ players: [{ id: 'partner', rating: 4001 }] });
-    expect(await one.pairOnce('1v1', 'any')).toBe(1);
+    // Her partner is matched with her within his join (pairing at join), no pairing run needed.
+    expect((await two.join({ players: [{ id: 'partner', rating: 4001 }] })).state).toBe('matched');
+    expect(await one.pairOnce('1v1', 'any')).toBe(0);
     expect((await one.status('late')).match?.players.map((p) => p.id).sort()).toEqual(['late', 'partner']);
     // Players matched during the outage still see their match.
     expect((await one.status('d0')).match?.id).toBe(seen.get('d0'));

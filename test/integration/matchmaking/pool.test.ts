@@ -27,6 +27,9 @@ async function cluster(makeDb: () => EngineTarget, env: Record<string, string> =
     REDIS_COMMAND_TIMEOUT_MS: '2000',
     DATABASE_URL: '',
     MATCHMAKING_JOBS: 'false',
+    // The pairing runs under test are the job's (pairOnce), racing on three instances; pairing at
+    // join is the same script (test/integration/matchmaking/pairing.test.ts has both at once).
+    MATCHMAKING_PAIR_ON_JOIN: 'false',
     MATCHMAKING_WINDOW_INITIAL: '5000',
     ...db.env,
     ...env,
@@ -108,7 +111,9 @@ describe.each([
   }, 60_000);
 
   it('moves the matches of a server that stops heartbeating, and fails them when no server has room', async () => {
-    const instances = await cluster(makeDb, { MATCHMAKING_SERVER_TTL_MS: '300' });
+    // A TTL a loaded machine can keep (the test waits it out once, below).
+    const TTL = 1500;
+    const instances = await cluster(makeDb, { MATCHMAKING_SERVER_TTL_MS: String(TTL) });
     const mm = instances[0]!.mm;
     const a = await mm.registerServer({
       id: 'a',
@@ -118,6 +123,8 @@ describe.each([
       modes: ['1v1'],
     });
     await queuePairs(instances, 3);
+    await mm.heartbeat('a', a.token);
+    const lastBeatOfA = Date.now();
     await mm.pairOnce('1v1', 'any');
     const b = await mm.registerServer({
       id: 'b',
@@ -130,10 +137,12 @@ describe.each([
     expect((await mm.repository.getMany(ids)).map((m) => m.serverId)).toEqual(['a', 'a', 'a']);
     // b heartbeats, a does not; a forged token is refused.
     await expect(mm.heartbeat('b', 'forged')).rejects.toMatchObject({ code: 'MM_SERVER_FORBIDDEN' });
-    for (let i = 0; i < 4; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+    // b heartbeats until a's deadline has passed; a does not.
+    while (Date.now() <= lastBeatOfA + TTL + 50) {
       await mm.heartbeat('b', b.token);
+      await new Promise((r) => setTimeout(r, 200));
     }
+    await mm.heartbeat('b', b.token);
     const reaped = await instances[1]!.mm.reapOnce('any');
     expect(reaped).toEqual({ reaped: ['a'], moved: 2, failed: 1 });
     await expect(mm.heartbeat('a', a.token)).rejects.toMatchObject({ code: 'MM_SERVER_NOT_FOUND' });
