@@ -17,6 +17,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import type { AttendanceTables } from './db/tables.js';
 import type { Devices } from './devices.js';
 import { AttendanceError } from './errors.js';
+import { CheckinFeed } from './feed.js';
 
 export interface Course {
   id: string;
@@ -98,6 +99,7 @@ export class RollCalls {
   readonly #devices: Devices;
   readonly #announcer: () => Announcer;
   readonly #counts = new Map<string, { at: number; count: Promise<number> }>();
+  readonly #feed: CheckinFeed;
 
   constructor(options: {
     db: Kysely<AttendanceTables>;
@@ -111,6 +113,7 @@ export class RollCalls {
     this.#sessions = options.sessionCache;
     this.#devices = options.devices;
     this.#announcer = options.announcer;
+    this.#feed = new CheckinFeed(options.announcer, (id) => this.count(id, { fresh: true }));
   }
 
   async createCourse(name: string): Promise<Course> {
@@ -313,12 +316,11 @@ export class RollCalls {
         'this device has already checked in another student',
       );
     }
-    // The count is memoised for a second: displays see this check-in within about a second.
-    // Told to displays without holding up the answer; a lost announcement is repaired by polling.
-    this.count(session.id)
-      .then((count) => this.#announcer().announce({ type: 'checkin', sessionId: session.id, count }))
-      .catch(() => {});
-    return { checkin: toCheckin(row), duplicate: false };
+    // Told to displays and staff pages within the feed's flush delay, without holding up the
+    // answer; a lost announcement is repaired by the pages' polling.
+    const checkin = toCheckin(row);
+    this.#feed.add(checkin);
+    return { checkin, duplicate: false };
   }
 
   /** Staff: marks a student present or absent with a reason (replaces any check-in). */
@@ -349,8 +351,9 @@ export class RollCalls {
       )
       .execute();
     this.#counts.delete(sessionId);
-    const found = await this.#find(sessionId, studentId);
-    return found ?? toCheckin(row);
+    const found = (await this.#find(sessionId, studentId)) ?? toCheckin(row);
+    this.#feed.add(found);
+    return found;
   }
 
   async #find(sessionId: string, studentId: string): Promise<Checkin | undefined> {
