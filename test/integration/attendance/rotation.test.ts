@@ -8,57 +8,19 @@
  * announced twice, and the client keeps receiving (it reconnects to another instance and recovers
  * by offset when the killed one was its own).
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createRealtimeClient, type RealtimeClient } from '../../../src/realtime-client/index.js';
 import { RedisLayer } from '../../../src/redis/layer.js';
 import { TOPOLOGIES, type Topology } from '../jobs-processes-suite.js';
+import { cookieFrom, type Instance, startInstance } from './processes.js';
 import { ADMIN_TOKEN, openRollCall } from './support.js';
 
-const FIXTURE = fileURLToPath(new URL('./rotation-fixture.ts', import.meta.url));
 const PERIOD_MS = 1_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface Instance {
-  child: ChildProcess;
-  url: string;
-  instanceId: string;
-  exited: Promise<unknown>;
-}
-
-function startInstance(env: Record<string, string>): Promise<Instance> {
-  const child = fork(FIXTURE, [JSON.stringify(env)], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('instance did not start within 90 s')), 90_000);
-    child.once('exit', (code) => reject(new Error(`instance exited with ${code}`)));
-    child.on('message', (m: { event?: string; url?: string; instanceId?: string }) => {
-      if (m.event !== 'ready') return;
-      clearTimeout(timer);
-      resolve({ child, url: m.url!, instanceId: m.instanceId!, exited });
-    });
-  });
-}
-
-function staffCookie(instance: Instance): Promise<string> {
-  return new Promise((resolve) => {
-    const id = Math.random();
-    instance.child.on('message', function answer(m: { id?: number; result?: string }) {
-      if (m.id !== id) return;
-      instance.child.off('message', answer);
-      resolve(m.result!);
-    });
-    instance.child.send({ id, cmd: 'cookie', login: 'projector', roles: ['staff'] });
-  });
-}
 
 /** `ws` with the session cookie on the upgrade request, as a browser on the same site sends it. */
 function socketWithCookie(cookie: string) {
@@ -132,7 +94,7 @@ for (const topology of [TOPOLOGIES.single, TOPOLOGIES.cluster] as Topology[]) {
       const received: Received[] = [];
       const rt = createRealtimeClient<Rotation>({
         url: instances.map((i) => `${i.url.replace('http', 'ws')}/api/1/ws/attendance`),
-        WebSocket: socketWithCookie(await staffCookie(instances[1]!)),
+        WebSocket: socketWithCookie(await cookieFrom(instances[1]!, 'projector', ['staff'])),
         backoff: { initialMs: 100, maxMs: 1_000 },
       });
       client = rt;
