@@ -18,6 +18,7 @@ import type { AttendanceTables } from './db/tables.js';
 import type { Devices } from './devices.js';
 import { AttendanceError } from './errors.js';
 import { CheckinFeed } from './feed.js';
+import { InsertBatch } from './insert-batch.js';
 
 export interface Course {
   id: string;
@@ -100,6 +101,8 @@ export class RollCalls {
   readonly #announcer: () => Announcer;
   readonly #counts = new Map<string, { at: number; count: Promise<number> }>();
   readonly #feed: CheckinFeed;
+  /** Check-ins written in batches (./insert-batch.ts): a burst is a few statements, not one per student. */
+  readonly #inserts: InsertBatch<AttendanceTables['att_checkins']>;
 
   constructor(options: {
     db: Kysely<AttendanceTables>;
@@ -114,6 +117,20 @@ export class RollCalls {
     this.#devices = options.devices;
     this.#announcer = options.announcer;
     this.#feed = new CheckinFeed(options.announcer, (id) => this.count(id, { fresh: true }));
+    const db = options.db;
+    this.#inserts = new InsertBatch({
+      // Both unique constraints: one row per (session, student) and one per (session, device).
+      uniqueKeys: [(r) => `${r.session_id} ${r.student_id}`, (r) => `${r.session_id} ${r.device_id}`],
+      write: async (rows) =>
+        (
+          await db
+            .insertInto('att_checkins')
+            .values(rows)
+            .onConflict((oc) => oc.doNothing())
+            .returning(['session_id', 'student_id'])
+            .execute()
+        ).map((r) => `${r.session_id} ${r.student_id}`),
+    });
   }
 
   async createCourse(name: string): Promise<Course> {
@@ -303,12 +320,7 @@ export class RollCalls {
       reason: null,
       photo_id: input.photoId ?? null,
     };
-    const inserted = await this.#db
-      .insertInto('att_checkins')
-      .values(row)
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
+    if (!(await this.#inserts.insert(row))) {
       const mine = await this.#find(session.id, input.studentId);
       if (mine !== undefined) return { checkin: mine, duplicate: true };
       throw new AttendanceError(
