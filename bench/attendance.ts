@@ -2,7 +2,8 @@
  * Attendance: check-ins and stall scans over HTTP against `plexus start --workers 2` (the built
  * CLI, PostgreSQL, the shared Redis), each as a ratio to the bare Fastify route (bench/server-bare.ts)
  * driven by the same client with the same concurrency in the same run; and the delay of rotation
- * announcements (bus messages heard by this process) after each window starts.
+ * announcements after each window starts, as a display hears them (a WebSocket client in the
+ * session's room on the app's realtime endpoint, through the workers).
  *
  *   check-ins   seed 000: 1,600 students of one roll call check in once each (a double tap for one
  *               in ten), the code read from the display status as a projector would
@@ -10,22 +11,23 @@
  *               random stalls, one in twenty a retry of an earlier scan id
  *
  * Usage: npm run build && npx tsx bench/attendance.ts [--scans 10000] [--concurrency 50] [--db postgres|sqlite]
+ *          [--profile DIR]  (CPU profiles of the workers during the check-ins, bench/support/profile-window.mjs)
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import type { Announcement } from '../src/apps/attendance/announcer.js';
-import { ANNOUNCE_CHANNEL } from '../src/apps/attendance/announcer.js';
+import WebSocket from 'ws';
 import { attendanceApp } from '../src/apps/attendance/app.js';
 import type { AttendanceService } from '../src/apps/attendance/service.js';
 import { qrApp } from '../src/apps/qr/app.js';
 import type { QRService } from '../src/apps/qr/service.js';
 import { createPlexus } from '../src/index.js';
+import { createRealtimeClient } from '../src/realtime-client/index.js';
 import { freePort, REDIS_URL, ROOT, spawnBare, stop, waitForHttp } from './support/http.js';
 
 const { values } = parseArgs({
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     scans: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '50' },
     db: { type: 'string', default: 'postgres' },
+    profile: { type: 'string' },
   },
 });
 const SCANS = Number(values.scans);
@@ -61,6 +64,30 @@ const env: Record<string, string> = {
 };
 
 const errorSamples = new Set<string>();
+
+/** Scans of the bench schema's tables so far (PostgreSQL's statistics, flushed within a second). */
+async function tableStats(): Promise<{ scans: number; tables: Record<string, number> } | undefined> {
+  if (values.db !== 'postgres') return undefined;
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ relname: string; scans: string }>(
+      'select relname, coalesce(seq_scan, 0) + coalesce(idx_scan, 0) as scans from pg_stat_user_tables where schemaname = $1',
+      [schema],
+    );
+    const tables = Object.fromEntries(rows.map((r) => [r.relname, Number(r.scans)]));
+    return { scans: Object.values(tables).reduce((a, b) => a + b, 0), tables };
+  } finally {
+    await client.end();
+  }
+}
+
+/** The worker processes of `plexus start --workers 2` (children of the primary). */
+function workers(primary: number): number[] {
+  const out = execFileSync('pgrep', ['-P', String(primary)], { encoding: 'utf8' });
+  return out.split('\n').filter(Boolean).map(Number);
+}
 
 interface Outcome {
   ms: number;
@@ -137,12 +164,26 @@ try {
   const course = await attendance.rollCalls.createCourse('Bench 101');
 
   const port = await freePort();
+  const preload =
+    values.profile === undefined
+      ? {}
+      : {
+          NODE_OPTIONS: `--import ${join(ROOT, 'bench/support/profile-window.mjs')}`,
+          PROFILE_WINDOW_OUT: join(values.profile, 'checkins'),
+        };
   server = spawn(
     process.execPath,
     ['--max-semi-space-size=8', join(ROOT, 'bin/plexus.js'), 'start', '--workers', '2'],
     {
       cwd: ROOT,
-      env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), PLEXUS_APPS: 'qr,attendance' },
+      env: {
+        ...process.env,
+        ...env,
+        ...preload,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        PLEXUS_APPS: 'qr,attendance',
+      },
       stdio: 'ignore',
     },
   );
@@ -152,13 +193,6 @@ try {
   bare = spawnBare('server-bare.ts', barePort);
   await waitForHttp(`http://127.0.0.1:${barePort}/bare`, bare);
 
-  // Announcement delays: rotation messages the workers publish, heard here through the bus.
-  const delays: number[] = [];
-  await setup.bus.subscribe(ANNOUNCE_CHANNEL, (data) => {
-    const a = data as Announcement;
-    if (a.type === 'rotation') delays.push(Date.now() - a.window * PERIOD_MS);
-  });
-
   const bareRun = (count: number) => drive(count, () => timed(`http://127.0.0.1:${barePort}/bare`, {}));
   await bareRun(2_000); // warm-up
 
@@ -167,6 +201,21 @@ try {
     room: 'Hall',
     endsAt: Date.now() + 3_600_000,
   });
+  // Announcement delays: rotation messages as a display hears them, through a worker's WebSocket.
+  const delays: number[] = [];
+  const projector = await cookieOf('projector', ['staff']);
+  const display = createRealtimeClient<{ rotation: { window: number } }>({
+    url: `ws://127.0.0.1:${port}/api/1/ws/attendance`,
+    WebSocket: class extends WebSocket {
+      constructor(url: string) {
+        super(url, { headers: { cookie: projector } });
+      }
+    },
+  });
+  display.onMessage('rotation', (m) => delays.push(Date.now() - m.data.window * PERIOD_MS));
+  await display.connect();
+  await display.join(`session:${session.id}`);
+
   let code = '';
   let codeExpires = 0;
   const currentCode = async () => {
@@ -195,7 +244,12 @@ try {
     });
   // 1,600 check-ins plus a double tap for one student in ten.
   const checkinCount = ROLL_CALL + ROLL_CALL / 10;
+  const profile = values.profile === undefined ? undefined : workers(server.pid!);
+  for (const pid of profile ?? []) process.kill(pid, 'SIGUSR2');
+  const statsBefore = await tableStats();
   const checkins = await drive(checkinCount, (i) => checkinRequest(i < ROLL_CALL ? i : (i - ROLL_CALL) * 10));
+  for (const pid of profile ?? []) process.kill(pid, 'SIGUSR2');
+  const statsAfter = await tableStats();
   const checkinBaseline = await bareRun(checkinCount);
   const rows = await attendance.rollCalls.count(session.id);
 
@@ -225,6 +279,16 @@ try {
   );
   print([summary('check-ins (1,600 + 160 double taps)', checkins), cb], cb);
   console.log(`rows in the roll call: ${rows} (expected ${ROLL_CALL})`);
+  if (statsBefore !== undefined && statsAfter !== undefined) {
+    const scans = statsAfter.scans - statsBefore.scans;
+    console.log(
+      `database work during the check-ins (PostgreSQL statistics of the schema): ${scans} table and index scans (${(scans / checkinCount).toFixed(2)} per request)`,
+    );
+    for (const [table, n] of Object.entries(statsAfter.tables)) {
+      const delta = n - (statsBefore.tables[table] ?? 0);
+      if (delta > 0) console.log(`  ${table}: ${delta}`);
+    }
+  }
   const sb = summary('bare Fastify route (baseline)', scanBaseline);
   print([summary('stall scans (25,000 students, 200 stalls)', scans), sb], sb);
   for (const sample of errorSamples) console.log(`error: ${sample}`);
@@ -235,6 +299,7 @@ try {
       `rotation announcements: ${delays.length}, delay after the window starts p50 ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${delays.at(-1)} ms`,
     );
   }
+  display.close();
 } finally {
   if (server !== undefined) await stop(server);
   if (bare !== undefined) await stop(bare);

@@ -1,15 +1,24 @@
 /**
- * Where the attendance app tells displays what changed: a new code window, a check-in. The app
- * only depends on this interface; `BusAnnouncer` publishes on the Plexus bus (every instance
- * hears it, e.g. to push it to the WebSockets it holds), and the realtime module's adapter can be
- * passed instead (`attendanceApp` options). Pages do not need announcements to work: they poll
- * the ETag'd display status.
+ * Where the attendance app tells displays and staff pages what changed: a new code window, new
+ * check-ins with the session's count. The app only depends on this interface. The default is
+ * `RealtimeAnnouncer` (./realtime.ts): a message to the session's room on the app's realtime
+ * endpoint, reaching the WebSockets of every instance. `BusAnnouncer` publishes on the Plexus bus
+ * instead (every instance hears it). Pages do not need announcements to be correct: without a
+ * socket they poll the ETag'd display status and the check-ins list.
  */
 import type { Bus } from '../../bus/bus.js';
+import type { Checkin } from './roll-calls.js';
 
 export type Announcement =
   | { type: 'rotation'; sessionId: string; window: number; code: string; expiresAt: number }
-  | { type: 'checkin'; sessionId: string; count: number };
+  | {
+      type: 'checkin';
+      sessionId: string;
+      /** Students present in the session, counted after `checkins` were written. */
+      count: number;
+      /** The check-ins (and manual marks) written since the previous announcement of this process. */
+      checkins: Checkin[];
+    };
 
 export interface Announcer {
   announce(announcement: Announcement): Promise<void>;

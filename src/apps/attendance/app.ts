@@ -15,12 +15,13 @@ import { attendanceDashboardPanel } from './dashboard-panel.js';
 import { ATTENDANCE_ERRORS } from './errors.js';
 import { attendanceJobs } from './jobs.js';
 import { attendanceMigrations } from './migrations/index.js';
+import { attendanceEndpoint } from './realtime.js';
 import { attendanceApiRoutes } from './routes/api.js';
 import { attendancePageRoutes } from './routes/pages.js';
 import { AttendanceService } from './service.js';
 
 export interface AttendanceAppOptions {
-  /** Where announcements go (default: the Plexus bus); the realtime adapter plugs in here. */
+  /** Where announcements go (default: the app's realtime endpoint, `RealtimeAnnouncer`). */
   announcer?: Announcer;
 }
 
@@ -43,6 +44,8 @@ export function createAttendanceApp(options: AttendanceAppOptions = {}) {
         }
         return found;
       };
+      // The pages' WebSocket endpoint (./realtime.ts), defined whatever the announcer.
+      attendanceEndpoint(plexus.realtime);
       let service: AttendanceService | undefined;
       const attendance = () => {
         service ??= new AttendanceService({ config, production, plexus, qr, announcer: options.announcer });

@@ -2,13 +2,16 @@
  * Device bindings (seed 000: "device ids cached and shared by all workers"). A device id is a
  * random value in an HttpOnly cookie; the first student who checks in with it owns it. The owner
  * is kept in the database (the record) and in the Plexus cache (`attendance/devices`, L1 in each
- * process over Redis, invalidated on every instance), so a check-in normally costs no query for
- * it; with Redis down the cache answers from the database through its loader.
+ * process over Redis), so a known device costs no query. An owner never changes once bound, so
+ * only owners are cached, never "unknown": a new device costs its share of one batched query
+ * (owners and the students' other devices, for every check-in of that moment) and one row in a
+ * batched insert (./insert-batch.ts), with no cache write or invalidation. With Redis down the database answers.
  */
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { CacheNamespace } from '../../cache/index.js';
 import type { AttendanceTables } from './db/tables.js';
+import { InsertBatch, ReadBatch } from './insert-batch.js';
 
 export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
@@ -21,56 +24,112 @@ export interface DeviceVerdict {
   flagged: boolean;
 }
 
+/** Most (device, student) pairs looked up by one query (two `IN` lists of at most this many). */
+const LOOKUP_BATCH = 400;
+
+interface Lookup {
+  owner: string | null;
+  studentHasOther: boolean;
+}
+
 export class Devices {
   readonly #db: Kysely<AttendanceTables>;
   readonly #cache: CacheNamespace;
   readonly #ttlMs: number;
+  readonly #inserts: InsertBatch<AttendanceTables['att_devices']>;
+  readonly #lookups: ReadBatch<{ deviceId: string; studentId: string }, Lookup>;
 
   constructor(db: Kysely<AttendanceTables>, cache: CacheNamespace, ttlMs: number) {
     this.#db = db;
     this.#cache = cache;
     this.#ttlMs = ttlMs;
+    this.#lookups = new ReadBatch((pairs) => this.#lookup(pairs), LOOKUP_BATCH);
+    this.#inserts = new InsertBatch({
+      uniqueKeys: [(row) => row.device_id],
+      write: async (rows) =>
+        (
+          await db
+            .insertInto('att_devices')
+            .values(rows)
+            .onConflict((oc) => oc.doNothing())
+            .returning('device_id')
+            .execute()
+        ).map((r) => r.device_id),
+    });
   }
 
   /** Binds an unknown device to the student, and says whether the pair is suspicious. */
   async bind(deviceId: string, studentId: string): Promise<DeviceVerdict> {
-    const owner = await this.owner(deviceId);
-    if (owner !== null) return { flagged: owner !== studentId };
+    const cached = await this.#cached(deviceId);
+    if (cached !== undefined) return { flagged: cached !== studentId };
+    const found = await this.#lookups.get({ deviceId, studentId });
+    const owner = found.owner ?? undefined;
+    if (owner !== undefined) {
+      this.#remember(deviceId, owner);
+      return { flagged: owner !== studentId };
+    }
     const now = Date.now();
-    const inserted = await this.#db
-      .insertInto('att_devices')
-      .values({ device_id: deviceId, student_id: studentId, created_at: now, last_seen_at: now })
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    await this.#cache.delete(deviceId);
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
+    const inserted = await this.#inserts.insert({
+      device_id: deviceId,
+      student_id: studentId,
+      created_at: now,
+      last_seen_at: now,
+    });
+    if (!inserted) {
       // Another request bound it first (a double tap on two instances).
       return { flagged: (await this.owner(deviceId)) !== studentId };
     }
-    const other = await this.#db
-      .selectFrom('att_devices')
-      .select('device_id')
-      .where('student_id', '=', studentId)
-      .where('device_id', '!=', deviceId)
-      .limit(1)
-      .executeTakeFirst();
-    return { flagged: other !== undefined };
+    return { flagged: found.studentHasOther };
   }
 
   /** The student who owns a device, or null. */
-  owner(deviceId: string): Promise<string | null> {
-    return this.#cache.getOrSet<string | null>(
-      deviceId,
-      async () => {
-        const row = await this.#db
-          .selectFrom('att_devices')
-          .select('student_id')
-          .where('device_id', '=', deviceId)
-          .executeTakeFirst();
-        return row?.student_id ?? null;
-      },
-      { ttl: this.#ttlMs },
-    );
+  async owner(deviceId: string): Promise<string | null> {
+    const cached = await this.#cached(deviceId);
+    if (cached !== undefined) return cached;
+    const owner = await this.#ownerInDb(deviceId);
+    if (owner !== null) this.#remember(deviceId, owner);
+    return owner;
+  }
+
+  /** For each (device, student): the device's owner and whether the student has another device, in one query. */
+  async #lookup(pairs: { deviceId: string; studentId: string }[]): Promise<Lookup[]> {
+    const devices = [...new Set(pairs.map((p) => p.deviceId))];
+    const students = [...new Set(pairs.map((p) => p.studentId))];
+    const rows = await this.#db
+      .selectFrom('att_devices')
+      .select(['device_id', 'student_id'])
+      .where((eb) => eb.or([eb('device_id', 'in', devices), eb('student_id', 'in', students)]))
+      .execute();
+    const owners = new Map(rows.map((r) => [r.device_id, r.student_id]));
+    const devicesOf = new Map<string, string[]>();
+    for (const r of rows) devicesOf.set(r.student_id, [...(devicesOf.get(r.student_id) ?? []), r.device_id]);
+    return pairs.map(({ deviceId, studentId }) => ({
+      owner: owners.get(deviceId) ?? null,
+      studentHasOther: (devicesOf.get(studentId) ?? []).some((d) => d !== deviceId),
+    }));
+  }
+
+  async #cached(deviceId: string): Promise<string | undefined> {
+    const local = this.#cache.peek<string>(deviceId);
+    if (local !== undefined) return local;
+    try {
+      return await this.#cache.get<string>(deviceId);
+    } catch {
+      return undefined; // Redis down: the database answers
+    }
+  }
+
+  #remember(deviceId: string, owner: string): void {
+    this.#cache.set(deviceId, owner, { ttl: this.#ttlMs }).catch(() => {});
+  }
+
+  async #ownerInDb(deviceId: string): Promise<string | null> {
+    const row = await this.#db
+      .selectFrom('att_devices')
+      .select('student_id')
+      .where('device_id', '=', deviceId)
+      .executeTakeFirst();
+    return row?.student_id ?? null;
   }
 
   /** Deletes bindings unused for `olderThanMs`; how many. */

@@ -11,6 +11,13 @@ export { type CodeCheck, type CodeKey, RotatingCodes } from './codes.js';
 export { type AttendanceConfig, attendanceOptions, loadAttendanceConfig } from './config.js';
 export { ATTENDANCE_ERRORS, AttendanceError, type AttendanceErrorCode } from './errors.js';
 export { DirectoryStorage, type PhotoStorage, sniffImage } from './photos.js';
+export {
+  ATTENDANCE_ENDPOINT,
+  attendanceEndpoint,
+  RealtimeAnnouncer,
+  type RoomPublisher,
+  sessionRoom,
+} from './realtime.js';
 export type { Checkin, CheckinResult, Course, DisplayStatus, NewRollCall, RollCall } from './roll-calls.js';
 export { AttendanceService } from './service.js';
 export type { ScanAction, ScanResult, StallStats } from './stalls.js';

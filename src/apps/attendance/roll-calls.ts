@@ -17,6 +17,8 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import type { AttendanceTables } from './db/tables.js';
 import type { Devices } from './devices.js';
 import { AttendanceError } from './errors.js';
+import { CheckinFeed } from './feed.js';
+import { InsertBatch } from './insert-batch.js';
 
 export interface Course {
   id: string;
@@ -98,6 +100,9 @@ export class RollCalls {
   readonly #devices: Devices;
   readonly #announcer: () => Announcer;
   readonly #counts = new Map<string, { at: number; count: Promise<number> }>();
+  readonly #feed: CheckinFeed;
+  /** Check-ins written in batches (./insert-batch.ts): a burst is a few statements, not one per student. */
+  readonly #inserts: InsertBatch<AttendanceTables['att_checkins']>;
 
   constructor(options: {
     db: Kysely<AttendanceTables>;
@@ -111,6 +116,21 @@ export class RollCalls {
     this.#sessions = options.sessionCache;
     this.#devices = options.devices;
     this.#announcer = options.announcer;
+    this.#feed = new CheckinFeed(options.announcer, (id) => this.count(id, { fresh: true }));
+    const db = options.db;
+    this.#inserts = new InsertBatch({
+      // Both unique constraints: one row per (session, student) and one per (session, device).
+      uniqueKeys: [(r) => `${r.session_id} ${r.student_id}`, (r) => `${r.session_id} ${r.device_id}`],
+      write: async (rows) =>
+        (
+          await db
+            .insertInto('att_checkins')
+            .values(rows)
+            .onConflict((oc) => oc.doNothing())
+            .returning(['session_id', 'student_id'])
+            .execute()
+        ).map((r) => `${r.session_id} ${r.student_id}`),
+    });
   }
 
   async createCourse(name: string): Promise<Course> {
@@ -300,12 +320,7 @@ export class RollCalls {
       reason: null,
       photo_id: input.photoId ?? null,
     };
-    const inserted = await this.#db
-      .insertInto('att_checkins')
-      .values(row)
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
+    if (!(await this.#inserts.insert(row))) {
       const mine = await this.#find(session.id, input.studentId);
       if (mine !== undefined) return { checkin: mine, duplicate: true };
       throw new AttendanceError(
@@ -313,12 +328,11 @@ export class RollCalls {
         'this device has already checked in another student',
       );
     }
-    // The count is memoised for a second: displays see this check-in within about a second.
-    // Told to displays without holding up the answer; a lost announcement is repaired by polling.
-    this.count(session.id)
-      .then((count) => this.#announcer().announce({ type: 'checkin', sessionId: session.id, count }))
-      .catch(() => {});
-    return { checkin: toCheckin(row), duplicate: false };
+    // Told to displays and staff pages within the feed's flush delay, without holding up the
+    // answer; a lost announcement is repaired by the pages' polling.
+    const checkin = toCheckin(row);
+    this.#feed.add(checkin);
+    return { checkin, duplicate: false };
   }
 
   /** Staff: marks a student present or absent with a reason (replaces any check-in). */
@@ -349,8 +363,9 @@ export class RollCalls {
       )
       .execute();
     this.#counts.delete(sessionId);
-    const found = await this.#find(sessionId, studentId);
-    return found ?? toCheckin(row);
+    const found = (await this.#find(sessionId, studentId)) ?? toCheckin(row);
+    this.#feed.add(found);
+    return found;
   }
 
   async #find(sessionId: string, studentId: string): Promise<Checkin | undefined> {

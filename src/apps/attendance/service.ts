@@ -1,20 +1,21 @@
 /**
  * The attendance app's API (`plexus.apps.attendance`): roll calls (`rollCalls`), stalls
  * (`stalls`), photos and device bindings, built over the Plexus cache and database and the QR
- * app (student records, tokens, the image renderer). `announcer` may be replaced at any time
- * (`setAnnouncer`), e.g. by the realtime module's adapter.
+ * app (student records, tokens, the image renderer). Announcements go to the app's realtime
+ * endpoint by default (./realtime.ts); `announcer` may be replaced at any time (`setAnnouncer`).
  */
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { PlexusCore } from '../../application/definition.js';
 import { ConfigError } from '../../errors.js';
 import type { QRService } from '../qr/service.js';
-import { type Announcer, BusAnnouncer } from './announcer.js';
+import type { Announcer } from './announcer.js';
 import { RotatingCodes } from './codes.js';
 import type { AttendanceConfig } from './config.js';
 import type { AttendanceTables } from './db/tables.js';
 import { Devices } from './devices.js';
 import { DirectoryStorage, type PhotoStorage, Photos } from './photos.js';
+import { attendanceEndpoint, RealtimeAnnouncer } from './realtime.js';
 import { RollCalls } from './roll-calls.js';
 import { Stalls } from './stalls.js';
 
@@ -66,7 +67,7 @@ export class AttendanceService {
     });
     const db = plexus.db.kysely.withTables<AttendanceTables>() as unknown as Kysely<AttendanceTables>;
     const cache = plexus.cache.namespace('attendance');
-    this.#announcer = options.announcer ?? new BusAnnouncer(plexus.bus);
+    this.#announcer = options.announcer ?? new RealtimeAnnouncer(attendanceEndpoint(plexus.realtime));
     this.qr = options.qr;
     this.devices = new Devices(db, cache.namespace('devices'), config.deviceCacheTtlMs);
     this.rollCalls = new RollCalls({
@@ -85,7 +86,7 @@ export class AttendanceService {
     return this.#announcer;
   }
 
-  /** Replaces where announcements go (the realtime adapter, a test's recorder). */
+  /** Replaces where announcements go (e.g. a `BusAnnouncer`, a test's recorder). */
   setAnnouncer(announcer: Announcer): void {
     this.#announcer = announcer;
   }

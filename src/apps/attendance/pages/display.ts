@@ -1,9 +1,16 @@
 /**
  * The projector page: the big rotating code (an SVG from the QR app's renderer), the session's
- * name and room, the live count and the time left. It polls the ETag'd display status (a 304
- * while nothing changed) every second and right after each window ends; a failed poll (the
- * instance it reached died) is retried against the same URL, which a load balancer sends to a
- * live instance.
+ * name and room, the live count and the time left.
+ *
+ * Live: a WebSocket to the app's realtime endpoint (`attendance`, room `session:<id>`, through the
+ * realtime client served at /attendance/rt/): `rotation` messages change the code, `checkin`
+ * messages the count. The client reconnects through the same URL (a load balancer sends it to a
+ * live instance) and recovers the room's missed messages by offset. While the socket is open the
+ * page still asks for the status when a window ends without its rotation message (1.5 s late) and
+ * every 15 s; while it is down (or refused), it polls the ETag'd status (a 304 while nothing
+ * changed) every second and right after each window ends. `<main>` carries `data-realtime` (the
+ * socket's state) and `data-instance` (the instance it is connected to); the code and the count
+ * carry `data-via` (`realtime` or `poll`, what changed them last).
  */
 import { escapeHtml, page } from './shell.js';
 
@@ -12,7 +19,8 @@ export function displayPage(sessionId: string): string {
     title: 'Roll call',
     className: 'display',
     data: { session: sessionId },
-    scripts: ['display'],
+    scripts: [],
+    modules: ['display'],
     body: `<h1 id="name">Roll call</h1>
 <p id="room" class="muted"></p>
 <div id="signin"></div>
@@ -27,24 +35,30 @@ export function displayPage(sessionId: string): string {
   });
 }
 
-export const DISPLAY_JS = `'use strict';
+export const DISPLAY_JS = `import { createRealtimeClient } from '/attendance/rt/index.js';
 (function () {
+  'use strict';
   var main = document.getElementById('main');
   var id = main.dataset.session;
   var img = document.getElementById('code');
+  var countEl = document.getElementById('count');
   var state = document.getElementById('state');
-  var etag = null, status = null, offset = 0, shownWindow = -1, timer = null, stopped = false;
+  var etag = null, status = null, offset = 0, shownWindow = -1, timer = null, stopped = false, live = false;
   function two(n) { return (n < 10 ? '0' : '') + n; }
-  function render() {
+  function render(via) {
     document.getElementById('name').textContent = status.name;
     document.getElementById('room').textContent = 'Room ' + status.room;
-    document.getElementById('count').textContent = String(status.count);
+    if (countEl.textContent !== String(status.count)) {
+      countEl.textContent = String(status.count);
+      countEl.dataset.via = via;
+    }
     document.title = 'Roll call: ' + status.name;
     if (status.window !== shownWindow) {
       shownWindow = status.window;
       img.src = '/api/1/attendance/sessions/' + id + '/code.svg?w=' + status.window;
       img.dataset.window = String(status.window);
       img.dataset.url = status.url;
+      img.dataset.via = via;
     }
     img.hidden = !status.open;
     state.textContent = status.open ? '' : 'This roll call is closed.';
@@ -57,12 +71,15 @@ export const DISPLAY_JS = `'use strict';
     }
   }
   function schedule() {
+    clearTimeout(timer);
     if (stopped) return;
-    var next = 1000;
-    if (status) next = Math.min(next, Math.max(50, status.codeExpiresAt - (Date.now() + offset) + 30));
+    var toWindowEnd = status ? status.codeExpiresAt - (Date.now() + offset) : 0;
+    // Live: only when a rotation message is late, and now and then; else every second and at each window's end.
+    var next = live ? Math.min(15000, Math.max(50, toWindowEnd + 1500)) : Math.min(1000, Math.max(50, toWindowEnd + 30));
     timer = setTimeout(poll, next);
   }
   async function poll() {
+    clearTimeout(timer);
     try {
       var result = await Att.call('GET', '/attendance/sessions/' + id + '/display', undefined, etag ? { 'if-none-match': etag } : {});
       if (result.status === 401 || result.status === 403) {
@@ -73,9 +90,14 @@ export const DISPLAY_JS = `'use strict';
       }
       if (result.status === 200) {
         etag = result.etag;
-        status = result.body;
+        var fresh = result.body;
+        // A rotation message may have shown a newer window than this answer (they crossed).
+        if (status && status.window > fresh.window) {
+          fresh.window = status.window; fresh.code = status.code; fresh.url = status.url; fresh.codeExpiresAt = status.codeExpiresAt;
+        }
+        status = fresh;
         offset = status.now - Date.now();
-        render();
+        render('poll');
       } else if (result.status !== 304) {
         state.textContent = Att.message(result);
       }
@@ -85,6 +107,34 @@ export const DISPLAY_JS = `'use strict';
     }
     schedule();
   }
+  var scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+  var client = createRealtimeClient({ url: scheme + location.host + '/api/1/ws/attendance', backoff: { initialMs: 250, maxMs: 5000 } });
+  client.onMessage('rotation', function (m) {
+    if (!status || m.data.window <= status.window) return;
+    status.window = m.data.window;
+    status.code = m.data.code;
+    status.url = location.origin + '/attendance/c/' + m.data.code;
+    status.codeExpiresAt = m.data.expiresAt;
+    render('realtime');
+    schedule();
+  });
+  client.onMessage('checkin', function (m) {
+    if (!status) return;
+    status.count = m.data.count;
+    render('realtime');
+  });
+  client.on('state', function (change) {
+    main.dataset.realtime = change.state;
+    var wasLive = live;
+    live = change.state === 'open';
+    if (live && client.welcome) main.dataset.instance = client.welcome.instance;
+    if (wasLive && !live) poll();
+  });
+  client.on('open', function (event) { if (event.reconnected) poll(); });
+  client.on('resync', function () { poll(); });
+  client.on('error', function () {});
+  client.connect().catch(function () {});
+  client.join('session:' + id).catch(function () {});
   setInterval(tick, 250);
   poll();
 })();

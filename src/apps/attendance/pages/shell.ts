@@ -1,6 +1,7 @@
 /**
  * The HTML around every attendance page: no inline script or style (the CSP forbids both), one
- * stylesheet and the page's scripts from /attendance/assets/, and data in `data-*` attributes.
+ * stylesheet and the page's scripts from /attendance/assets/ (ES modules may import the realtime
+ * client from /attendance/rt/), and data in `data-*` attributes.
  */
 
 /** Everything from this server, nothing inline, nothing framed; the camera's stream and photos as blobs. */
@@ -31,6 +32,8 @@ export interface PageSpec {
   data: Record<string, string>;
   body: string;
   scripts: readonly string[];
+  /** Page scripts loaded as ES modules (after the classic ones, in order), e.g. to import the realtime client. */
+  modules?: readonly string[];
   className?: string;
 }
 
@@ -41,6 +44,9 @@ export function page(spec: PageSpec): string {
   const scripts = ['common', ...spec.scripts]
     .map((name) => `<script src="/attendance/assets/${name}.js" defer></script>`)
     .join('');
+  const modules = (spec.modules ?? [])
+    .map((name) => `<script type="module" src="/attendance/assets/${name}.js"></script>`)
+    .join('');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -49,7 +55,7 @@ export function page(spec: PageSpec): string {
 <title>${escapeHtml(spec.title)}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/attendance/assets/style.css">
-${scripts}
+${scripts}${modules}
 </head>
 <body class="${spec.className ?? ''}">
 <main id="main"${data}>

@@ -2,7 +2,10 @@
  * The staff page: courses, opening a roll call (room, length, photo required, late after N
  * minutes), recent sessions with their display link, and one session's check-ins (paged with the
  * API's cursor; late and flagged devices shown), manual marks with a reason, CSV export and close.
- * The open session's list refreshes every 5 seconds.
+ * Live: the page follows the shown session's room on the app's realtime endpoint (`checkin`
+ * messages: new check-ins and marks, and the count), recovering missed messages by offset after a
+ * reconnect; while the socket is down it reloads the list every 5 seconds instead. `<main>` carries
+ * `data-realtime` (the socket's state).
  */
 import { page } from './shell.js';
 
@@ -10,7 +13,8 @@ export function staffPage(): string {
   return page({
     title: 'Attendance: staff',
     data: {},
-    scripts: ['staff'],
+    scripts: [],
+    modules: ['staff'],
     body: `<h1>Attendance</h1>
 <div id="signin"></div>
 <div id="app" hidden>
@@ -66,11 +70,36 @@ export function staffPage(): string {
   });
 }
 
-export const STAFF_JS = `'use strict';
+export const STAFF_JS = `import { createRealtimeClient } from '/attendance/rt/index.js';
 (function () {
+  'use strict';
+  var main = document.getElementById('main');
   var app = document.getElementById('app');
   var status = document.getElementById('status');
-  var current = null, cursor = null, refresh = null;
+  var current = null, cursor = null, refresh = null, live = false;
+  var scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+  var client = createRealtimeClient({ url: scheme + location.host + '/api/1/ws/attendance', backoff: { initialMs: 250, maxMs: 5000 } });
+  client.on('state', function (change) {
+    main.dataset.realtime = change.state;
+    var wasLive = live;
+    live = change.state === 'open';
+    if (wasLive && !live && current && !cursor) loadCheckins(true);
+  });
+  client.on('resync', function () { if (current && !cursor) loadCheckins(true); });
+  client.on('error', function () {});
+  client.onMessage('checkin', function (m) {
+    if (!current || m.stream !== 'room:session:' + current.id) return;
+    document.getElementById('detail-count').textContent = String(m.data.count);
+    // Appended only when the whole list is shown; else it comes with the next page.
+    m.data.checkins.forEach(function (c) { show(c, !cursor); });
+  });
+  function show(c, append) {
+    var body = document.getElementById('checkins');
+    var shown = body.querySelector('tr[data-student="' + CSS.escape(c.studentId) + '"]');
+    if (shown) shown.replaceWith(row(c));
+    else if (append) body.append(row(c));
+  }
+  client.connect().catch(function () {});
   function fail(result) { Att.notice(status, 'error', Att.message(result)); }
   function when(ms) { return new Date(ms).toLocaleString(); }
   async function loadCourses() {
@@ -106,7 +135,7 @@ export const STAFF_JS = `'use strict';
     if (c.flagged) notes.push('flagged device');
     if (c.source === 'manual') notes.push('marked: ' + (c.reason || ''));
     if (c.photoId) notes.push('photo');
-    var tr = Att.el('tr');
+    var tr = Att.el('tr', { 'data-student': c.studentId });
     tr.append(Att.el('td', {}, c.studentId), Att.el('td', {}, new Date(c.at).toLocaleTimeString()), Att.el('td', {}, c.status), Att.el('td', {}, notes.join(', ')));
     if (c.photoId) {
       var link = Att.el('a', { href: '/api/1/attendance/photos/' + c.photoId, target: '_blank', rel: 'noopener' }, 'view photo');
@@ -119,22 +148,23 @@ export const STAFF_JS = `'use strict';
     var path = '/attendance/sessions/' + current.id + '/checkins?limit=100' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
     var result = await Att.call('GET', path);
     if (result.status !== 200) return fail(result);
-    var body = document.getElementById('checkins');
-    result.body.items.forEach(function (c) { body.append(row(c)); });
+    result.body.items.forEach(function (c) { show(c, true); });
     cursor = result.body.next;
     document.getElementById('more').hidden = !cursor;
     var info = await Att.call('GET', '/attendance/sessions/' + current.id);
     if (info.status === 200) document.getElementById('detail-count').textContent = String(info.body.count);
   }
   function showSession(s) {
+    if (current && current.id !== s.id) client.leave('session:' + current.id).catch(function () {});
     current = s;
+    client.join('session:' + s.id).catch(function () {});
     document.getElementById('detail').hidden = false;
     document.getElementById('detail-title').textContent = 'Check-ins: ' + s.courseName + ', room ' + s.room;
     document.getElementById('csv').href = '/api/1/attendance/sessions/' + s.id + '/checkins.csv';
     document.getElementById('display-link').href = '/attendance/display/' + s.id;
     loadCheckins(true);
     clearInterval(refresh);
-    refresh = setInterval(function () { if (!cursor) loadCheckins(true); }, 5000);
+    refresh = setInterval(function () { if (!live && !cursor) loadCheckins(true); }, 5000);
     document.getElementById('detail-title').focus();
   }
   document.getElementById('detail-title').tabIndex = -1;
