@@ -14,17 +14,18 @@
  * made them survive into the old generation, and the garbage collector then cost more than
  * everything else the wrapper does.
  *
- * Time this process could not use is not counted against Redis. When the event loop was busy (a
- * fan-out to thousands of sockets, a long synchronous task), two things go wrong with a plain
- * timer: commands issued during the busy task are only written to the socket at its end, although
- * their clock started when they were issued; and the timer phase runs before the replies waiting in
- * the socket are read. Expiring then would blame Redis for our own lag, and the breaker would
- * declare a healthy Redis down (the realtime hub then delivers locally only). So a tick that comes
- * late by more than a tick moves every pending deadline by the time the loop was blocked, and a
- * tick expires nothing itself: it lets the poll phase read what has arrived first
- * (`afterPendingIo`). A Redis that really does not answer is still found out: the first tick after
- * the block that is on time expires what is overdue. The cost is one pass over the pending
- * commands after a block, never on the hot path.
+ * A blocked event loop is not a slow Redis. When the loop was busy (a fan-out to thousands of
+ * sockets, a long synchronous task), two things go wrong with a plain timer: commands issued during
+ * the busy task are only written to the socket at its end, although their clock started when they
+ * were issued; and the timer phase runs before the replies waiting in the socket are read. Expiring
+ * then would blame Redis for our own lag, and the breaker would declare a healthy Redis down (the
+ * realtime hub then delivered locally only). So a tick that comes late by more than a tick gives
+ * every command due by then a grace of two ticks from now, enough for the poll phase to read what
+ * has arrived and for a command written at the end of the block to be answered; and a tick
+ * expires nothing itself: it lets the poll phase run first (`afterPendingIo`). A caller waits at
+ * most its timeout or the end of the block, whichever is later, plus the grace; a Redis that really
+ * does not answer is found out by the first tick after the grace. The cost is one pass over the commands due, after a block
+ * only, never on the hot path.
  */
 
 /** A pending command, as the executor tracks it. The queue owns the three fields below. */
@@ -98,7 +99,10 @@ export class DeadlineQueue {
     const blocked = now - this.#lastTick - this.#resolution;
     this.#lastTick = now;
     if (blocked > this.#resolution) {
-      for (let entry = this.#head; entry !== undefined; entry = entry.next) entry.at += blocked;
+      // Deadlines are in sending order, so the ones due within the grace are at the head.
+      const floor = now + 2 * this.#resolution;
+      for (let entry = this.#head; entry !== undefined && entry.at < floor; entry = entry.next)
+        entry.at = floor;
     }
     if (this.#checking) return;
     this.#checking = true;
