@@ -170,7 +170,8 @@ const VIA = {
 // via: how the page learned of this state of the match (websocket, join, status or polling).
 function showMatch(match, via) {
   const key = match.id + match.state + (match.server ? match.server.id : '');
-  if (shown === key) {
+  // Already on screen: nothing to redraw. (Shown but hidden since, by an older answer, is drawn again.)
+  if (shown === key && !$('match').hidden) {
     if (via === 'websocket') $('match').dataset.websocket = 'yes';
     return;
   }
@@ -298,6 +299,8 @@ $('join').addEventListener('submit', async (event) => {
   $('join-button').disabled = false;
   if (result.status !== 200) return notice(failure(result));
   notice('');
+  // The match came over the hub while this answer (computed before it) was on its way: keep it.
+  if (shown !== null && result.body.state !== 'matched') return;
   showStatus(result.body, 'join');
 });
 
