@@ -16,6 +16,7 @@
  */
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { decodeCursor } from '../../pagination/cursor.js';
 import { apiPaths, type ServerContext } from '../../server/context.js';
 import { errorResponses, noQuery, strictObject } from '../../server/routes/schemas.js';
 import { SessionError } from '../../sessions/errors.js';
@@ -159,12 +160,13 @@ function bearer(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-function decodeCursor(after: string | undefined): string | undefined {
+const isServerId = (position: unknown): position is string => typeof position === 'string' && position !== '';
+
+/** The server id after which a page of the pool starts (the `next` of Matchmaking.servers). */
+function afterServer(after: string | undefined): string | undefined {
   if (after === undefined) return undefined;
-  const id = Buffer.from(after, 'base64url').toString('utf8');
-  if (id === '' || Buffer.from(id).toString('base64url') !== after) {
-    throw new MatchmakingError('MM_SERVER_INVALID', 'malformed cursor');
-  }
+  const id = decodeCursor(after, isServerId);
+  if (id === undefined) throw new MatchmakingError('MM_SERVER_INVALID', 'malformed cursor');
   return id;
 }
 
@@ -320,7 +322,7 @@ export function matchmakingRoutes(scope: FastifyInstance, context: ServerContext
         preHandler: requireAdmin,
         schema: { querystring: serversQuery, response: { 200: serverListSchema, ...errorResponses } },
       },
-      (request) => mm.servers(decodeCursor(request.query.after), request.query.limit ?? 50),
+      (request) => mm.servers(afterServer(request.query.after), request.query.limit ?? 50),
     );
   }
 }

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppJob } from '../../application/definition.js';
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
+import { encodeCursor } from '../../pagination/cursor.js';
 import type { Keys } from '../../redis/keys.js';
 import type { RedisLayer } from '../../redis/layer.js';
 import type { MatchmakingConfig, ModeSpec } from './config.js';
@@ -382,7 +383,7 @@ export class Matchmaking {
         live: (live.get(s.id)?.deadline ?? 0) >= now,
         load: live.get(s.id)?.load ?? 0,
       })),
-      next: page.length > limit ? Buffer.from(shown[shown.length - 1]!.id).toString('base64url') : null,
+      next: page.length > limit ? encodeCursor(shown[shown.length - 1]!.id) : null,
     };
   }
 
