@@ -426,20 +426,10 @@ export class Matchmaking {
     const { servers, matches } = await this.#pool.reap(region, Date.now());
     const outcome = await this.#rehome(region, matches);
     const waiting = await this.repository.waiting(region, 100);
-    for (const mode of new Set(waiting.map((m) => m.mode))) {
-      const batch = waiting.filter((m) => m.mode === mode);
-      const assigned = await this.#pool.assign(
-        region,
-        mode,
-        batch.map((m) => m.id),
-        Date.now(),
-      );
-      for (const [i, m] of batch.entries()) {
-        if (assigned[i] === '' || !(await this.repository.setServer(m.id, assigned[i]!, 'assigned')))
-          continue;
-        const view = await this.#view({ ...m, state: 'assigned', serverId: assigned[i]! });
-        await this.#notifyAll(m, 'match.server', { match: view });
-      }
+    for (const [m, server] of await this.#assign(region, waiting)) {
+      if (server === null || !(await this.repository.setServer(m.id, server, 'assigned'))) continue;
+      const view = await this.#view({ ...m, state: 'assigned', serverId: server });
+      await this.#notifyAll(m, 'match.server', { match: view });
     }
     return { reaped: servers, ...outcome };
   }
@@ -655,6 +645,24 @@ export class Matchmaking {
     let moved = 0;
     let failed = 0;
     const matches = (await this.repository.getMany(matchIds)).filter((m) => m.state === 'assigned');
+    for (const [m, server] of await this.#assign(region, matches)) {
+      if (!(await this.repository.setServer(m.id, server, server === null ? 'failed' : 'assigned'))) continue;
+      if (server === null) {
+        failed += 1;
+        await this.#notifyAll(m, 'match.failed', {
+          match: await this.#view({ ...m, state: 'failed', serverId: null }),
+        });
+      } else {
+        moved += 1;
+        await this.#notifyAll(m, 'match.server', { match: await this.#view({ ...m, serverId: server }) });
+      }
+    }
+    return { moved, failed };
+  }
+
+  /** Places matches on the region's servers, one pool call per mode: each with its server, or null. */
+  async #assign(region: string, matches: readonly MatchRecord[]): Promise<[MatchRecord, string | null][]> {
+    const placed: [MatchRecord, string | null][] = [];
     for (const mode of new Set(matches.map((m) => m.mode))) {
       const batch = matches.filter((m) => m.mode === mode);
       const assigned = await this.#pool.assign(
@@ -663,22 +671,9 @@ export class Matchmaking {
         batch.map((m) => m.id),
         Date.now(),
       );
-      for (const [i, m] of batch.entries()) {
-        const server = assigned[i] || null;
-        if (!(await this.repository.setServer(m.id, server, server === null ? 'failed' : 'assigned')))
-          continue;
-        if (server === null) {
-          failed += 1;
-          await this.#notifyAll(m, 'match.failed', {
-            match: await this.#view({ ...m, state: 'failed', serverId: null }),
-          });
-        } else {
-          moved += 1;
-          await this.#notifyAll(m, 'match.server', { match: await this.#view({ ...m, serverId: server }) });
-        }
-      }
+      for (const [i, m] of batch.entries()) placed.push([m, assigned[i] || null]);
     }
-    return { moved, failed };
+    return placed;
   }
 
   async #view(match: MatchRecord): Promise<MatchView> {
