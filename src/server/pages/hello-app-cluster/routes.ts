@@ -17,7 +17,7 @@ import { SettingsError } from '../../../settings/errors.js';
 import { apiPaths } from '../../context.js';
 import { errorResponses, noQuery, strictObject } from '../../routes/schemas.js';
 import { BrowserModules } from '../realtime/modules.js';
-import { REALTIME_PAGES_CSP, secured } from '../realtime/routes.js';
+import { REALTIME_PAGES_CSP, secured, serveModules } from '../realtime/routes.js';
 import { STYLE } from '../realtime/style.js';
 import { HELLO_PATH, helloPage } from './html.js';
 import { HelloLive, MAX_STREAMS } from './live.js';
@@ -44,13 +44,6 @@ const viewSchema = strictObject({
   },
 });
 
-const fileParams = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['file'],
-  properties: { file: { type: 'string', maxLength: 64 } },
-} as const;
-
 export function helloAppClusterPage(plexus: Plexus) {
   return async (app: FastifyInstance): Promise<void> => {
     const live = new HelloLive(plexus.settings, plexus.instanceId);
@@ -71,15 +64,7 @@ export function helloAppClusterPage(plexus: Plexus) {
     app.get(`${HELLO_PATH}/style.css`, { schema: { hide: true, querystring: noQuery } }, (_request, reply) =>
       secured(reply, 'text/css; charset=utf-8').send(HELLO_STYLE),
     );
-    app.get<{ Params: { file: string } }>(
-      `${HELLO_PATH}/js/:file`,
-      { schema: { hide: true, params: fileParams } },
-      async (request, reply) => {
-        const source = scripts.source(request.params.file);
-        if (source === undefined) return reply.callNotFound();
-        return secured(reply, 'text/javascript; charset=utf-8').send(await source);
-      },
-    );
+    serveModules(app, `${HELLO_PATH}/js`, scripts);
 
     const [state] = apiPaths('/hello-app-cluster');
     app.get(

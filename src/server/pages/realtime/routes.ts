@@ -21,6 +21,19 @@ const fileParams = {
   properties: { file: { type: 'string', maxLength: 64 } },
 } as const;
 
+/** GET `<prefix>/:file`: the browser modules of `modules`, under the pages' CSP (404 for any other name). */
+export function serveModules(app: FastifyInstance, prefix: string, modules: BrowserModules): void {
+  app.get<{ Params: { file: string } }>(
+    `${prefix}/:file`,
+    { schema: { hide: true, params: fileParams } },
+    async (request, reply) => {
+      const source = modules.source(request.params.file);
+      if (source === undefined) return reply.callNotFound();
+      return secured(reply, 'text/javascript; charset=utf-8').send(await source);
+    },
+  );
+}
+
 export function secured(reply: FastifyReply, type: string): FastifyReply {
   return reply
     .header('content-security-policy', REALTIME_PAGES_CSP)
@@ -63,20 +76,6 @@ export async function realtimePages(app: FastifyInstance): Promise<void> {
       return secured(reply, 'text/html; charset=utf-8').send(page);
     },
   );
-  const serveModule =
-    (modules: BrowserModules) => async (request: { params: { file: string } }, reply: FastifyReply) => {
-      const source = modules.source(request.params.file);
-      if (source === undefined) return reply.callNotFound();
-      return secured(reply, 'text/javascript; charset=utf-8').send(await source);
-    };
-  app.get<{ Params: { file: string } }>(
-    '/realtime/js/:file',
-    { schema: { hide: true, params: fileParams } },
-    serveModule(scripts),
-  );
-  app.get<{ Params: { file: string } }>(
-    '/realtime-client/:file',
-    { schema: { hide: true, params: fileParams } },
-    serveModule(client),
-  );
+  serveModules(app, '/realtime/js', scripts);
+  serveModules(app, '/realtime-client', client);
 }
