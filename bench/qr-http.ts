@@ -22,7 +22,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +30,7 @@ import { createClient } from 'redis';
 import { qrApp } from '../src/apps/qr/app.js';
 import { createPlexus } from '../src/index.js';
 import { RedisProcess } from '../test/support/redis-process.js';
+import { freePort } from './support/http.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 // A redis-server of its own (other processes' traffic on a shared one would be noise), or REDIS_URL.
@@ -54,16 +54,6 @@ const env = {
   QR_SECRET: 'bench-secret-0123456789abcdef',
 };
 const ids = Array.from({ length: STUDENTS }, (_, i) => String(100_000 + i));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 600; i++) {

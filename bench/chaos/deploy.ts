@@ -6,23 +6,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { qrApp } from '../../src/apps/qr/app.js';
 import { createPlexus } from '../../src/index.js';
+import { freePort, ROOT } from '../support/http.js';
 
-export const ROOT = new URL('../..', import.meta.url).pathname;
 export const PASSWORD = 'chaos horse battery staple';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 /** The settings every process of a deployment shares (Redis settings come from the caller). */
 export function baseEnv(

@@ -20,7 +20,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisProcess } from '../../test/support/redis-process.js';
 import { startCluster } from '../../test/support/topology.js';
-import { baseEnv, login, ROOT, type Server, seed, sleep, startPlexus, timeBackToReady } from './deploy.js';
+import { ROOT } from '../support/http.js';
+import { baseEnv, login, type Server, seed, sleep, startPlexus, timeBackToReady } from './deploy.js';
 import { type HolesResult, logoutAllHoles } from './holes.js';
 import { MixedLoad, max, type PhaseStats, p99 } from './load.js';
 
