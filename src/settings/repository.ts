@@ -42,15 +42,7 @@ export class SettingsRepository {
   }
 
   read(collection: string, key: string): Promise<SettingEntry | null> {
-    return guarded('read', async () => {
-      const row = await this.#db
-        .selectFrom('settings')
-        .selectAll()
-        .where('collection', '=', collection)
-        .where('key', '=', key)
-        .executeTakeFirst();
-      return row === undefined ? null : toEntry(row);
-    });
+    return guarded('read', () => current(this.#db, collection, key));
   }
 
   /** Keys of a collection in order, after `after`, at most `limit`. */
@@ -182,8 +174,9 @@ async function claim(trx: Transaction<SettingsTables>, collection: string, key: 
     .execute();
 }
 
+/** The stored entry, read in a transaction or on its own. */
 async function current(
-  trx: Transaction<SettingsTables>,
+  trx: Kysely<SettingsTables>,
   collection: string,
   key: string,
 ): Promise<SettingEntry | null> {
