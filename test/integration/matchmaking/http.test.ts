@@ -6,32 +6,21 @@
  * HTTP is SIGKILLed, leaves the pool within its TTL, and its match moves to the other server.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniquePrefix } from '../../support/redis.js';
-import { type RedisSingleHandle, startSingle, waitFor } from '../../support/topology.js';
-import { errorCode, type Running, request, startServer } from '../server/harness.js';
+import { waitFor } from '../../support/topology.js';
+import { errorCode, type Running, request } from '../server/harness.js';
+import { signInPlayer, startTwoServers, type TwoServers } from './two-servers.js';
 
 const ADMIN = 'mm-http-admin-token-0123456789';
-let redis: RedisSingleHandle;
-let dir: string;
+let servers: TwoServers | undefined;
 let a: Running;
 let b: Running;
 const cookies = new Map<string, string>();
 const ids = new Map<string, string>();
 
 async function signIn(server: Running, login: string): Promise<string> {
-  await server.plexus.auth.accounts.create({ login, password: 'correct horse battery', roles: ['player'] });
-  const response = await fetch(`${server.url}/api/1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ login, password: 'correct horse battery' }),
-  });
-  expect(response.status).toBe(200);
-  const cookie = response.headers.get('set-cookie')!.split(';')[0]!;
-  ids.set(login, ((await response.json()) as { user: { id: string } }).user.id);
+  const { cookie, id } = await signInPlayer(server, login);
+  ids.set(login, id);
   cookies.set(login, cookie);
   return cookie;
 }
@@ -54,27 +43,13 @@ function call(
 }
 
 beforeAll(async () => {
-  redis = await startSingle();
-  dir = mkdtempSync(join(tmpdir(), 'plexus-mm-http-'));
-  const env = {
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: uniquePrefix('mm'),
-    DATABASE_URL: `sqlite:${join(dir, 'mm.db')}`,
-    PLEXUS_ADMIN_TOKEN: ADMIN,
-    PLEXUS_APPS: 'matchmaking',
-    MATCHMAKING_PAIR_INTERVAL_MS: '20',
-    MATCHMAKING_REAP_INTERVAL_MS: '100',
-    MATCHMAKING_SERVER_TTL_MS: '3000',
-  };
-  a = await startServer({ env });
-  b = await startServer({ env });
+  servers = await startTwoServers('mm-http', ADMIN, { MATCHMAKING_SERVER_TTL_MS: '3000' });
+  ({ a, b } = servers);
   for (const login of ['alice', 'bob', 'carol', 'dave']) await signIn(login < 'c' ? a : b, login);
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await redis?.stop();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  await servers?.stop();
 });
 
 describe('matchmaking over HTTP', () => {

@@ -8,32 +8,19 @@
  * says the same. An anonymous upgrade is refused, and a client cannot publish on the endpoint.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniquePrefix } from '../../support/redis.js';
-import { type RedisSingleHandle, startSingle } from '../../support/topology.js';
 import { Client, RefusedUpgrade, wsUrl } from '../realtime/harness.js';
-import { type Running, request, startServer } from '../server/harness.js';
+import { type Running, request } from '../server/harness.js';
+import { signInPlayer, startTwoServers, type TwoServers } from './two-servers.js';
 
 const ADMIN = 'mm-rt-admin-token-0123456789';
-let redis: RedisSingleHandle;
-let dir: string;
+let servers: TwoServers | undefined;
 let a: Running;
 let b: Running;
 const players = new Map<string, { cookie: string; id: string }>();
 
 async function signIn(server: Running, login: string): Promise<void> {
-  await server.plexus.auth.accounts.create({ login, password: 'correct horse battery', roles: ['player'] });
-  const response = await fetch(`${server.url}/api/1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ login, password: 'correct horse battery' }),
-  });
-  expect(response.status).toBe(200);
-  const id = ((await response.json()) as { user: { id: string } }).user.id;
-  players.set(login, { cookie: response.headers.get('set-cookie')!.split(';')[0]!, id });
+  players.set(login, await signInPlayer(server, login));
 }
 
 function call(server: Running, method: string, path: string, as?: string, body?: unknown, token?: string) {
@@ -58,29 +45,17 @@ interface MatchData {
 }
 
 beforeAll(async () => {
-  redis = await startSingle();
-  dir = mkdtempSync(join(tmpdir(), 'plexus-mm-rt-'));
-  const env = {
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: uniquePrefix('mm-rt'),
-    DATABASE_URL: `sqlite:${join(dir, 'mm.db')}`,
-    PLEXUS_ADMIN_TOKEN: ADMIN,
-    PLEXUS_APPS: 'matchmaking',
-    MATCHMAKING_PAIR_INTERVAL_MS: '20',
-    MATCHMAKING_REAP_INTERVAL_MS: '100',
+  servers = await startTwoServers('mm-rt', ADMIN, {
     // Long enough for the heartbeating process to start on a loaded machine.
     MATCHMAKING_SERVER_TTL_MS: '6000',
-  };
-  a = await startServer({ env });
-  b = await startServer({ env });
+  });
+  ({ a, b } = servers);
   await signIn(a, 'alice');
   await signIn(b, 'carol');
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await redis?.stop();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  await servers?.stop();
 });
 
 describe('matchmaking notifications over the realtime hub', () => {
