@@ -56,7 +56,7 @@ export class PlexusRealtime extends Realtime {
     // A logout (here or on any instance) closes the connections of the sessions it ended with 1008.
     const sessions = this.#auth.sessions;
     this.#unfollowSessions ??= sessions.onChanged((change) => {
-      this.sessionsChanged(change, async (id) => (await sessions.load(id)) !== null).catch(
+      this.sessionsChanged(change, async (id) => (await sessions.load(id, { touch: false })) !== null).catch(
         (error: unknown) => {
           this.#logger.warn({ err: error }, 'connections of ended sessions not checked');
         },
