@@ -60,11 +60,14 @@ describe('realtime figures', () => {
   });
 
   it('sums users, connections, rooms and messages over the cluster in /api/1/ws/stats', async () => {
+    // Each instance adds its own counts to Redis on its heartbeat, and a reader adds its own
+    // unflushed ones: wait, on the instance read below, until both instances' counts are in.
     await eventually('flushed', async () => {
-      const { endpoints } = (await getJson(`${hubs[0]!.url}/api/1/ws/stats`)) as {
+      const { endpoints } = (await getJson(`${hubs[1]!.url}/api/1/ws/stats`)) as {
         endpoints: Record<string, number>[];
       };
-      return (endpoints.find((e) => (e.endpoint as unknown) === EP)?.messagesOut ?? 0) >= 5;
+      const figures = endpoints.find((e) => (e.endpoint as unknown) === EP);
+      return (figures?.messagesIn ?? 0) >= 4 && (figures?.messagesOut ?? 0) >= 5;
     });
     const { endpoints } = (await getJson(`${hubs[1]!.url}/api/1/ws/stats`)) as {
       endpoints: Record<string, unknown>[];
