@@ -3,12 +3,18 @@
  * keep-alive connection (so requests spread over the workers by connection): signed-in
  * `GET /api/1/auth/me` over the sessions, cached QR PNGs over the students, `GET /api/1/status`,
  * in turn. Every answer is counted in the current phase: status class, time, and what the run
- * must show (5xx, /auth/me 503, answers over 1 s, client timeouts, sessions answered 401).
+ * must show (5xx, /auth/me 503, slow answers, client timeouts, sessions answered 401).
  */
 import { Agent, request } from 'node:http';
 
 /** A request not answered within this long counts as a timeout (and is abandoned). */
 const CLIENT_TIMEOUT_MS = 5000;
+
+/**
+ * An answer slower than this counts as slow: 1 s, the figure the issue asks for. The CI test, run
+ * beside the rest of the suite on two cores, passes a generous CHAOS_SLOW_MS instead.
+ */
+export const SLOW_MS = Number(process.env.CHAOS_SLOW_MS ?? 1000);
 
 export interface PhaseStats {
   name: string;
@@ -18,7 +24,8 @@ export interface PhaseStats {
   /** Connection errors (reset by a killed worker): no HTTP answer. */
   errors: number;
   timeouts: number;
-  over1s: number;
+  /** Answers slower than SLOW_MS. */
+  slow: number;
   latencies: number[];
   /** Sessions (by index) that answered 401: lost. */
   lost: Set<number>;
@@ -32,7 +39,7 @@ function newPhase(name: string): PhaseStats {
     me503: 0,
     errors: 0,
     timeouts: 0,
-    over1s: 0,
+    slow: 0,
     latencies: [],
     lost: new Set(),
   };
@@ -104,7 +111,7 @@ export class MixedLoad {
         const ms = performance.now() - started;
         phase.requests++;
         phase.latencies.push(ms);
-        if (ms > 1000) phase.over1s++;
+        if (ms > SLOW_MS) phase.slow++;
         if (status === 'error') phase.errors++;
         else if (status === 'timeout') phase.timeouts++;
         else {

@@ -11,8 +11,10 @@
  * Run: npx tsx bench/chaos/run.ts            (full: ~15 min on a loaded 2-core machine)
  *      npx tsx bench/chaos/run.ts --short    (CI: single Redis, one fault of each kind, one
  *                                             logout-all try per order, paused and restarted empty)
- * Options: --no-build (bin/plexus.js is current), --no-cluster; env CHAOS_JSON=<file> writes the
- * results as JSON (test/chaos/chaos.test.ts reads it), CONNECTIONS (default 20), CHAOS_LOG=<file> keeps the single-node server's log.
+ * Options: --no-build (bin/plexus.js is current), --no-cluster; env CHAOS_READY_MS (bound on the
+ * time back to ready, default 250) and CHAOS_SLOW_MS (an answer slower is slow, default 1000);
+ * env CHAOS_JSON=<file> writes the results as JSON (test/chaos/chaos.test.ts reads it),
+ * CONNECTIONS (default 20), CHAOS_LOG=<file> keeps the single-node server's log.
  */
 import { execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +25,7 @@ import { startCluster } from '../../test/support/topology.js';
 import { ROOT } from '../support/http.js';
 import { baseEnv, login, type Server, seed, sleep, startPlexus, timeBackToReady } from './deploy.js';
 import { type HolesResult, logoutAllHoles } from './holes.js';
-import { MixedLoad, max, type PhaseStats, p99 } from './load.js';
+import { MixedLoad, max, type PhaseStats, p99, SLOW_MS } from './load.js';
 
 const args = new Set(process.argv.slice(2));
 const SHORT = args.has('--short');
@@ -35,6 +37,8 @@ const OUTAGE_MS = SHORT ? 2000 : 5000;
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 20);
 const SESSIONS = 50;
 const WORKERS = 2;
+/** The bound on the time back to ready: 250 ms, as the issue asks; CI passes a generous CHAOS_READY_MS. */
+const READY_MS = Number(process.env.CHAOS_READY_MS ?? 250);
 const students = Array.from({ length: 1000 }, (_, i) => String(200_000 + i));
 
 interface Row {
@@ -254,12 +258,12 @@ console.log(
     .join(' ')}\n`,
 );
 console.log(
-  '| topology | phase | requests | 5xx | /auth/me 503 | conn. errors | timeouts | > 1 s | p99 ms | max ms | back to ready ms | sessions lost |',
+  `| topology | phase | requests | 5xx | /auth/me 503 | conn. errors | timeouts | > ${SLOW_MS} ms | p99 ms | max ms | back to ready ms | sessions lost |`,
 );
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const { topology, stats: s, ready } of rows) {
   console.log(
-    `| ${topology} | ${s.name} | ${s.requests} | ${s.status5xx} | ${s.me503} | ${s.errors} | ${s.timeouts} | ${s.over1s} | ${f(p99(s.latencies))} | ${f(max(s.latencies))} | ${ready.length === 0 ? '' : ready.map(f).join(', ')} | ${s.lost.size} |`,
+    `| ${topology} | ${s.name} | ${s.requests} | ${s.status5xx} | ${s.me503} | ${s.errors} | ${s.timeouts} | ${s.slow} | ${f(p99(s.latencies))} | ${f(max(s.latencies))} | ${ready.length === 0 ? '' : ready.map(f).join(', ')} | ${s.lost.size} |`,
   );
 }
 console.log('\n| logout-all across an outage | tries | holes |\n| --- | --- | --- |');
@@ -270,7 +274,7 @@ const summary = {
   short: SHORT,
   status5xx: rows.reduce((n, r) => n + r.stats.status5xx, 0),
   me503: rows.reduce((n, r) => n + r.stats.me503, 0),
-  over1s: rows.reduce((n, r) => n + r.stats.over1s, 0),
+  slow: rows.reduce((n, r) => n + r.stats.slow, 0),
   timeouts: rows.reduce((n, r) => n + r.stats.timeouts, 0),
   sessionsLost: rows.reduce((n, r) => n + r.stats.lost.size, 0),
   worstReadyMs: Math.max(0, ...returns),
@@ -282,10 +286,10 @@ const summary = {
 const checks: [string, boolean][] = [
   ['0 5xx', summary.status5xx === 0],
   ['0 /auth/me 503 (recently served sessions)', summary.me503 === 0],
-  ['0 requests over 1 s', summary.over1s === 0 && summary.timeouts === 0],
+  [`0 requests over ${f(SLOW_MS)} ms`, summary.slow === 0 && summary.timeouts === 0],
   [
-    `back to ready <= 250 ms (worst of ${returns.length}: ${f(summary.worstReadyMs)} ms)`,
-    summary.worstReadyMs <= 250,
+    `back to ready <= ${f(READY_MS)} ms (worst of ${returns.length}: ${f(summary.worstReadyMs)} ms)`,
+    summary.worstReadyMs <= READY_MS,
   ],
   ['0 sessions lost (durable)', summary.sessionsLost === 0],
   [`0 logout-all holes (${summary.holeTries} tries)`, summary.holes === 0],

@@ -345,25 +345,34 @@ export class Sessions {
   async destroyUser(userId: string, options: { exceptId?: string } = {}): Promise<string[]> {
     const { exceptId } = options;
     // The epoch: every session of the user valid before it is dead wherever it is read. The kept
-    // session is moved past it first, so that no read between the two steps ends it.
+    // session is moved past it first, so that no read between the steps ends it. The sessions are
+    // ended before the epoch is published (in Redis, in this process): every read that learns the
+    // epoch ends the sessions it finds, so publishing first let a concurrent read (the durable
+    // flusher's, another request's) end some of them, and the logout-all then counted fewer than
+    // it ended. A session moved into Redis meanwhile is ended by the epoch on its next read.
     const epoch = Math.max(this.#now(), this.#epochs.get(userId) + 1);
-    if (exceptId !== undefined) await this.#local.keep(exceptId, epoch);
-    this.#epochs.raise(userId, epoch, true);
-    this.#outage?.forgetUser(userId, exceptId, epoch);
-    await this.#durable?.endedUser(userId, epoch, exceptId);
-    const local = await this.#local.destroyUser(userId, { exceptId, epoch });
-    const shared = await this.#route(
-      async (store) => {
-        if (exceptId !== undefined) await store.keep(exceptId, epoch);
-        await store.raiseEpoch(userId, epoch, this.#epochKeepMs());
-        return store.destroyUser(userId, { exceptId, epoch });
-      },
-      async () => {
-        this.#pendingLogoutAll.set(userId, { epoch, exceptId });
-        return [];
-      },
-    );
-    const ended = [...shared, ...local];
+    let ended: string[];
+    try {
+      if (exceptId !== undefined) await this.#local.keep(exceptId, epoch);
+      this.#outage?.forgetUser(userId, exceptId, epoch);
+      await this.#durable?.endedUser(userId, epoch, exceptId);
+      const local = await this.#local.destroyUser(userId, { exceptId, epoch });
+      const shared = await this.#route(
+        async (store) => {
+          if (exceptId !== undefined) await store.keep(exceptId, epoch);
+          const endedThere = await store.destroyUser(userId, { exceptId, epoch });
+          await store.raiseEpoch(userId, epoch, this.#epochKeepMs());
+          return endedThere;
+        },
+        async () => {
+          this.#pendingLogoutAll.set(userId, { epoch, exceptId });
+          return [];
+        },
+      );
+      ended = [...shared, ...local];
+    } finally {
+      this.#epochs.raise(userId, epoch, true);
+    }
     await this.#copies?.changed(ended, userId, epoch);
     this.#emitChanged({ userId });
     // Sessions not yet copied to the database get their tombstones too.
