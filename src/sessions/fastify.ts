@@ -51,6 +51,8 @@ interface RequestState {
   setCookie: string | undefined;
 }
 
+function ignore(): void {}
+
 /** Where a request keeps its session state: a decorated property (a WeakMap costs more). */
 const STATE = Symbol('plexus.session');
 type WithState = FastifyRequest & { [STATE]: RequestState | null | undefined };
@@ -87,13 +89,25 @@ async function sessionPlugin(app: FastifyInstance, options: SessionPluginOptions
     return current.session;
   }
 
+  /**
+   * The session when it is known without waiting (found in the local copy now, or earlier), else
+   * undefined with `current.loading` started. Makes no promise when the copy has the session.
+   */
+  function atHand(request: FastifyRequest, current: RequestState): ActiveSession | undefined {
+    if (current.session !== null) return current.session;
+    if (current.loading !== undefined) return undefined;
+    // Most requests find their session in the local copy: no I/O, no async frames.
+    const copy = current.cookie.status === 'valid' ? sessions.cached(current.cookie.id) : undefined;
+    if (copy !== undefined) return activate(current, copy);
+    current.loading = load(request, current);
+    return undefined;
+  }
+
   app.decorateRequest('loadSession', function loadSession(this: FastifyRequest) {
     const current = state(this);
-    if (current.loading === undefined) {
-      // Most requests find their session in the local copy: no I/O, no async frames.
-      const copy = current.cookie.status === 'valid' ? sessions.cached(current.cookie.id) : undefined;
-      current.loading = copy === undefined ? load(this, current) : Promise.resolve(activate(current, copy));
-    }
+    const session = atHand(this, current);
+    // Found without waiting: the promise is made only now that someone asks for one.
+    current.loading ??= Promise.resolve(session!);
     return current.loading;
   });
 
@@ -108,10 +122,12 @@ async function sessionPlugin(app: FastifyInstance, options: SessionPluginOptions
   }
 
   app.decorateRequest('sessionAtHand', function sessionAtHand(this: FastifyRequest) {
-    // Starts the load when it is not at hand; whoever awaits it later gets its outcome, and a
-    // failure nobody awaits is not an unhandled rejection.
-    this.loadSession().catch(() => {});
-    return state(this).session ?? undefined;
+    const current = state(this);
+    const session = atHand(this, current);
+    // Not at hand: the load has started; whoever awaits it later gets its outcome, and a failure
+    // nobody awaits is not an unhandled rejection.
+    if (session === undefined) current.loading?.catch(ignore);
+    return session;
   });
 
   app.decorateRequest('requireSession', function requireSession(this: FastifyRequest) {
