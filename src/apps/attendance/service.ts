@@ -76,6 +76,7 @@ export class AttendanceService {
       sessionCache: cache.namespace('sessions'),
       devices: this.devices,
       announcer: () => this.#announcer,
+      engine: plexus.db.engine,
     });
     this.stalls = new Stalls(db, plexus.db.engine, options.qr);
     const dir = config.photoDir ?? join(plexus.config.db.dataDir, 'attendance-photos');

@@ -155,6 +155,9 @@ describe.each([
     expect(borrowed.body).toMatchObject({ checkin: { studentId: y, flagged: true } });
     const own = await checkIn(c, z, await displayCode(c, other), device());
     expect(own.body).toMatchObject({ checkin: { flagged: false } });
+    // A student who already has a phone, checking in from a new one: flagged too.
+    const second = await checkIn(c, x, await displayCode(c, other), device());
+    expect(second.body).toMatchObject({ duplicate: false, checkin: { studentId: x, flagged: true } });
   });
 
   it('refuses expired, forged and malformed codes with a reason, and accepts the previous window', async () => {
