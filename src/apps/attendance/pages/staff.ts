@@ -70,7 +70,7 @@ export function staffPage(): string {
   });
 }
 
-export const STAFF_JS = `import { createRealtimeClient } from '/attendance/rt/index.js';
+export const STAFF_JS = `import { createRealtimeClient } from '/realtime-client/index.js';
 (function () {
   'use strict';
   var main = document.getElementById('main');
