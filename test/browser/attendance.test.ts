@@ -222,6 +222,16 @@ describe.runIf(run)('attendance pages in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('status').getByText('Roll call opened.').waitFor();
     await page.getByRole('heading', { name: /Check-ins: Keyboard Course, room A-1/ }).waitFor();
+    await page.getByRole('button', { name: 'Create display link' }).focus();
+    await page.keyboard.press('Enter');
+    const linkField = page.getByLabel(/Display link for a projector/);
+    await expect
+      .poll(() => linkField.inputValue(), { timeout: 5_000 })
+      .toMatch(/\/attendance\/display\/[a-z0-9]+#link=/);
+    const token = new URL(await linkField.inputValue()).hash.slice('#link='.length);
+    expect((await call(server.url, 'GET', `/display-links/${token}/display`)).body).toMatchObject({
+      name: 'Keyboard Course',
+    });
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
     expect(problems).toEqual([]);
     await context.close();
