@@ -12,7 +12,9 @@
  *
  * Besides latency and throughput it prints the CPU time the two workers spent per check-in
  * (/proc/<pid>/stat, user + system, over the check-in window) and the bare server's per request:
- * on a loaded machine the wall-clock figures move with the load, the CPU per request much less.
+ * on a loaded machine the wall-clock figures move with the load, the CPU per request much less
+ * (not with --profile, whose profiler runs in the workers). It also prints this process's own CPU
+ * during the check-ins, to show whether the clients, not the server, were the limit.
  *
  * Usage: npm run build && npx tsx bench/attendance.ts [--scans 10000] [--concurrency 50] [--db postgres|sqlite]
  *          [--profile DIR]  (CPU profiles of the workers during the check-ins, bench/support/profile-window.mjs)
@@ -274,8 +276,11 @@ try {
     (workerPids.reduce((sum, pid) => sum + cpuMs(pid), 0) - idleFrom) / (performance.now() - idleStarted);
   await currentCode();
   const cpuBefore = workerPids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const clientBefore = process.cpuUsage();
   const checkins = await drive(checkinCount, (i) => checkinRequest(i < ROLL_CALL ? i : (i - ROLL_CALL) * 10));
   const workerCpu = workerPids.reduce((sum, pid) => sum + cpuMs(pid), 0) - cpuBefore;
+  const clientUsage = process.cpuUsage(clientBefore);
+  const clientCpu = (clientUsage.user + clientUsage.system) / 1000;
   for (const pid of profile ?? []) process.kill(pid, 'SIGUSR2');
   const statsAfter = await tableStats();
   const bareCpuBefore = cpuMs(bare.pid!);
@@ -314,6 +319,11 @@ try {
     `CPU per request: check-ins ${(workerCpu / checkinCount).toFixed(2)} ms (both workers, ${workerCpu} ms in all; ` +
       `${((workerCpu - background) / checkinCount).toFixed(2)} ms without their idle background of ` +
       `${(idlePerMs * 1000).toFixed(0)} ms/s), bare route ${(bareCpu / checkinCount).toFixed(2)} ms (${bareCpu} ms)`,
+  );
+  // If this is near 100 %, the client (this process) limits the check-ins, not the server.
+  console.log(
+    `this benchmark process (the clients) during the check-ins: ${clientCpu.toFixed(0)} ms CPU in ${checkins.wallMs.toFixed(0)} ms ` +
+      `(${((100 * clientCpu) / checkins.wallMs).toFixed(0)} % of a core)`,
   );
   if (statsBefore !== undefined && statsAfter !== undefined) {
     const scans = statsAfter.scans - statsBefore.scans;
