@@ -10,13 +10,19 @@
  *   stall scans seed 001: 25,000 students and 200 stalls; random students scanned in or out at
  *               random stalls, one in twenty a retry of an earlier scan id
  *
+ * Besides latency and throughput it prints the CPU time the two workers spent per check-in
+ * (/proc/<pid>/stat, user + system, over the check-in window) and the bare server's per request:
+ * on a loaded machine the wall-clock figures move with the load, the CPU per request much less
+ * (not with --profile, whose profiler runs in the workers). It also prints this process's own CPU
+ * during the check-ins, to show whether the clients, not the server, were the limit.
+ *
  * Usage: npm run build && npx tsx bench/attendance.ts [--scans 10000] [--concurrency 50] [--db postgres|sqlite]
  *          [--profile DIR]  (CPU profiles of the workers during the check-ins, bench/support/profile-window.mjs)
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -83,6 +89,13 @@ async function tableStats(): Promise<{ scans: number; tables: Record<string, num
   }
 }
 
+/** CPU time (user + system, ms) a process has used so far (Linux /proc; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** The worker processes of `plexus start --workers 2` (children of the primary). */
 function workers(primary: number): number[] {
   const out = execFileSync('pgrep', ['-P', String(primary)], { encoding: 'utf8' });
@@ -143,7 +156,12 @@ function print(rows: ReturnType<typeof summary>[], baseline: ReturnType<typeof s
   }
 }
 
-const setup = createPlexus({ env, apps: [qrApp, attendanceApp] });
+// The set-up process's own Redis calls get a wide timeout: on a loaded machine a session it
+// creates must not land in its process-local store (where no worker would find it) for a slow reply.
+const setup = createPlexus({
+  env: { ...env, REDIS_COMMAND_TIMEOUT_MS: '5000' },
+  apps: [qrApp, attendanceApp],
+});
 let server: ChildProcess | undefined;
 let bare: ChildProcess | undefined;
 try {
@@ -244,13 +262,30 @@ try {
     });
   // 1,600 check-ins plus a double tap for one student in ten.
   const checkinCount = ROLL_CALL + ROLL_CALL / 10;
-  const profile = values.profile === undefined ? undefined : workers(server.pid!);
+  const workerPids = workers(server.pid!);
+  const profile = values.profile === undefined ? undefined : workerPids;
   for (const pid of profile ?? []) process.kill(pid, 'SIGUSR2');
   const statsBefore = await tableStats();
+  await currentCode();
+  // The workers' background work (jobs, reports, heartbeats) while no request comes, per second:
+  // subtracted below, since a window stretched by the machine's load would charge it to requests.
+  const idleFrom = workerPids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const idleStarted = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const idlePerMs =
+    (workerPids.reduce((sum, pid) => sum + cpuMs(pid), 0) - idleFrom) / (performance.now() - idleStarted);
+  await currentCode();
+  const cpuBefore = workerPids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const clientBefore = process.cpuUsage();
   const checkins = await drive(checkinCount, (i) => checkinRequest(i < ROLL_CALL ? i : (i - ROLL_CALL) * 10));
+  const workerCpu = workerPids.reduce((sum, pid) => sum + cpuMs(pid), 0) - cpuBefore;
+  const clientUsage = process.cpuUsage(clientBefore);
+  const clientCpu = (clientUsage.user + clientUsage.system) / 1000;
   for (const pid of profile ?? []) process.kill(pid, 'SIGUSR2');
   const statsAfter = await tableStats();
+  const bareCpuBefore = cpuMs(bare.pid!);
   const checkinBaseline = await bareRun(checkinCount);
+  const bareCpu = cpuMs(bare.pid!) - bareCpuBefore;
   const rows = await attendance.rollCalls.count(session.id);
 
   const scanIds: string[] = [];
@@ -279,6 +314,17 @@ try {
   );
   print([summary('check-ins (1,600 + 160 double taps)', checkins), cb], cb);
   console.log(`rows in the roll call: ${rows} (expected ${ROLL_CALL})`);
+  const background = idlePerMs * checkins.wallMs;
+  console.log(
+    `CPU per request: check-ins ${(workerCpu / checkinCount).toFixed(2)} ms (both workers, ${workerCpu} ms in all; ` +
+      `${((workerCpu - background) / checkinCount).toFixed(2)} ms without their idle background of ` +
+      `${(idlePerMs * 1000).toFixed(0)} ms/s), bare route ${(bareCpu / checkinCount).toFixed(2)} ms (${bareCpu} ms)`,
+  );
+  // If this is near 100 %, the client (this process) limits the check-ins, not the server.
+  console.log(
+    `this benchmark process (the clients) during the check-ins: ${clientCpu.toFixed(0)} ms CPU in ${checkins.wallMs.toFixed(0)} ms ` +
+      `(${((100 * clientCpu) / checkins.wallMs).toFixed(0)} % of a core)`,
+  );
   if (statsBefore !== undefined && statsAfter !== undefined) {
     const scans = statsAfter.scans - statsBefore.scans;
     console.log(

@@ -146,6 +146,45 @@ describe.runIf(run)('attendance pages in Chromium', () => {
     await phone.close();
   }, 60_000);
 
+  it('a display link shows the code and live count with no staff sign-in, and stops when revoked', async () => {
+    const sessionId = await openRollCall(server.url);
+    const made = await call(server.url, 'POST', `/sessions/${sessionId}/display-links`, { cookie: staff });
+    expect(made.status, made.text).toBe(200);
+    const link = made.body.url as string;
+    const projector = await browser.newContext();
+    const { page, problems, origins } = await open(projector, new URL(link).pathname + new URL(link).hash);
+    await page.getByRole('heading', { name: 'Databases 101' }).waitFor();
+    const first = await shownCode(page);
+    expect(first.url).toMatch(new RegExp(`^${server.url}/attendance/c/${sessionId}\\.`));
+    expect((await call(server.url, 'GET', `/codes/${first.url.split('/').at(-1)}`)).body.valid).toBe(true);
+    // Live over the display endpoint: the socket is open, and a check-in's count arrives through it.
+    await page.locator('main[data-realtime="open"]').waitFor({ timeout: 10_000 });
+    const checked = await call(server.url, 'POST', '/checkins', {
+      cookie: `${await cookieFor(server, 'bob', ['student'])}; plexus_device=${'b'.repeat(22)}`,
+      body: { code: first.url.split('/').at(-1) },
+    });
+    expect(checked.status, checked.text).toBe(200);
+    // The count may come by a poll that crossed the message; the next code comes by the socket.
+    await page.locator('#count', { hasText: '1' }).waitFor({ timeout: 10_000 });
+    await page.locator('#code[data-via="realtime"]').waitFor({ timeout: 15_000 });
+    expect(await projector.cookies()).toEqual([]);
+    expect(problems).toEqual([]);
+    expect([...origins]).toEqual([new URL(server.url).origin]);
+
+    const revoked = await call(
+      server.url,
+      'DELETE',
+      `/sessions/${sessionId}/display-links/${(made.body.link as { id: string }).id}`,
+      {
+        cookie: staff,
+      },
+    );
+    expect(revoked.status).toBe(200);
+    await page.locator('main[data-link="invalid"]').waitFor({ timeout: 5_000 });
+    expect(await page.locator('#code').isHidden()).toBe(true);
+    await projector.close();
+  }, 60_000);
+
   it('refuses an expired code on the student page with the reason', async () => {
     const sessionId = await openRollCall(server.url);
     const codes = (
@@ -183,6 +222,16 @@ describe.runIf(run)('attendance pages in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('status').getByText('Roll call opened.').waitFor();
     await page.getByRole('heading', { name: /Check-ins: Keyboard Course, room A-1/ }).waitFor();
+    await page.getByRole('button', { name: 'Create display link' }).focus();
+    await page.keyboard.press('Enter');
+    const linkField = page.getByLabel(/Display link for a projector/);
+    await expect
+      .poll(() => linkField.inputValue(), { timeout: 5_000 })
+      .toMatch(/\/attendance\/display\/[a-z0-9]+#link=/);
+    const token = new URL(await linkField.inputValue()).hash.slice('#link='.length);
+    expect((await call(server.url, 'GET', `/display-links/${token}/display`)).body).toMatchObject({
+      name: 'Keyboard Course',
+    });
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
     expect(problems).toEqual([]);
     await context.close();

@@ -15,7 +15,7 @@ import { attendanceDashboardPanel } from './dashboard-panel.js';
 import { ATTENDANCE_ERRORS } from './errors.js';
 import { attendanceJobs } from './jobs.js';
 import { attendanceMigrations } from './migrations/index.js';
-import { attendanceEndpoint } from './realtime.js';
+import { attendanceEndpoint, displayEndpoint } from './realtime.js';
 import { attendanceApiRoutes } from './routes/api.js';
 import { attendancePageRoutes } from './routes/pages.js';
 import { AttendanceService } from './service.js';
@@ -44,8 +44,9 @@ export function createAttendanceApp(options: AttendanceAppOptions = {}) {
         }
         return found;
       };
-      // The pages' WebSocket endpoint (./realtime.ts), defined whatever the announcer.
+      // The pages' WebSocket endpoints (./realtime.ts), defined whatever the announcer.
       attendanceEndpoint(plexus.realtime);
+      displayEndpoint(plexus.realtime);
       let service: AttendanceService | undefined;
       const attendance = () => {
         service ??= new AttendanceService({ config, production, plexus, qr, announcer: options.announcer });

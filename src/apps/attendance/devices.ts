@@ -6,6 +6,8 @@
  * only owners are cached, never "unknown": a new device costs its share of one batched query
  * (owners and the students' other devices, for every check-in of that moment) and one row in a
  * batched insert (./insert-batch.ts), with no cache write or invalidation. With Redis down the database answers.
+ * On PostgreSQL a code check-in does not come here: its one statement binds the device and reads
+ * the owner itself (./checkin-statement.ts), which costs no more than asking the cache first.
  */
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';

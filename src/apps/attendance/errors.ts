@@ -23,6 +23,8 @@ export const ATTENDANCE_ERRORS = {
   ATTENDANCE_PHOTO_INVALID: 400,
   /** A scanned student code is not valid (malformed, tampered, revoked or unknown). */
   ATTENDANCE_STUDENT_CODE_INVALID: 400,
+  /** A display link that is malformed, unknown, revoked, or whose session has ended. */
+  ATTENDANCE_LINK_INVALID: 401,
   /** A request is well-formed but makes no sense (ends before it starts, bad cursor). */
   ATTENDANCE_INVALID: 400,
 } as const;

@@ -16,6 +16,9 @@
  * - a row the database skipped for a conflict is absent from RETURNING and answers `false`;
  * - if the batch statement fails, its rows are written one by one, so one bad row fails alone.
  *
+ * `RowBatch`: the same, when the statement answers something for each inserted row besides "inserted"
+ * (the check-in statement on PostgreSQL answers whether the device is flagged).
+ *
  * `ReadBatch`: one query answers every lookup of the batch.
  */
 
@@ -56,10 +59,68 @@ class Batcher<Item> {
   }
 }
 
-interface Waiter<Row> {
+interface Waiter<Row, Result> {
   row: Row;
-  resolve(inserted: boolean): void;
+  resolve(result: Result | undefined): void;
   reject(error: unknown): void;
+}
+
+export interface RowBatchOptions<Row, Result> {
+  /** Each unique constraint of the table as a key of a row; the first identifies a row in the answer. */
+  uniqueKeys: readonly ((row: Row) => string)[];
+  /** Writes the rows (skipping conflicts) and answers, by first unique key, what became of each (absent: undefined). */
+  write(rows: Row[]): Promise<Map<string, Result>>;
+  /** Largest batch (statement parameters are bounded: SQLite allows 32,766). Default 500. */
+  maxRows?: number;
+}
+
+/** `InsertBatch` whose statement answers more than "inserted" for a row (a computed column, the row it met). */
+export class RowBatch<Row, Result> {
+  readonly #options: RowBatchOptions<Row, Result>;
+  readonly #batcher: Batcher<Waiter<Row, Result>>;
+
+  constructor(options: RowBatchOptions<Row, Result>) {
+    this.#options = options;
+    this.#batcher = new Batcher((waiters) => this.#write(waiters), options.maxRows ?? 500);
+  }
+
+  /** Inserts the row with the next batch: what the statement answered for it (undefined when it said nothing). */
+  insert(row: Row): Promise<Result | undefined> {
+    return new Promise<Result | undefined>((resolve, reject) => this.#batcher.push({ row, resolve, reject }));
+  }
+
+  async #write(waiters: Waiter<Row, Result>[]): Promise<void> {
+    const { uniqueKeys } = this.#options;
+    const seen = uniqueKeys.map(() => new Set<string>());
+    const sent: Waiter<Row, Result>[] = [];
+    const later: Waiter<Row, Result>[] = [];
+    for (const waiter of waiters) {
+      const keys = uniqueKeys.map((key) => key(waiter.row));
+      if (keys.some((k, i) => seen[i]!.has(k))) {
+        later.push(waiter);
+        continue;
+      }
+      for (const [i, k] of keys.entries()) seen[i]!.add(k);
+      sent.push(waiter);
+    }
+    const identity = uniqueKeys[0]!;
+    try {
+      const inserted = await this.#options.write(sent.map((w) => w.row));
+      for (const w of sent) w.resolve(inserted.get(identity(w.row)));
+    } catch {
+      // One by one: each caller gets its own row's outcome (and error).
+      await Promise.all(
+        sent.map(async (w) => {
+          try {
+            w.resolve((await this.#options.write([w.row])).get(identity(w.row)));
+          } catch (error) {
+            w.reject(error);
+          }
+        }),
+      );
+    }
+    for (const w of later) this.#batcher.push(w);
+  }
 }
 
 export interface InsertBatchOptions<Row> {
@@ -72,50 +133,19 @@ export interface InsertBatchOptions<Row> {
 }
 
 export class InsertBatch<Row> {
-  readonly #options: InsertBatchOptions<Row>;
-  readonly #batcher: Batcher<Waiter<Row>>;
+  readonly #rows: RowBatch<Row, true>;
 
   constructor(options: InsertBatchOptions<Row>) {
-    this.#options = options;
-    this.#batcher = new Batcher((waiters) => this.#write(waiters), options.maxRows ?? 500);
+    this.#rows = new RowBatch({
+      uniqueKeys: options.uniqueKeys,
+      maxRows: options.maxRows,
+      write: async (rows) => new Map((await options.write(rows)).map((key) => [key, true as const])),
+    });
   }
 
   /** Inserts the row with the next batch; true if it was inserted, false on a conflict. */
-  insert(row: Row): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => this.#batcher.push({ row, resolve, reject }));
-  }
-
-  async #write(waiters: Waiter<Row>[]): Promise<void> {
-    const { uniqueKeys } = this.#options;
-    const seen = uniqueKeys.map(() => new Set<string>());
-    const sent: Waiter<Row>[] = [];
-    const later: Waiter<Row>[] = [];
-    for (const waiter of waiters) {
-      const keys = uniqueKeys.map((key) => key(waiter.row));
-      if (keys.some((k, i) => seen[i]!.has(k))) {
-        later.push(waiter);
-        continue;
-      }
-      for (const [i, k] of keys.entries()) seen[i]!.add(k);
-      sent.push(waiter);
-    }
-    const identity = uniqueKeys[0]!;
-    try {
-      const inserted = new Set(await this.#options.write(sent.map((w) => w.row)));
-      for (const w of sent) w.resolve(inserted.has(identity(w.row)));
-    } catch {
-      // One by one: each caller gets its own row's outcome (and error).
-      await Promise.all(
-        sent.map(async (w) => {
-          try {
-            w.resolve((await this.#options.write([w.row])).length > 0);
-          } catch (error) {
-            w.reject(error);
-          }
-        }),
-      );
-    }
-    for (const w of later) this.#batcher.push(w);
+  async insert(row: Row): Promise<boolean> {
+    return (await this.#rows.insert(row)) === true;
   }
 }
 

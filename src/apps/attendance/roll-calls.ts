@@ -11,14 +11,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { CacheNamespace } from '../../cache/index.js';
+import type { DbEngine } from '../../db/index.js';
 import type { Announcer } from './announcer.js';
+import { type CheckinWrite, checkinKey, writeCheckinsPostgres } from './checkin-statement.js';
 import type { CodeCheck, RotatingCodes } from './codes.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { AttendanceTables } from './db/tables.js';
 import type { Devices } from './devices.js';
 import { AttendanceError } from './errors.js';
 import { CheckinFeed } from './feed.js';
-import { InsertBatch } from './insert-batch.js';
+import { InsertBatch, RowBatch } from './insert-batch.js';
 
 export interface Course {
   id: string;
@@ -103,6 +105,8 @@ export class RollCalls {
   readonly #feed: CheckinFeed;
   /** Check-ins written in batches (./insert-batch.ts): a burst is a few statements, not one per student. */
   readonly #inserts: InsertBatch<AttendanceTables['att_checkins']>;
+  /** PostgreSQL: device binding and check-in in one statement per batch (./checkin-statement.ts). */
+  readonly #codeCheckins: RowBatch<AttendanceTables['att_checkins'], CheckinWrite> | undefined;
 
   constructor(options: {
     db: Kysely<AttendanceTables>;
@@ -110,6 +114,7 @@ export class RollCalls {
     sessionCache: CacheNamespace;
     devices: Devices;
     announcer: () => Announcer;
+    engine: DbEngine;
   }) {
     this.#db = options.db;
     this.codes = options.codes;
@@ -129,8 +134,16 @@ export class RollCalls {
             .onConflict((oc) => oc.doNothing())
             .returning(['session_id', 'student_id'])
             .execute()
-        ).map((r) => `${r.session_id} ${r.student_id}`),
+        ).map(checkinKey),
     });
+    // On SQLite (in process, no round trips) the device and the check-in stay separate statements.
+    this.#codeCheckins =
+      options.engine === 'postgres'
+        ? new RowBatch({
+            uniqueKeys: [checkinKey, (r) => `${r.session_id} ${r.device_id}`],
+            write: (rows) => writeCheckinsPostgres(db, rows),
+          })
+        : undefined;
   }
 
   async createCourse(name: string): Promise<Course> {
@@ -305,7 +318,6 @@ export class RollCalls {
     if (session.photoRequired && input.photoId === undefined) {
       throw new AttendanceError('ATTENDANCE_PHOTO_REQUIRED', 'this roll call needs a photo taken now');
     }
-    const { flagged } = await this.#devices.bind(input.deviceId, input.studentId);
     const late =
       session.lateAfterMinutes !== null && now > session.startsAt + session.lateAfterMinutes * 60_000;
     const row = {
@@ -315,24 +327,58 @@ export class RollCalls {
       at: now,
       status: 'present',
       late: late ? 1 : 0,
-      flagged: flagged ? 1 : 0,
+      flagged: 0,
       source: 'code',
       reason: null,
       photo_id: input.photoId ?? null,
     };
-    if (!(await this.#inserts.insert(row))) {
-      const mine = await this.#find(session.id, input.studentId);
-      if (mine !== undefined) return { checkin: mine, duplicate: true };
-      throw new AttendanceError(
-        'ATTENDANCE_DEVICE_USED',
-        'this device has already checked in another student',
-      );
+    if (this.#codeCheckins !== undefined) {
+      const written = await this.#codeCheckins.insert(row);
+      if (written?.inserted === true) {
+        row.flagged = written.flagged ? 1 : 0;
+        if (written.ownerUnknown) row.flagged = await this.#flagLate(row);
+      } else {
+        const existing = written?.inserted === false ? written.existing : undefined;
+        const mine =
+          existing === undefined ? await this.#find(session.id, input.studentId) : toCheckin(existing);
+        if (mine !== undefined) return { checkin: mine, duplicate: true };
+        throw new AttendanceError(
+          'ATTENDANCE_DEVICE_USED',
+          'this device has already checked in another student',
+        );
+      }
+    } else {
+      row.flagged = (await this.#devices.bind(input.deviceId, input.studentId)).flagged ? 1 : 0;
+      if (!(await this.#inserts.insert(row))) {
+        const mine = await this.#find(session.id, input.studentId);
+        if (mine !== undefined) return { checkin: mine, duplicate: true };
+        throw new AttendanceError(
+          'ATTENDANCE_DEVICE_USED',
+          'this device has already checked in another student',
+        );
+      }
     }
     // Told to displays and staff pages within the feed's flush delay, without holding up the
     // answer; a lost announcement is repaired by the pages' polling.
     const checkin = toCheckin(row);
     this.#feed.add(checkin);
     return { checkin, duplicate: false };
+  }
+
+  /**
+   * A check-in whose new device another statement bound at the same moment (./checkin-statement.ts):
+   * the owner is read now, and the check-in flagged if the device is not the student's.
+   */
+  async #flagLate(row: AttendanceTables['att_checkins']): Promise<number> {
+    const owner = await this.#devices.owner(row.device_id!);
+    if (owner === null || owner === row.student_id) return 0;
+    await this.#db
+      .updateTable('att_checkins')
+      .set({ flagged: 1 })
+      .where('session_id', '=', row.session_id)
+      .where('student_id', '=', row.student_id)
+      .execute();
+    return 1;
   }
 
   /** Staff: marks a student present or absent with a reason (replaces any check-in). */

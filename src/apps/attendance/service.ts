@@ -14,8 +14,9 @@ import { RotatingCodes } from './codes.js';
 import type { AttendanceConfig } from './config.js';
 import type { AttendanceTables } from './db/tables.js';
 import { Devices } from './devices.js';
+import { DisplayLinks } from './display-links.js';
 import { DirectoryStorage, type PhotoStorage, Photos } from './photos.js';
-import { attendanceEndpoint, RealtimeAnnouncer } from './realtime.js';
+import { attendanceEndpoint, displayEndpoint, RealtimeAnnouncer } from './realtime.js';
 import { RollCalls } from './roll-calls.js';
 import { Stalls } from './stalls.js';
 
@@ -38,6 +39,7 @@ export class AttendanceService {
   readonly stalls: Stalls;
   readonly devices: Devices;
   readonly photos: Photos;
+  readonly displayLinks: DisplayLinks;
   readonly qr: () => QRService;
   #announcer: Announcer;
 
@@ -67,7 +69,6 @@ export class AttendanceService {
     });
     const db = plexus.db.kysely.withTables<AttendanceTables>() as unknown as Kysely<AttendanceTables>;
     const cache = plexus.cache.namespace('attendance');
-    this.#announcer = options.announcer ?? new RealtimeAnnouncer(attendanceEndpoint(plexus.realtime));
     this.qr = options.qr;
     this.devices = new Devices(db, cache.namespace('devices'), config.deviceCacheTtlMs);
     this.rollCalls = new RollCalls({
@@ -76,7 +77,19 @@ export class AttendanceService {
       sessionCache: cache.namespace('sessions'),
       devices: this.devices,
       announcer: () => this.#announcer,
+      engine: plexus.db.engine,
     });
+    this.displayLinks = new DisplayLinks({
+      db,
+      session: (id) => this.rollCalls.session(id),
+      isOpen: (session) => this.rollCalls.isOpen(session),
+    });
+    const displays = {
+      endpoint: displayEndpoint(plexus.realtime),
+      active: (id: string) => this.displayLinks.active(id),
+    };
+    this.#announcer =
+      options.announcer ?? new RealtimeAnnouncer(attendanceEndpoint(plexus.realtime), displays);
     this.stalls = new Stalls(db, plexus.db.engine, options.qr);
     const dir = config.photoDir ?? join(plexus.config.db.dataDir, 'attendance-photos');
     this.photos = new Photos(db, options.photoStorage ?? new DirectoryStorage(dir), config.photoMaxBytes);

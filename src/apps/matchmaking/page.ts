@@ -2,9 +2,9 @@
  * The player demo page, `/matchmaking/` (reference server): sign in, choose a mode and region, join,
  * wait with the live search window (position, waited time, the rating difference accepted now), and
  * see the match (id, teams, server address) the moment it is made: over the realtime endpoint
- * `matchmaking` (the browser client `plexus/realtime-client`, served by the server at
- * `/realtime-client/index.js`), with `GET /api/1/matchmaking/status` polled every second while
- * queued as the fallback. No inline script or style (strict CSP), nothing from elsewhere, labelled
+ * `matchmaking` (the browser client `plexus/realtime-client`, served with the hub by the `realtime`
+ * route group at `/realtime-client/index.js`), with `GET /api/1/matchmaking/status` polled every
+ * second while queued as the fallback. No inline script or style (strict CSP), nothing from elsewhere, labelled
  * controls, a live region for changes, 360-px phones first.
  *
  *   GET /matchmaking, /matchmaking/                  the page

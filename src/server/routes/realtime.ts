@@ -10,7 +10,10 @@
  * - presence and figures: GET /api/1/ws/:endpoint/user/:userId/online, (admin, paged)
  *   /api/1/ws/:endpoint/online and /api/1/ws/:endpoint/rooms/:roomId/online,
  *   /api/1/ws/:endpoint/rooms/:roomId/presence, /api/1/ws/stats (cluster-wide, admin);
- * - runtime endpoints (admin): GET /api/1/admin/ws/endpoints, PUT/GET/DELETE /api/1/admin/ws/endpoints/:name.
+ * - runtime endpoints (admin): GET /api/1/admin/ws/endpoints, PUT/GET/DELETE /api/1/admin/ws/endpoints/:name;
+ * - the browser client, `plexus/realtime-client`, as ES modules at GET /realtime-client/<module>.js
+ *   (REALTIME_CLIENT_PATH): wherever the hub's WebSocket is mounted, so is the client that speaks to
+ *   it, and every page (the reference server's, an application's) imports it from that one path.
  */
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -22,6 +25,8 @@ import { roomStream, userStream } from '../../realtime/protocol.js';
 import { SessionError } from '../../sessions/errors.js';
 import type { RoutePlugin } from '../context.js';
 import { apiPaths } from '../context.js';
+import { BrowserModules } from '../pages/realtime/modules.js';
+import { serveModules } from '../pages/realtime/routes.js';
 import { errorResponses, noQuery, strictObject } from './schemas.js';
 
 const endpointName = {
@@ -74,8 +79,16 @@ const runtimeEndpoint = strictObject({
   updatedAt: integer,
 });
 
+/** Where the browser client's modules are served (`<path>/index.js`), outside /api/1. */
+export const REALTIME_CLIENT_PATH = '/realtime-client';
+
 export const realtimeRoutes: RoutePlugin = (scope, { plexus, requireAdmin, lifecycle }) => {
   const app = scope.withTypeProvider<JsonSchemaToTsProvider>();
+  serveModules(
+    scope,
+    REALTIME_CLIENT_PATH,
+    new BrowserModules(new URL('../../realtime-client/', import.meta.url)),
+  );
   const { realtime } = plexus;
   const gateway = realtime.gateway(() => lifecycle.draining);
   gateway.attach(app.server);

@@ -5,9 +5,10 @@
  * marks, expired and forged codes, paging, CSV, photos and bad input.
  */
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL } from '../../support/redis.js';
-import { type EngineTarget, postgresTarget, sqliteTarget } from '../db/fixtures.js';
+import { type EngineTarget, postgresTarget, sqliteTarget, TEST_DATABASE_URL } from '../db/fixtures.js';
 import { errorCode, type Running, startServer } from '../server/harness.js';
 import {
   ADMIN_TOKEN,
@@ -44,7 +45,7 @@ async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Prom
 describe.each([
   ['SQLite', sqliteTarget],
   ['PostgreSQL', postgresTarget],
-] as const)('attendance roll calls on %s', (_engine, makeTarget) => {
+] as const)('attendance roll calls on %s', (engine, makeTarget) => {
   let target: EngineTarget;
   let a: Running;
   let b: Running;
@@ -155,7 +156,59 @@ describe.each([
     expect(borrowed.body).toMatchObject({ checkin: { studentId: y, flagged: true } });
     const own = await checkIn(c, z, await displayCode(c, other), device());
     expect(own.body).toMatchObject({ checkin: { flagged: false } });
+    // A student who already has a phone, checking in from a new one: flagged too.
+    const second = await checkIn(c, x, await displayCode(c, other), device());
+    expect(second.body).toMatchObject({ duplicate: false, checkin: { studentId: x, flagged: true } });
   });
+
+  // PostgreSQL's one-statement check-in cannot see a device bound by a statement that commits
+  // after it began (src/apps/attendance/checkin-statement.ts): here such a binding is held open in
+  // a transaction while the check-in runs (it waits on the device's key), then committed.
+  it.runIf(engine === 'PostgreSQL')(
+    'a new device bound by a concurrent transaction to another student: the check-in is flagged',
+    async () => {
+      const sessionId = await openRollCall(a.url);
+      const code = await displayCode(a, sessionId);
+      const deviceId = randomBytes(16).toString('base64url');
+      const [owner, borrower] = [OTHERS[10]!, OTHERS[11]!];
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      // Another connection watches: pg_stat_activity is read once per transaction.
+      const watcher = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await Promise.all([client.connect(), watcher.connect()]);
+      try {
+        await client.query(`set search_path to "${target.env.DATABASE_SCHEMA}"`);
+        await client.query('begin');
+        await client.query(
+          'insert into att_devices (device_id, student_id, created_at, last_seen_at) values ($1, $2, $3, $3)',
+          [deviceId, owner, Date.now()],
+        );
+        const pending = checkIn(a, borrower, code, `plexus_device=${deviceId}`);
+        // The check-in's statement is now waiting on the uncommitted binding of the same device.
+        await expect
+          .poll(
+            async () =>
+              (
+                await watcher.query(
+                  "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%insert into att_devices%'",
+                )
+              ).rows[0].n,
+            { timeout: 10_000 },
+          )
+          .toBeGreaterThan(0);
+        await client.query('commit');
+        const answer = await pending;
+        expect(answer.status, answer.text).toBe(200);
+        expect(answer.body).toMatchObject({
+          duplicate: false,
+          checkin: { studentId: borrower, flagged: true },
+        });
+        const stored = await attendanceOf(b).rollCalls.checkins(sessionId, 10);
+        expect(stored.items).toEqual([expect.objectContaining({ studentId: borrower, flagged: true })]);
+      } finally {
+        await Promise.all([client.end(), watcher.end()]);
+      }
+    },
+  );
 
   it('refuses expired, forged and malformed codes with a reason, and accepts the previous window', async () => {
     const sessionId = await openRollCall(a.url);

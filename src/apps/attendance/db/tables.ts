@@ -27,6 +27,14 @@ export type AttendanceTables = {
     photo_id: string | null;
   };
   att_devices: { device_id: string; student_id: string; created_at: number; last_seen_at: number };
+  att_display_links: {
+    id: string;
+    session_id: string;
+    secret_hash: string;
+    created_at: number;
+    expires_at: number;
+    revoked_at: number | null;
+  };
   att_photos: { id: string; student_id: string; type: string; bytes: number; created_at: number };
   att_stall_scans: {
     scan_id: string;

@@ -3,7 +3,7 @@
  * name and room, the live count and the time left.
  *
  * Live: a WebSocket to the app's realtime endpoint (`attendance`, room `session:<id>`, through the
- * realtime client served at /attendance/rt/): `rotation` messages change the code, `checkin`
+ * realtime client served at /realtime-client/): `rotation` messages change the code, `checkin`
  * messages the count. The client reconnects through the same URL (a load balancer sends it to a
  * live instance) and recovers the room's missed messages by offset. While the socket is open the
  * page still asks for the status when a window ends without its rotation message (1.5 s late) and
@@ -11,6 +11,12 @@
  * changed) every second and right after each window ends. `<main>` carries `data-realtime` (the
  * socket's state) and `data-instance` (the instance it is connected to); the code and the count
  * carry `data-via` (`realtime` or `poll`, what changed them last).
+ *
+ * Opened with a display link (`#link=<token>` in the URL, ../display-links.ts), the page needs no
+ * sign-in: it reads the status and the image through the link's routes and connects to the
+ * `attendance-display` endpoint with a connection token the link obtains at every attempt, where it
+ * hears its session's rotations and counts without joining a room. A refused or revoked link stops
+ * the page with a notice; `<main>` then carries `data-link="invalid"`.
  */
 import { escapeHtml, page } from './shell.js';
 
@@ -35,7 +41,7 @@ export function displayPage(sessionId: string): string {
   });
 }
 
-export const DISPLAY_JS = `import { createRealtimeClient } from '/attendance/rt/index.js';
+export const DISPLAY_JS = `import { createRealtimeClient } from '/realtime-client/index.js';
 (function () {
   'use strict';
   var main = document.getElementById('main');
@@ -44,6 +50,16 @@ export const DISPLAY_JS = `import { createRealtimeClient } from '/attendance/rt/
   var countEl = document.getElementById('count');
   var state = document.getElementById('state');
   var etag = null, status = null, offset = 0, shownWindow = -1, timer = null, stopped = false, live = false;
+  var link = new URLSearchParams(location.hash.slice(1)).get('link');
+  var base = link ? '/attendance/display-links/' + encodeURIComponent(link) : '/attendance/sessions/' + id;
+  function linkInvalid() {
+    stopped = true;
+    clearTimeout(timer);
+    img.hidden = true;
+    main.dataset.link = 'invalid';
+    state.textContent = 'This display link is no longer valid. Ask staff for a new one.';
+    client.close();
+  }
   function two(n) { return (n < 10 ? '0' : '') + n; }
   function render(via) {
     document.getElementById('name').textContent = status.name;
@@ -55,7 +71,7 @@ export const DISPLAY_JS = `import { createRealtimeClient } from '/attendance/rt/
     document.title = 'Roll call: ' + status.name;
     if (status.window !== shownWindow) {
       shownWindow = status.window;
-      img.src = '/api/1/attendance/sessions/' + id + '/code.svg?w=' + status.window;
+      img.src = '/api/1' + base + '/code.svg?w=' + status.window;
       img.dataset.window = String(status.window);
       img.dataset.url = status.url;
       img.dataset.via = via;
@@ -80,8 +96,13 @@ export const DISPLAY_JS = `import { createRealtimeClient } from '/attendance/rt/
   }
   async function poll() {
     clearTimeout(timer);
+    if (main.dataset.link === 'invalid') return;
     try {
-      var result = await Att.call('GET', '/attendance/sessions/' + id + '/display', undefined, etag ? { 'if-none-match': etag } : {});
+      var result = await Att.call('GET', base + '/display', undefined, etag ? { 'if-none-match': etag } : {});
+      if (link && (result.status === 401 || result.status === 404)) {
+        linkInvalid();
+        return;
+      }
       if (result.status === 401 || result.status === 403) {
         stopped = true;
         img.hidden = true;
@@ -108,7 +129,19 @@ export const DISPLAY_JS = `import { createRealtimeClient } from '/attendance/rt/
     schedule();
   }
   var scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
-  var client = createRealtimeClient({ url: scheme + location.host + '/api/1/ws/attendance', backoff: { initialMs: 250, maxMs: 5000 } });
+  var options = { url: scheme + location.host + '/api/1/ws/attendance', backoff: { initialMs: 250, maxMs: 5000 } };
+  if (link) {
+    options.url = scheme + location.host + '/api/1/ws/attendance-display';
+    options.token = async function () {
+      var issued = await Att.call('POST', base + '/ws-token');
+      if (issued.status !== 200) {
+        if (issued.status === 401 || issued.status === 404) linkInvalid();
+        throw new Error('no connection token (HTTP ' + issued.status + ')');
+      }
+      return issued.body.token;
+    };
+  }
+  var client = createRealtimeClient(options);
   client.onMessage('rotation', function (m) {
     if (!status || m.data.window <= status.window) return;
     status.window = m.data.window;
@@ -132,9 +165,10 @@ export const DISPLAY_JS = `import { createRealtimeClient } from '/attendance/rt/
   });
   client.on('open', function (event) { if (event.reconnected) poll(); });
   client.on('resync', function () { poll(); });
+  client.onMessage('revoked', function () { linkInvalid(); });
   client.on('error', function () {});
   client.connect().catch(function () {});
-  client.join('session:' + id).catch(function () {});
+  if (!link) client.join('session:' + id).catch(function () {});
   setInterval(tick, 250);
   poll();
 })();

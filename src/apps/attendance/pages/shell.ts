@@ -1,7 +1,7 @@
 /**
  * The HTML around every attendance page: no inline script or style (the CSP forbids both), one
  * stylesheet and the page's scripts from /attendance/assets/ (ES modules may import the realtime
- * client from /attendance/rt/), and data in `data-*` attributes.
+ * client from /realtime-client/), and data in `data-*` attributes.
  */
 
 /** Everything from this server, nothing inline, nothing framed; the camera's stream and photos as blobs. */

@@ -1,7 +1,8 @@
 /**
  * The staff page: courses, opening a roll call (room, length, photo required, late after N
  * minutes), recent sessions with their display link, and one session's check-ins (paged with the
- * API's cursor; late and flagged devices shown), manual marks with a reason, CSV export and close.
+ * API's cursor; late and flagged devices shown), manual marks with a reason, CSV export, a display
+ * link for a projector that is not signed in (../display-links.ts), and close.
  * Live: the page follows the shown session's room on the app's realtime endpoint (`checkin`
  * messages: new check-ins and marks, and the count), recovering missed messages by offset after a
  * reconnect; while the socket is down it reloads the list every 5 seconds instead. `<main>` carries
@@ -49,7 +50,10 @@ export function staffPage(): string {
 <h2 id="detail-title">Check-ins</h2>
 <p><strong id="detail-count">0</strong> present. <a id="csv" class="button" href="#">Export CSV</a>
 <a id="display-link" class="button" href="#">Open display</a>
+<button id="new-display-link" type="button" class="secondary">Create display link</button>
 <button id="close" type="button" class="secondary">Close roll call</button></p>
+<p id="display-link-out" hidden><label for="display-link-url">Display link for a projector (no sign-in; valid until the roll call ends)</label>
+<input id="display-link-url" type="text" readonly></p>
 <table><caption class="visually-hidden">Check-ins</caption>
 <thead><tr><th scope="col">Student</th><th scope="col">Time</th><th scope="col">Status</th><th scope="col">Notes</th></tr></thead>
 <tbody id="checkins"></tbody></table>
@@ -70,7 +74,7 @@ export function staffPage(): string {
   });
 }
 
-export const STAFF_JS = `import { createRealtimeClient } from '/attendance/rt/index.js';
+export const STAFF_JS = `import { createRealtimeClient } from '/realtime-client/index.js';
 (function () {
   'use strict';
   var main = document.getElementById('main');
@@ -162,6 +166,7 @@ export const STAFF_JS = `import { createRealtimeClient } from '/attendance/rt/in
     document.getElementById('detail-title').textContent = 'Check-ins: ' + s.courseName + ', room ' + s.room;
     document.getElementById('csv').href = '/api/1/attendance/sessions/' + s.id + '/checkins.csv';
     document.getElementById('display-link').href = '/attendance/display/' + s.id;
+    document.getElementById('display-link-out').hidden = true;
     loadCheckins(true);
     clearInterval(refresh);
     refresh = setInterval(function () { if (!live && !cursor) loadCheckins(true); }, 5000);
@@ -169,6 +174,15 @@ export const STAFF_JS = `import { createRealtimeClient } from '/attendance/rt/in
   }
   document.getElementById('detail-title').tabIndex = -1;
   document.getElementById('more').addEventListener('click', function () { loadCheckins(false); });
+  document.getElementById('new-display-link').addEventListener('click', async function () {
+    var result = await Att.call('POST', '/attendance/sessions/' + current.id + '/display-links');
+    if (result.status !== 200) return fail(result);
+    var out = document.getElementById('display-link-url');
+    out.value = result.body.url;
+    document.getElementById('display-link-out').hidden = false;
+    out.focus();
+    out.select();
+  });
   document.getElementById('close').addEventListener('click', async function () {
     var result = await Att.call('POST', '/attendance/sessions/' + current.id + '/close');
     if (result.status !== 200) return fail(result);

@@ -13,7 +13,14 @@
  *     GET  /sessions/:id/checkins          (?limit, ?cursor) → { items, next } (opaque cursor)
  *     GET  /sessions/:id/checkins.csv      every check-in as CSV
  *     PUT  /sessions/:id/checkins/:student { status, reason } marks present or absent
+ *     POST /sessions/:id/display-links     a display link for a projector → { link, token, url }
+ *     GET  /sessions/:id/display-links     the session's links (no tokens)
+ *     DELETE /sessions/:id/display-links/:linkId  revokes one
  *     GET  /photos/:id                     a check-in photo
+ *   a display link's token (../display-links.ts; nothing else accepts it):
+ *     GET  /display-links/:token/display   the same as /sessions/:id/display, for its session
+ *     GET  /display-links/:token/code.svg  the same as /sessions/:id/code.svg
+ *     POST /display-links/:token/ws-token  a connection token for /api/1/ws/attendance-display
  *   student (a session with the `student` role; its login is the student id):
  *     GET  /codes/:code                    what a scanned code is for, or why it is refused
  *     POST /photos                         a JPEG/PNG/WebP body → { id }
@@ -30,8 +37,10 @@ import { apiPaths, type ServerContext } from '../../../server/context.js';
 import { errorResponses, noQuery, strictObject } from '../../../server/routes/schemas.js';
 import { renderImage } from '../../qr/image/render.js';
 import { DEVICE_ID_PATTERN, newDeviceId } from '../devices.js';
+import { displayLinkUser } from '../display-links.js';
 import { AttendanceError } from '../errors.js';
 import { PHOTO_ID_PATTERN } from '../photos.js';
+import { DISPLAY_ENDPOINT, DISPLAY_ROLE, displayEndpoint } from '../realtime.js';
 import type { Checkin } from '../roll-calls.js';
 import type { AttendanceService } from '../service.js';
 import { requireRole, roleOrAdminToken } from './access.js';
@@ -39,8 +48,10 @@ import {
   checkinSchema,
   codeParam,
   courseSchema,
+  displayLinkSchema,
   displaySchema,
   idParams,
+  linkParams,
   newSessionBody,
   scanBody,
   scanResultSchema,
@@ -108,7 +119,7 @@ export function attendanceApiRoutes(
   attendance: AttendanceService,
 ): void {
   const app = scope.withTypeProvider<JsonSchemaToTsProvider>();
-  const { rollCalls, stalls, photos, config } = attendance;
+  const { rollCalls, stalls, photos, config, displayLinks } = attendance;
   const staff = roleOrAdminToken(context.requireAdmin, ['staff', 'admin']);
   const volunteer = roleOrAdminToken(context.requireAdmin, ['volunteer', 'staff', 'admin']);
   const secureCookie = context.plexus.config.server.environment === 'production';
@@ -209,55 +220,152 @@ export function attendanceApiRoutes(
     },
     (request) => rollCalls.closeSession(request.params.id),
   );
+  async function sendDisplay(request: FastifyRequest, reply: FastifyReply, sessionId: string) {
+    const now = Date.now();
+    const status = await rollCalls.display(sessionId, now);
+    const etag = `"${status.window}-${status.count}-${status.open ? 1 : 0}"`;
+    reply.header('etag', etag).header('cache-control', 'no-cache');
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
+    return { ...status, url: checkinUrl(request, status.code), now };
+  }
+  // `w` names the window the display asked for: its code while it is still accepted (the current
+  // or previous window), else the current one, so the image always matches the status it follows.
+  function sendCode(request: FastifyRequest, reply: FastifyReply, sessionId: string, asked?: number) {
+    const current = rollCalls.codes.windowAt();
+    const window = asked === current || asked === current - 1 ? asked : current;
+    const image = renderImage(
+      checkinUrl(request, rollCalls.codes.issue(sessionId, window)),
+      { format: 'svg', size: 640, margin: 4 },
+      'M',
+    );
+    return reply.type('image/svg+xml').header('cache-control', 'private, no-store').send(image.body);
+  }
+  const windowQuery = {
+    type: 'object',
+    additionalProperties: false,
+    properties: { w: { type: 'integer', minimum: 0 } },
+  } as const;
+  const displayResponses = { 200: displaySchema, 304: { type: 'null' }, ...errorResponses } as const;
+
   app.get(
     url('/sessions/:id/display'),
+    {
+      preHandler: staff,
+      schema: { tags, params: idParams, querystring: noQuery, response: displayResponses },
+    },
+    (request, reply) => sendDisplay(request, reply, request.params.id),
+  );
+  // On the plain instance: the handler sends bytes, which the type provider's reply type refuses.
+  scope.get<{ Params: { id: string }; Querystring: { w?: number } }>(
+    url('/sessions/:id/code.svg'),
+    {
+      preHandler: staff,
+      schema: { tags, params: idParams, querystring: windowQuery, response: errorResponses },
+    },
+    async (request, reply) => {
+      await rollCalls.session(request.params.id);
+      return sendCode(request, reply, request.params.id, request.query.w);
+    },
+  );
+
+  app.post(
+    url('/sessions/:id/display-links'),
     {
       preHandler: staff,
       schema: {
         tags,
         params: idParams,
         querystring: noQuery,
-        response: { 200: displaySchema, 304: { type: 'null' }, ...errorResponses },
+        response: {
+          200: strictObject({ link: displayLinkSchema, token: { type: 'string' }, url: { type: 'string' } }),
+          ...errorResponses,
+        },
       },
     },
-    async (request, reply) => {
-      const now = Date.now();
-      const status = await rollCalls.display(request.params.id, now);
-      const etag = `"${status.window}-${status.count}-${status.open ? 1 : 0}"`;
-      reply.header('etag', etag).header('cache-control', 'no-cache');
-      if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
-      return { ...status, url: checkinUrl(request, status.code), now };
+    async (request) => {
+      const { link, token } = await displayLinks.create(request.params.id);
+      // The token rides in the fragment: browsers send it to no server and no Referer carries it.
+      const page = `${request.protocol}://${request.host}/attendance/display/${link.sessionId}#link=${token}`;
+      return { link, token, url: page };
     },
   );
-  // On the plain instance: the handler sends bytes, which the type provider's reply type refuses.
-  // `w` names the window the display asked for: its code while it is still accepted (the current
-  // or previous window), else the current one, so the image always matches the status it follows.
-  scope.get<{ Params: { id: string }; Querystring: { w?: number } }>(
-    url('/sessions/:id/code.svg'),
+  app.get(
+    url('/sessions/:id/display-links'),
     {
       preHandler: staff,
       schema: {
         tags,
         params: idParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { w: { type: 'integer', minimum: 0 } },
+        querystring: noQuery,
+        response: {
+          200: strictObject({ items: { type: 'array', items: displayLinkSchema } }),
+          ...errorResponses,
         },
-        response: errorResponses,
       },
     },
+    async (request) => ({ items: await displayLinks.list(request.params.id) }),
+  );
+  app.delete(
+    url('/sessions/:id/display-links/:linkId'),
+    {
+      preHandler: staff,
+      schema: {
+        tags,
+        params: strictObject({ id: idParams.properties.id, linkId: idParams.properties.id }),
+        querystring: noQuery,
+        response: { 200: displayLinkSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const link = await displayLinks.revoke(request.params.id, request.params.linkId);
+      // Its open sockets are told; announcements to it stop (../display-links.ts).
+      await displayEndpoint(context.plexus.realtime)
+        .toUser(displayLinkUser(link.id), 'revoked', { linkId: link.id })
+        .catch(() => {});
+      return link;
+    },
+  );
+
+  app.get(
+    url('/display-links/:token/display'),
+    { schema: { tags, params: linkParams, querystring: noQuery, response: displayResponses } },
     async (request, reply) => {
-      await rollCalls.session(request.params.id);
-      const current = rollCalls.codes.windowAt();
-      const asked = request.query.w;
-      const window = asked === current || asked === current - 1 ? asked : current;
-      const image = renderImage(
-        checkinUrl(request, rollCalls.codes.issue(request.params.id, window)),
-        { format: 'svg', size: 640, margin: 4 },
-        'M',
-      );
-      return reply.type('image/svg+xml').header('cache-control', 'private, no-store').send(image.body);
+      const { session } = await displayLinks.verify(request.params.token);
+      return sendDisplay(request, reply, session.id);
+    },
+  );
+  scope.get<{ Params: { token: string }; Querystring: { w?: number } }>(
+    url('/display-links/:token/code.svg'),
+    { schema: { tags, params: linkParams, querystring: windowQuery, response: errorResponses } },
+    async (request, reply) => {
+      const { session } = await displayLinks.verify(request.params.token);
+      return sendCode(request, reply, session.id, request.query.w);
+    },
+  );
+  app.post(
+    url('/display-links/:token/ws-token'),
+    {
+      schema: {
+        tags,
+        params: linkParams,
+        querystring: noQuery,
+        response: {
+          200: strictObject({
+            token: { type: 'string' },
+            expiresAt: { type: 'integer' },
+            endpoint: { type: 'string' },
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { link } = await displayLinks.verify(request.params.token);
+      const issued = context.plexus.realtime.tokens.issue(DISPLAY_ENDPOINT, {
+        id: displayLinkUser(link.id),
+        roles: [DISPLAY_ROLE],
+      });
+      return { ...issued, endpoint: DISPLAY_ENDPOINT };
     },
   );
   app.get(

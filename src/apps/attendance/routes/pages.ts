@@ -6,15 +6,15 @@
  *   GET /attendance/display/:id        the projector
  *   GET /attendance/c/:code            the student's check-in (the URL inside the rotating code)
  *   GET /attendance/stall/:stallId     the volunteer's scanner
- *   GET /attendance/rt/:file           the realtime client's ES modules (plexus/realtime-client),
- *                                      which the display and staff pages import
+ *
+ *
+ * The display and staff pages import the realtime client from /realtime-client/index.js, which the
+ * realtime route group serves with the hub's WebSocket (src/server/routes/realtime.ts).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { BrowserModules } from '../../../server/pages/realtime/modules.js';
 import { errorResponses, noQuery, strictObject } from '../../../server/routes/schemas.js';
-import { AttendanceError } from '../errors.js';
 import { COMMON_JS } from '../pages/common.js';
 import { DISPLAY_JS, displayPage } from '../pages/display.js';
 import { PAGE_CSP } from '../pages/shell.js';
@@ -52,8 +52,6 @@ function sendPage(reply: FastifyReply, html: string): FastifyReply {
 
 export function attendancePageRoutes(app: FastifyInstance): void {
   const files = assets();
-  // Served here, not from the reference server's /realtime-client/, so the pages work wherever the app is installed.
-  const client = new BrowserModules(new URL('../../../realtime-client/', import.meta.url));
   const tags = ['attendance pages'];
   const pageSchema = (params?: object) => ({
     tags,
@@ -77,26 +75,6 @@ export function attendancePageRoutes(app: FastifyInstance): void {
     '/attendance/stall/:stallId',
     { schema: pageSchema(stallParams) },
     (request, reply) => sendPage(reply, stallPage(request.params.stallId)),
-  );
-  app.get<{ Params: { file: string } }>(
-    '/attendance/rt/:file',
-    {
-      schema: {
-        tags,
-        params: strictObject({ file: { type: 'string', pattern: '^[a-z0-9-]+\\.js$', maxLength: 64 } }),
-        querystring: noQuery,
-        response: errorResponses,
-      },
-    },
-    async (request, reply) => {
-      const source = client.source(request.params.file);
-      if (source === undefined) throw new AttendanceError('ATTENDANCE_NOT_FOUND', 'no such module');
-      return reply
-        .type('text/javascript; charset=utf-8')
-        .header('cache-control', 'public, max-age=300')
-        .header('x-content-type-options', 'nosniff')
-        .send(await source);
-    },
   );
   app.get<{ Params: { file: string } }>(
     '/attendance/assets/:file',

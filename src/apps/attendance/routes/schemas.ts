@@ -88,3 +88,16 @@ export const scanResultSchema = strictObject({
 export const stallParams = strictObject({
   stallId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
 });
+
+export const displayLinkSchema = strictObject({
+  id: { type: 'string' },
+  sessionId: { type: 'string' },
+  createdAt: { type: 'integer' },
+  expiresAt: { type: 'integer' },
+  revokedAt: { type: ['integer', 'null'] },
+});
+
+/** A display link's token (../display-links.ts): `<id>.<secret>`. */
+export const linkParams = strictObject({
+  token: { type: 'string', pattern: '^[a-z0-9]{16}\\.[A-Za-z0-9_-]{43}$' },
+});

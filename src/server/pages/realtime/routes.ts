@@ -1,7 +1,8 @@
 /**
  * The realtime demo pages of the reference server (one per demo endpoint, src/realtime/demos.ts)
  * and the ES modules they load: `/realtime/` (index), `/realtime/<endpoint>`, `/realtime/style.css`,
- * `/realtime/js/<page>.js`, and the realtime client itself at `/realtime-client/<module>.js`. Every
+ * `/realtime/js/<page>.js`. The realtime client they import (`/realtime-client/<module>.js`) is
+ * served with the hub by the `realtime` route group (src/server/routes/realtime.ts). Every
  * response carries a strict Content-Security-Policy: scripts, styles and WebSocket connections
  * only from this server, nothing inline.
  */
@@ -44,7 +45,6 @@ export function secured(reply: FastifyReply, type: string): FastifyReply {
 }
 
 export async function realtimePages(app: FastifyInstance): Promise<void> {
-  const client = new BrowserModules(new URL('../../../realtime-client/', import.meta.url));
   const scripts = new BrowserModules(new URL('./browser/', import.meta.url));
   const pages = new Map(DEMOS.map((demo) => [demo.endpoint, demoPage(demo)]));
   const index = indexPage();
@@ -77,5 +77,4 @@ export async function realtimePages(app: FastifyInstance): Promise<void> {
     },
   );
   serveModules(app, '/realtime/js', scripts);
-  serveModules(app, '/realtime-client', client);
 }
