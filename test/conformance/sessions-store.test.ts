@@ -11,6 +11,7 @@ import { loginLimit } from '../../src/sessions/scripts.js';
 import { RENEWAL_GRANULARITY_MS, SessionStore } from '../../src/sessions/session-store.js';
 import { indexInterval } from '../../src/sessions/user-index.js';
 import { singleConfig, uniquePrefix } from '../support/redis.js';
+import { untilReady } from '../support/states.js';
 import { type RedisClusterHandle, sleep, startCluster } from '../support/topology.js';
 import { startUpstashRest, type UpstashRestHandle } from '../support/upstash-rest.js';
 
@@ -44,7 +45,7 @@ function layerBackend(
     async setup() {
       layer = new RedisLayer(await config());
       await layer.connect();
-      expect(layer.state).toBe('ready');
+      await untilReady(layer);
     },
     store: () => layer.store,
     async teardown() {

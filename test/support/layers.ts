@@ -23,6 +23,7 @@ import type { Store } from '../../src/redis/store.js';
 import type { LayerView } from '../../src/redis/view.js';
 import { uniquePrefix } from './redis.js';
 import type { RedisProcess } from './redis-process.js';
+import { untilReady } from './states.js';
 import {
   type RedisClusterHandle,
   type RedisSentinelHandle,
@@ -58,11 +59,14 @@ export class ManualLayer extends EventEmitter<RedisLayerEvents> implements Layer
   }
 }
 
-/** A new RedisLayer on `config`, connected; throws unless it became `ready`. */
+/** A new RedisLayer on `config`, connected; throws unless it becomes `ready` (untilReady). */
 export async function connectReadyLayer(config: RedisConfig): Promise<RedisLayer> {
   const layer = new RedisLayer(config);
   await layer.connect();
-  if (layer.state !== 'ready') throw new Error(`Redis layer is ${layer.state}: ${layer.reason}`);
+  await untilReady(layer).catch(async (error: unknown) => {
+    await layer.close();
+    throw error;
+  });
   return layer;
 }
 
@@ -173,9 +177,9 @@ class Target implements LayerTarget {
     const layer = new RedisLayer(config);
     this.#layers.push(layer);
     await layer.connect();
-    if (layer.state !== 'ready' && layer.state !== 'memory') {
-      throw new Error(`${this.name} layer did not become ready: ${layer.state} (${layer.reason})`);
-    }
+    await untilReady(layer).catch((error: unknown) => {
+      throw new Error(`${this.name} layer: ${(error as Error).message}`);
+    });
     return layer;
   }
 

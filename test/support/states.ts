@@ -45,6 +45,31 @@ export class StateLog {
   }
 }
 
+/**
+ * Resolves once the layer is `ready` (or in `memory` mode), waiting up to `timeoutMs`. A layer
+ * whose first attempt timed out starts `degraded` by design and becomes ready by itself when Redis
+ * answers: on a loaded machine that first attempt can miss the connect timeout, so tests that
+ * need a ready layer wait for it rather than expect it the instant connect() returns.
+ */
+export function untilReady(layer: RedisLayer, timeoutMs = 15_000): Promise<void> {
+  if (layer.state === 'ready' || layer.state === 'memory') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      layer.off('state', onState);
+      reject(
+        new Error(`layer did not become ready within ${timeoutMs} ms: ${layer.state} (${layer.reason})`),
+      );
+    }, timeoutMs);
+    const onState = (change: StateChange) => {
+      if (change.state !== 'ready') return;
+      clearTimeout(timer);
+      layer.off('state', onState);
+      resolve();
+    };
+    layer.on('state', onState);
+  });
+}
+
 export interface LoggedLayer {
   layer: RedisLayer;
   log: StateLog;
@@ -54,9 +79,10 @@ export interface LoggedLayer {
 export class TestLayers {
   readonly #open: RedisLayer[] = [];
 
-  /** A layer on `config`, connected; the test expects it to be `ready`. */
+  /** A layer on `config`, connected and `ready` (waited for: untilReady). */
   async connected(config: RedisConfig): Promise<LoggedLayer> {
     const { layer, log } = await this.connectTimed(config);
+    await untilReady(layer);
     expect(layer.state).toBe('ready');
     return { layer, log };
   }
