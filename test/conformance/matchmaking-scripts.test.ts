@@ -78,6 +78,19 @@ async function scenario(layer: RedisLayer): Promise<unknown[]> {
       await store.runScript(mmLeave, qk, [`${mode}-t0002`]),
       await store.runScript(mmLeave, qk, [`${mode}-t0002`]),
     ]);
+    // A join whose answer was lost is withdrawn: out of the queue, and a late mm_join of the same
+    // ticket (the one whose answer was lost) cannot queue it again; leaving it changes nothing.
+    const late = (id: string) => [id, 1500, T0, `${id}\t1\t1500\t${T0}`, '{"id":"late"}'];
+    log.push([
+      'withdraw',
+      await store.runScript(mmLeave, qk, [`${mode}-t0004`, 'withdraw']),
+      await store.runScript(mmJoin, qk, late(`${mode}-t0004`)),
+      await store.runScript(mmLeave, qk, ['never-joined', 'withdraw']),
+      await store.runScript(mmJoin, qk, late('never-joined')),
+      await store.runScript(mmLeave, qk, [`${mode}-t0004`]),
+      await store.runScript(mmStatus, [q.waits, q.tickets], [`${mode}-t0004`]),
+      await store.runScript(mmStatus, [q.waits, q.tickets], ['never-joined']),
+    ]);
     log.push([
       'status',
       await store.runScript(mmStatus, [q.waits, q.tickets], [`${mode}-t0003`]),
@@ -89,6 +102,7 @@ async function scenario(layer: RedisLayer): Promise<unknown[]> {
       ['j0', T0 + 20_000, `${mode}-t0010`],
       ['j1', T0 + 20_000, `${mode}-t0299`],
       ['j2', T0 + 20_000, 'nope'],
+      ['j3', T0 + 20_000, 'never-joined'],
       [0, T0 + 20_000, ''],
       [1, T0 + 30_000, ''],
       [2, T0 + 60_000, ''],
@@ -160,17 +174,25 @@ describe.each(targets)('matchmaking scripts on $name', (target) => {
       (e) => Array.isArray(e) && ['1v1', '2v2', 'ffa'].includes(e[0] as string) && typeof e[1] === 'number',
     );
     // Anchored runs: at most one match, around the anchor (the first ticket of it), none for an
-    // unknown ticket.
+    // unknown ticket (j2) or a withdrawn one (j3).
     const anchored = transcript.filter(
       (e) => Array.isArray(e) && ['1v1', '2v2', 'ffa'].includes(e[0] as string) && typeof e[1] === 'string',
     ) as [string, string, unknown[]][];
-    expect(anchored.filter((e) => e[1] === 'j2').map((e) => e[2])).toEqual([[], [], []]);
-    for (const [mode, run, reply] of anchored.filter((e) => e[1] !== 'j2')) {
+    for (const run of ['j2', 'j3'])
+      expect(anchored.filter((e) => e[1] === run).map((e) => e[2])).toEqual([[], [], []]);
+    for (const [mode, run, reply] of anchored.filter((e) => e[1] !== 'j2' && e[1] !== 'j3')) {
       expect(reply.length, `${mode} ${run}`).toBeGreaterThan(0);
       expect(reply[0]).toBe(`${mode}-m${run}-0`);
       const anchorId = `${mode}-t${run === 'j0' ? '0010' : '0299'}`;
       expect((JSON.parse(reply[3] as string) as Ticket).id).toBe(anchorId);
       expect(2 + 2 * (reply[1] as number)).toBe(reply.length);
+    }
+    // Withdrawn: the queued ticket's JSON, then no late join, no leave, not queued (per mode).
+    const withdrawn = transcript.filter((e) => Array.isArray(e) && e[0] === 'withdraw') as unknown[][];
+    expect(withdrawn).toHaveLength(3);
+    for (const w of withdrawn) {
+      expect(typeof w[1] === 'string' && (JSON.parse(w[1]) as Ticket).id.endsWith('-t0004')).toBe(true);
+      expect(w.slice(2)).toEqual([0, 0, 0, 0, [0], [0]]);
     }
     const made = pairs.map((e) => ((e as unknown[][])[2]!.length > 0 ? 1 : 0));
     expect(made).toEqual(made.map(() => 1));

@@ -52,15 +52,23 @@ export class RedisQueue {
         player: player.id,
       });
     }
+    const q = this.keys.queue(mode, region);
     try {
-      const q = this.keys.queue(mode, region);
       await store.runScript(
         mmJoin,
         [q.ratings, q.waits, q.tickets],
         [ticket.id, ticketRating(ticket), ticket.joinedAt, ticketMember(ticket), JSON.stringify(ticket)],
       );
     } catch (error) {
-      await rollback().catch(() => undefined);
+      // mm_join may have run although its answer was lost (a timeout, a failover): the ticket is
+      // withdrawn for good (out of the queue, and a late mm_join cannot queue it) before the
+      // players are released. Releasing them with the ticket possibly queued let a retried join
+      // queue a second ticket, and the player into two matches. If the withdrawal fails too, the
+      // records stay: a re-join answers this ticket, and leave() clears it once stale.
+      await store
+        .runScript(mmLeave, [q.ratings, q.waits, q.tickets], [ticket.id, 'withdraw'])
+        .then(rollback)
+        .catch(() => undefined);
       throw error;
     }
     return { joined: true, ticket };

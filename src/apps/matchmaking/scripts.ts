@@ -21,14 +21,23 @@ export const mmJoin = defineScript(
   },
 );
 
-export const mmLeave = defineScript('mm_leave', 3, (data, [ratings, waits, tickets], [id]) => {
+/**
+ * A withdrawn ticket's `tickets` value: it is in no sorted set, reads as "not queued" everywhere,
+ * and keeps a late mm_join of the same ticket (HSETNX) from queueing it.
+ */
+export const WITHDRAWN = '\n';
+
+export const mmLeave = defineScript('mm_leave', 3, (data, [ratings, waits, tickets], [id, how]) => {
   const value = data.hGet(tickets!, id!);
-  if (value === null) return 0;
-  const { member, json } = splitValue(value);
-  data.hDel(tickets!, [id!]);
-  data.zRem(ratings!, [member]);
-  data.zRem(waits!, [member]);
-  return json;
+  const queued = value !== null && value !== WITHDRAWN;
+  if (queued) {
+    const { member } = splitValue(value);
+    data.zRem(ratings!, [member]);
+    data.zRem(waits!, [member]);
+  }
+  if (how === 'withdraw') data.hSet(tickets!, { [id!]: WITHDRAWN });
+  else if (queued) data.hDel(tickets!, [id!]);
+  return queued ? splitValue(value).json : 0;
 });
 
 export const mmPlayerClaim = defineScript('mm_player_claim', 1, (data, [key], [record, queue, ttl]) => {
@@ -61,10 +70,12 @@ function pairLocal(data: MemoryData, keys: readonly string[], args: readonly str
     ...(args[9] === '' ? {} : { anchor: args[9]! }),
   };
   const raw = data.hGetAll(tickets);
-  const parsed = Object.values(raw).map((value) => {
-    const { member, json } = splitValue(value);
-    return { member, json, ticket: JSON.parse(json) as Ticket };
-  });
+  const parsed = Object.values(raw)
+    .filter((value) => value !== WITHDRAWN)
+    .map((value) => {
+      const { member, json } = splitValue(value);
+      return { member, json, ticket: JSON.parse(json) as Ticket };
+    });
   const jsonOf = new Map(parsed.map((p) => [p.ticket, p]));
   const matches = pairQueue(snapshotOf(parsed.map((p) => p.ticket)), params);
   const out: ScriptReply[] = [];

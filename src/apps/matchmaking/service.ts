@@ -14,6 +14,7 @@ import type { AppJob } from '../../application/definition.js';
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import { encodeCursor } from '../../pagination/cursor.js';
+import { redisUnreachable } from '../../redis/fallback.js';
 import type { Keys } from '../../redis/keys.js';
 import type { RedisLayer } from '../../redis/layer.js';
 import type { MatchmakingConfig, ModeSpec } from './config.js';
@@ -26,7 +27,9 @@ import type { MatchmakingEvent, Notifier } from './notifier.js';
 import { type PairParams, type Ticket, ticketWindow } from './pairing.js';
 import { newServer, ServerPool, type ServerRegistration } from './pool.js';
 import { type Proposal, RedisQueue } from './queue-redis.js';
-import { matchedRecord, type PlayerRecord, queuedRecord } from './records.js';
+import { matchedRecord, type PlayerRecord, parseRecord, queuedRecord } from './records.js';
+
+type QueuedRecord = Extract<PlayerRecord, { state: 'queued' }>;
 
 export const RATING_RANGE = { min: 0, max: 5000 } as const;
 export const MAX_PARTY = 4;
@@ -212,7 +215,16 @@ export class Matchmaking {
       this.#markPending(mode.name, region);
       outcome = await this.#dbQueue.join(mode.name, region, ticket);
     }
-    return this.status(ids[0]!, outcome.joined ? undefined : outcome.record);
+    if (!outcome.joined) return this.status(ids[0]!, outcome.record);
+    // The join has happened: a status read that cannot reach Redis must not turn it into an error,
+    // or a client retrying it would queue a player whom pairing at join may already have matched.
+    // (The record is read again: pairing at join may have matched the player already.)
+    return this.status(ids[0]!).catch((error: unknown) => {
+      if (!redisUnreachable(error)) throw error;
+      const record = parseRecord(queuedRecord(mode.name, region, ticket.id, ticket.joinedAt)) as QueuedRecord;
+      // Queued for all this instance knows; the next status read tells more.
+      return { ...this.#queuedStatus(record, null), state: 'queued' as const };
+    });
   }
 
   async leave(playerId: string): Promise<void> {
@@ -258,12 +270,16 @@ export class Matchmaking {
         match: await this.#view(match),
       };
     }
-    const now = Date.now();
     const position = this.usingRedis
       ? await this.#queue.position(record.mode, record.region, record.ticket)
       : await this.#dbQueue.position(record.mode, record.region, record.ticket, record.joinedAt);
+    return this.#queuedStatus(record, position);
+  }
+
+  /** A queued player's status; `position` null while pairing has the ticket (or is unknown). */
+  #queuedStatus(record: QueuedRecord, position: number | null): QueueStatus {
+    const now = Date.now();
     return {
-      ...idle,
       state: position === null ? 'matching' : 'queued',
       mode: record.mode,
       region: record.region,
@@ -274,6 +290,8 @@ export class Matchmaking {
         { id: record.ticket, players: [], joinedAt: record.joinedAt },
         this.#windowParams(now),
       ),
+      backend: this.usingRedis ? 'redis' : 'database',
+      match: null,
     };
   }
 
