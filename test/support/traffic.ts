@@ -4,9 +4,9 @@
  * how long the slowest call took, and when calls succeeded again after an event. Also: SET traffic
  * over a layer, and pub/sub probes that check a subscription survived a failure.
  */
-import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Store } from '../../src/redis/store.js';
 import { waitFor } from './redis-process.js';
+import { LoopStalls } from './stalls.js';
 
 export interface CallRecord {
   /** performance.now() when the call was made and when it settled. */
@@ -21,7 +21,7 @@ export class Traffic {
   readonly calls: CallRecord[] = [];
   #running = false;
   #loops: Promise<void>[] = [];
-  #stalls: IntervalHistogram | undefined;
+  #stalls: LoopStalls | undefined;
 
   constructor(
     private readonly op: (worker: number, n: number) => Promise<unknown>,
@@ -30,8 +30,7 @@ export class Traffic {
   ) {}
 
   start(): this {
-    this.#stalls = monitorEventLoopDelay({ resolution: 5 });
-    this.#stalls.enable();
+    this.#stalls = new LoopStalls();
     this.#running = true;
     this.#loops = Array.from({ length: this.concurrency }, (_, worker) => this.#loop(worker));
     return this;
@@ -40,19 +39,12 @@ export class Traffic {
   async stop(): Promise<void> {
     this.#running = false;
     await Promise.all(this.#loops);
-    this.#stalls?.disable();
+    this.#stalls?.stop();
   }
 
-  /**
-   * The longest time, in ms, this process was kept from running while the traffic ran (the event
-   * loop's delay: a busy loop, or a loaded machine not scheduling the process). A call's timer
-   * fires that much late, and so may the tick that settles it: bounds on how long a call may wait
-   * add twice this to what the code promises, so they hold on a loaded machine and still fail
-   * when a call waits for something it should not.
-   */
+  /** The longest stall of this process while the traffic ran, in ms (LoopStalls). */
   stallMs(): number {
-    const stalls = this.#stalls;
-    return stalls === undefined || stalls.count === 0 ? 0 : stalls.max / 1e6;
+    return this.#stalls?.maxMs() ?? 0;
   }
 
   /** Longest time any call took, in ms (calls started at or after `since`). */
