@@ -6,7 +6,8 @@
  * session's room on the app's realtime endpoint, through the workers).
  *
  *   check-ins   seed 000: 1,600 students of one roll call check in once each (a double tap for one
- *               in ten), the code read from the display status as a projector would
+ *               in ten), the code read from the display status as a projector would; before
+ *               them, untimed, 200 other students check in to another roll call (warm workers)
  *   stall scans seed 001: 25,000 students and 200 stalls; random students scanned in or out at
  *               random stalls, one in twenty a retry of an earlier scan id
  *
@@ -49,6 +50,8 @@ const SCANS = Number(values.scans);
 const CONCURRENCY = Number(values.concurrency);
 const STUDENTS = 25_000;
 const ROLL_CALL = 1_600;
+/** Check-ins to another roll call before the timed one (warm workers). */
+const WARM_UP = 200;
 const STALLS = 200;
 const PERIOD_MS = 5_000;
 const ADMIN = `bench-admin-${randomBytes(8).toString('hex')}`;
@@ -255,32 +258,53 @@ try {
   await display.connect();
   await display.join(`session:${session.id}`);
 
-  let code = '';
-  let codeExpires = 0;
-  const currentCode = async () => {
-    if (Date.now() < codeExpires - 200) return code;
-    const shown = (await (
-      await fetch(`${base}/api/1/attendance/sessions/${session.id}/display`, {
-        headers: { authorization: `Bearer ${ADMIN}` },
-      })
-    ).json()) as {
-      code: string;
-      codeExpiresAt: number;
+  /** The code a roll call's display shows now (read again shortly before it changes). */
+  const codeReader = (sessionId: string) => {
+    let code = '';
+    let codeExpires = 0;
+    return async () => {
+      if (Date.now() < codeExpires - 200) return code;
+      const shown = (await (
+        await fetch(`${base}/api/1/attendance/sessions/${sessionId}/display`, {
+          headers: { authorization: `Bearer ${ADMIN}` },
+        })
+      ).json()) as {
+        code: string;
+        codeExpiresAt: number;
+      };
+      code = shown.code;
+      codeExpires = shown.codeExpiresAt;
+      return code;
     };
-    code = shown.code;
-    codeExpires = shown.codeExpiresAt;
-    return code;
   };
-  const devices = students.map(() => `plexus_device=${randomBytes(16).toString('base64url')}`);
-  const checkinRequest = async (i: number) =>
+  const currentCode = codeReader(session.id);
+  const checkinAs = (cookie: string, device: string, code: string) =>
     timed(`${base}/api/1/attendance/checkins`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        cookie: `${students[i % ROLL_CALL]}; ${devices[i % ROLL_CALL]}`,
-      },
-      body: JSON.stringify({ code: await currentCode() }),
+      headers: { 'content-type': 'application/json', cookie: `${cookie}; ${device}` },
+      body: JSON.stringify({ code }),
     });
+  const newDevice = () => `plexus_device=${randomBytes(16).toString('base64url')}`;
+
+  // Warm-up, outside the timed window: WARM_UP other students check in to another roll call, so
+  // that both workers have opened their database connections and compiled the check-in path, as
+  // on a server that has been running. Not counted anywhere below.
+  const warmSession = await attendance.rollCalls.openSession({
+    courseId: course.id,
+    room: 'Warm-up',
+    endsAt: Date.now() + 3_600_000,
+  });
+  const warmCode = codeReader(warmSession.id);
+  const warmStudents = await Promise.all(
+    ids.slice(ROLL_CALL, ROLL_CALL + WARM_UP).map((id) => cookieOf(id, ['student'])),
+  );
+  const warm = await drive(WARM_UP, async (i) => checkinAs(warmStudents[i]!, newDevice(), await warmCode()));
+  const warmFailed = warm.outcomes.filter((o) => o.status !== 200).length;
+  if (warmFailed > 0) console.log(`warm-up: ${warmFailed} of ${WARM_UP} check-ins failed`);
+
+  const devices = students.map(newDevice);
+  const checkinRequest = async (i: number) =>
+    checkinAs(students[i % ROLL_CALL]!, devices[i % ROLL_CALL]!, await currentCode());
   // 1,600 check-ins plus a double tap for one student in ten.
   const checkinCount = ROLL_CALL + ROLL_CALL / 10;
   const workerPids = workers(server.pid!);
