@@ -20,6 +20,11 @@ export class LoopStalls {
     return this.#histogram.count === 0 ? 0 : this.#histogram.max / 1e6;
   }
 
+  /** All the time the loop was late, in ms (the stalls added up). */
+  totalMs(): number {
+    return this.#histogram.count === 0 ? 0 : (this.#histogram.mean * this.#histogram.count) / 1e6;
+  }
+
   /** `ms` plus twice the longest stall: the late timer and the late tick after it. */
   bound(ms: number): number {
     return ms + 2 * this.maxMs();
