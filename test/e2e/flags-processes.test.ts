@@ -30,6 +30,7 @@ interface Deployment {
   servers: CliRun[];
   ports: number[];
   dir: string;
+  stopping: boolean;
 }
 
 async function deploy(redisEnv: Record<string, string>): Promise<Deployment> {
@@ -44,13 +45,19 @@ async function deploy(redisEnv: Record<string, string>): Promise<Deployment> {
     REDIS_BREAKER_RESET_MS: '200',
     REDIS_COMMAND_TIMEOUT_MS: '300',
   };
-  const deployment: Deployment = { urls: [], servers: [], ports: [], dir };
+  const deployment: Deployment = { urls: [], servers: [], ports: [], dir, stopping: false };
   for (let i = 0; i < 3; i++) {
     const port = await allocatePort();
     deployment.ports.push(port);
     const run = runCli(['start', '--host', '127.0.0.1', '--port', String(port)], { cwd: dir, env });
     deployment.servers.push(run);
     deployment.urls.push(`http://127.0.0.1:${port}`);
+    // An instance that ends on its own is a defect: its last words go to the test's output.
+    void run.exited.then(({ code, signal }) => {
+      if (deployment.stopping) return;
+      const last = [...run.stdout, ...run.stderr].slice(-40).join('\n');
+      console.error(`instance on port ${port} exited (code ${code}, signal ${signal}):\n${last}`);
+    });
     // One at a time: the first creates the tables.
     await run.waitFor(/Plexus ready/, 60_000);
   }
@@ -59,6 +66,7 @@ async function deploy(redisEnv: Record<string, string>): Promise<Deployment> {
 
 async function undeploy(d: Deployment | undefined): Promise<void> {
   if (d === undefined) return;
+  d.stopping = true;
   for (const server of d.servers) {
     server.child.kill('SIGTERM');
     await server.exited;
