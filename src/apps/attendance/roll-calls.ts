@@ -22,6 +22,12 @@ import { AttendanceError } from './errors.js';
 import { CheckinFeed } from './feed.js';
 import { InsertBatch, RowBatch } from './insert-batch.js';
 
+/** Both unique constraints of a check-in: one row per (session, student), one per (session, device). */
+const CHECKIN_KEYS = [
+  checkinKey,
+  (r: AttendanceTables['att_checkins']) => `${r.session_id} ${r.device_id}`,
+] as const;
+
 export interface Course {
   id: string;
   name: string;
@@ -124,8 +130,7 @@ export class RollCalls {
     this.#feed = new CheckinFeed(options.announcer, (id) => this.count(id, { fresh: true }));
     const db = options.db;
     this.#inserts = new InsertBatch({
-      // Both unique constraints: one row per (session, student) and one per (session, device).
-      uniqueKeys: [(r) => `${r.session_id} ${r.student_id}`, (r) => `${r.session_id} ${r.device_id}`],
+      uniqueKeys: CHECKIN_KEYS,
       write: async (rows) =>
         (
           await db
@@ -140,7 +145,7 @@ export class RollCalls {
     this.#codeCheckins =
       options.engine === 'postgres'
         ? new RowBatch({
-            uniqueKeys: [checkinKey, (r) => `${r.session_id} ${r.device_id}`],
+            uniqueKeys: CHECKIN_KEYS,
             write: (rows) => writeCheckinsPostgres(db, rows),
           })
         : undefined;
@@ -339,30 +344,31 @@ export class RollCalls {
         if (written.ownerUnknown) row.flagged = await this.#flagLate(row);
       } else {
         const existing = written?.inserted === false ? written.existing : undefined;
-        const mine =
-          existing === undefined ? await this.#find(session.id, input.studentId) : toCheckin(existing);
-        if (mine !== undefined) return { checkin: mine, duplicate: true };
-        throw new AttendanceError(
-          'ATTENDANCE_DEVICE_USED',
-          'this device has already checked in another student',
+        return this.#notWritten(
+          session.id,
+          input.studentId,
+          existing === undefined ? undefined : toCheckin(existing),
         );
       }
     } else {
       row.flagged = (await this.#devices.bind(input.deviceId, input.studentId)).flagged ? 1 : 0;
-      if (!(await this.#inserts.insert(row))) {
-        const mine = await this.#find(session.id, input.studentId);
-        if (mine !== undefined) return { checkin: mine, duplicate: true };
-        throw new AttendanceError(
-          'ATTENDANCE_DEVICE_USED',
-          'this device has already checked in another student',
-        );
-      }
+      if (!(await this.#inserts.insert(row))) return this.#notWritten(session.id, input.studentId);
     }
     // Told to displays and staff pages within the feed's flush delay, without holding up the
     // answer; a lost announcement is repaired by the pages' polling.
     const checkin = toCheckin(row);
     this.#feed.add(checkin);
     return { checkin, duplicate: false };
+  }
+
+  /**
+   * A check-in the database skipped for a conflict: the student's own (a retry or double tap: the
+   * check-in already there, `known` when the statement read it), else the device's other student.
+   */
+  async #notWritten(sessionId: string, studentId: string, known?: Checkin): Promise<CheckinResult> {
+    const mine = known ?? (await this.#find(sessionId, studentId));
+    if (mine !== undefined) return { checkin: mine, duplicate: true };
+    throw new AttendanceError('ATTENDANCE_DEVICE_USED', 'this device has already checked in another student');
   }
 
   /**
