@@ -29,20 +29,30 @@ export class StateLog {
       const last = this.changes.at(-1);
       return Promise.resolve(last ?? { state, previous: state, reason: '', at: performance.now() });
     }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.layer.off('state', onState);
-        reject(new Error(`layer did not become ${state} within ${timeoutMs} ms (now ${this.layer.state})`));
-      }, timeoutMs);
-      const onState = (change: StateChange) => {
-        if (change.state !== state) return;
-        clearTimeout(timer);
-        this.layer.off('state', onState);
-        resolve({ ...change, at: performance.now() });
-      };
-      this.layer.on('state', onState);
-    });
+    return nextChangeTo(this.layer, state, timeoutMs).then((change) => ({
+      ...change,
+      at: performance.now(),
+    }));
   }
+}
+
+/** The layer's next change into `state`; rejects after `timeoutMs` saying where the layer is. */
+function nextChangeTo(layer: RedisLayer, state: LayerState, timeoutMs: number): Promise<StateChange> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      layer.off('state', onState);
+      reject(
+        new Error(`layer did not become ${state} within ${timeoutMs} ms: ${layer.state} (${layer.reason})`),
+      );
+    }, timeoutMs);
+    const onState = (change: StateChange) => {
+      if (change.state !== state) return;
+      clearTimeout(timer);
+      layer.off('state', onState);
+      resolve(change);
+    };
+    layer.on('state', onState);
+  });
 }
 
 /**
@@ -51,23 +61,9 @@ export class StateLog {
  * answers: on a loaded machine that first attempt can miss the connect timeout, so tests that
  * need a ready layer wait for it rather than expect it the instant connect() returns.
  */
-export function untilReady(layer: RedisLayer, timeoutMs = 15_000): Promise<void> {
-  if (layer.state === 'ready' || layer.state === 'memory') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      layer.off('state', onState);
-      reject(
-        new Error(`layer did not become ready within ${timeoutMs} ms: ${layer.state} (${layer.reason})`),
-      );
-    }, timeoutMs);
-    const onState = (change: StateChange) => {
-      if (change.state !== 'ready') return;
-      clearTimeout(timer);
-      layer.off('state', onState);
-      resolve();
-    };
-    layer.on('state', onState);
-  });
+export async function untilReady(layer: RedisLayer, timeoutMs = 15_000): Promise<void> {
+  if (layer.state === 'ready' || layer.state === 'memory') return;
+  await nextChangeTo(layer, 'ready', timeoutMs);
 }
 
 export interface LoggedLayer {
