@@ -29,15 +29,14 @@ export const WITHDRAWN = '\n';
 
 export const mmLeave = defineScript('mm_leave', 3, (data, [ratings, waits, tickets], [id, how]) => {
   const value = data.hGet(tickets!, id!);
-  const queued = value !== null && value !== WITHDRAWN;
-  if (queued) {
-    const { member } = splitValue(value);
-    data.zRem(ratings!, [member]);
-    data.zRem(waits!, [member]);
+  const queued = value === null || value === WITHDRAWN ? undefined : splitValue(value);
+  if (queued !== undefined) {
+    data.zRem(ratings!, [queued.member]);
+    data.zRem(waits!, [queued.member]);
   }
   if (how === 'withdraw') data.hSet(tickets!, { [id!]: WITHDRAWN });
-  else if (queued) data.hDel(tickets!, [id!]);
-  return queued ? splitValue(value).json : 0;
+  else if (queued !== undefined) data.hDel(tickets!, [id!]);
+  return queued?.json ?? 0;
 });
 
 export const mmPlayerClaim = defineScript('mm_player_claim', 1, (data, [key], [record, queue, ttl]) => {

@@ -27,9 +27,13 @@ import type { MatchmakingEvent, Notifier } from './notifier.js';
 import { type PairParams, type Ticket, ticketWindow } from './pairing.js';
 import { newServer, ServerPool, type ServerRegistration } from './pool.js';
 import { type Proposal, RedisQueue } from './queue-redis.js';
-import { matchedRecord, type PlayerRecord, parseRecord, queuedRecord } from './records.js';
+import { matchedRecord, type PlayerRecord, queuedRecord } from './records.js';
 
-type QueuedRecord = Extract<PlayerRecord, { state: 'queued' }>;
+/** What a queued player's status is built from. */
+type QueuedFields = Pick<
+  Extract<PlayerRecord, { state: 'queued' }>,
+  'mode' | 'region' | 'ticket' | 'joinedAt'
+>;
 
 export const RATING_RANGE = { min: 0, max: 5000 } as const;
 export const MAX_PARTY = 4;
@@ -149,6 +153,11 @@ export class Matchmaking {
     return this.#redis.state === 'memory' || this.#redis.usingRedis;
   }
 
+  /** Where queues are kept now, as statuses report it. */
+  get #backend(): QueueStatus['backend'] {
+    return this.usingRedis ? 'redis' : 'database';
+  }
+
   mode(name: string | undefined): ModeSpec {
     const mode = name === undefined ? this.config.modes[0]! : this.config.modes.find((m) => m.name === name);
     if (mode === undefined) {
@@ -221,9 +230,9 @@ export class Matchmaking {
     // (The record is read again: pairing at join may have matched the player already.)
     return this.status(ids[0]!).catch((error: unknown) => {
       if (!redisUnreachable(error)) throw error;
-      const record = parseRecord(queuedRecord(mode.name, region, ticket.id, ticket.joinedAt)) as QueuedRecord;
       // Queued for all this instance knows; the next status read tells more.
-      return { ...this.#queuedStatus(record, null), state: 'queued' as const };
+      const queued = { mode: mode.name, region, ticket: ticket.id, joinedAt: ticket.joinedAt };
+      return { ...this.#queuedStatus(queued, null), state: 'queued' as const };
     });
   }
 
@@ -246,7 +255,6 @@ export class Matchmaking {
 
   async status(playerId: string, known?: PlayerRecord): Promise<QueueStatus> {
     const record = known ?? (await this.#record(playerId));
-    const backend = this.usingRedis ? 'redis' : 'database';
     const idle: QueueStatus = {
       state: 'idle',
       mode: null,
@@ -255,7 +263,7 @@ export class Matchmaking {
       position: null,
       waitedMs: null,
       window: null,
-      backend,
+      backend: this.#backend,
       match: null,
     };
     if (record === null) return idle;
@@ -277,7 +285,7 @@ export class Matchmaking {
   }
 
   /** A queued player's status; `position` null while pairing has the ticket (or is unknown). */
-  #queuedStatus(record: QueuedRecord, position: number | null): QueueStatus {
+  #queuedStatus(record: QueuedFields, position: number | null): QueueStatus {
     const now = Date.now();
     return {
       state: position === null ? 'matching' : 'queued',
@@ -290,7 +298,7 @@ export class Matchmaking {
         { id: record.ticket, players: [], joinedAt: record.joinedAt },
         this.#windowParams(now),
       ),
-      backend: this.usingRedis ? 'redis' : 'database',
+      backend: this.#backend,
       match: null,
     };
   }
