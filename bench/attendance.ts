@@ -21,9 +21,9 @@
  *          [--profile DIR]  (CPU profiles of the workers during the check-ins, bench/support/profile-window.mjs)
  */
 
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +36,16 @@ import { qrApp } from '../src/apps/qr/app.js';
 import type { QRService } from '../src/apps/qr/service.js';
 import { createPlexus } from '../src/index.js';
 import { createRealtimeClient } from '../src/realtime-client/index.js';
-import { freePort, REDIS_URL, ROOT, spawnBare, stop, waitForHttp } from './support/http.js';
+import {
+  childPids,
+  cpuMicros,
+  freePort,
+  REDIS_URL,
+  ROOT,
+  spawnBare,
+  stop,
+  waitForHttp,
+} from './support/http.js';
 
 const { values } = parseArgs({
   options: {
@@ -93,18 +102,8 @@ async function tableStats(): Promise<{ scans: number; tables: Record<string, num
   }
 }
 
-/** CPU time (user + system, ms) a process has used so far (Linux /proc; clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/** The worker processes of `plexus start --workers 2` (children of the primary). */
-function workers(primary: number): number[] {
-  const out = execFileSync('pgrep', ['-P', String(primary)], { encoding: 'utf8' });
-  return out.split('\n').filter(Boolean).map(Number);
-}
+/** CPU time (user + system, ms) a process has used so far. */
+const cpuMs = (pid: number) => cpuMicros(pid) / 1000;
 
 interface Outcome {
   ms: number;
@@ -307,7 +306,7 @@ try {
     checkinAs(students[i % ROLL_CALL]!, devices[i % ROLL_CALL]!, await currentCode());
   // 1,600 check-ins plus a double tap for one student in ten.
   const checkinCount = ROLL_CALL + ROLL_CALL / 10;
-  const workerPids = workers(server.pid!);
+  const workerPids = childPids(server.pid!);
   const profile = values.profile === undefined ? undefined : workerPids;
   for (const pid of profile ?? []) process.kill(pid, 'SIGUSR2');
   const statsBefore = await tableStats();

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SEMI_SPACE_FLAG } from '../src/cli/node-flags.js';
 import {
+  childPids,
   freePort,
   LOAD_OPTIONS,
   loadSettings,
@@ -53,11 +54,6 @@ function startPlexus(
 function rssMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
   return line === null ? Number.NaN : Math.round(Number(line[1]) / 1024);
-}
-
-function children(pid: number): number[] {
-  const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-  return text === '' ? [] : text.split(/\s+/).map(Number);
 }
 
 async function main(): Promise<void> {
@@ -146,7 +142,7 @@ async function main(): Promise<void> {
   try {
     await waitForHttp(`http://127.0.0.1:${clusterPort}/api/1/status`, cluster);
     await new Promise((r) => setTimeout(r, 5000));
-    const workers = children(cluster.pid!);
+    const workers = childPids(cluster.pid!);
     console.log(
       `  plexus start --workers 2 (Redis + SQLite), idle: primary ${rssMb(cluster.pid!)} MB, workers ${workers
         .map((pid) => `${rssMb(pid)} MB`)

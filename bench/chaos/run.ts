@@ -17,12 +17,12 @@
  * CONNECTIONS (default 20), CHAOS_LOG=<file> keeps the single-node server's log.
  */
 import { execSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisProcess } from '../../test/support/redis-process.js';
 import { startCluster } from '../../test/support/topology.js';
-import { ROOT } from '../support/http.js';
+import { childPids, ROOT } from '../support/http.js';
 import { baseEnv, login, type Server, seed, sleep, startPlexus, timeBackToReady } from './deploy.js';
 import { type HolesResult, logoutAllHoles } from './holes.js';
 import { MixedLoad, max, type PhaseStats, p99, SLOW_MS } from './load.js';
@@ -57,12 +57,6 @@ async function signIn(server: Server): Promise<string[]> {
   const cookies: string[] = [];
   for (let i = 0; i < SESSIONS; i++) cookies.push(await login(server.port, `user${i}@chaos.test`));
   return cookies;
-}
-
-/** Worker pids of a `plexus start --workers N` primary (its child processes). */
-function workerPids(primary: number): number[] {
-  const children = readFileSync(`/proc/${primary}/task/${primary}/children`, 'utf8').trim();
-  return children === '' ? [] : children.split(' ').map(Number);
 }
 
 async function phase(
@@ -112,7 +106,7 @@ async function single(): Promise<void> {
       });
     }
     await phase('single', traffic, 'a worker SIGKILLed', async () => {
-      const [victim] = workerPids(server.child.pid!);
+      const [victim] = childPids(server.child.pid!);
       if (victim !== undefined) process.kill(victim, 'SIGKILL');
       await sleep(4000);
       return [];

@@ -89,6 +89,12 @@ export async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** A process's children (the workers of `plexus start --workers N`), from /proc; Linux only. */
+export function childPids(pid: number): number[] {
+  const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  return text === '' ? [] : text.split(/\s+/).map(Number);
+}
+
 /** CPU time (user + system) a process has used, in microseconds; Linux only, else NaN. */
 export function cpuMicros(pid: number | undefined): number {
   try {
