@@ -7,7 +7,6 @@
  *   GET /attendance/c/:code            the student's check-in (the URL inside the rotating code)
  *   GET /attendance/stall/:stallId     the volunteer's scanner
  *
- *
  * The display and staff pages import the realtime client from /realtime-client/index.js, which the
  * realtime route group serves with the hub's WebSocket (src/server/routes/realtime.ts).
  */
