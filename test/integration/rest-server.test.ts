@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/redis.js';
+import { untilReady } from '../support/states.js';
 import { waitFor } from '../support/topology.js';
 import { startUpstashRest, type UpstashRestHandle } from '../support/upstash-rest.js';
 import { type Running, request, startServer } from './server/harness.js';
@@ -33,6 +34,9 @@ it('serves with every module on the rest topology and reports it on /api/1/healt
   const b = await startServer({ env });
   running.push(b);
   expect(a.plexus.redis.mode).toBe('rest');
+  // An instance whose first call to the endpoint misses REDIS_CONNECT_TIMEOUT_MS (a loaded
+  // machine) starts degraded by design and turns ready by itself: that is what is reported here.
+  await Promise.all([untilReady(a.plexus.redis), untilReady(b.plexus.redis)]);
 
   const cache = await request(`${a.url}/api/1/health/cache`);
   expect(cache.status).toBe(200);
