@@ -166,6 +166,7 @@ export class CacheEngine {
   }
 
   close(): void {
+    this.writer.close();
     this.local.l1.close();
   }
 

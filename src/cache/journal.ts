@@ -5,8 +5,12 @@
  * L2 and other instances keep the old values. When Redis returns, each recorded operation is
  * replayed as a deletion in L2 plus an invalidation message, so nobody keeps serving a value this
  * instance replaced or removed. Replaying a set as a delete is deliberate: by then the value may be
- * outdated, and the next read reloads it from the source. The journal is bounded: past
- * MAX_KEYS keys in a namespace it records a clear of that namespace instead.
+ * outdated, and the next read reloads it from the source. A later write of the same key that
+ * reaches Redis supersedes its record (`settled`). The journal is bounded: past MAX_KEYS keys in
+ * a namespace it records a clear of that namespace instead.
+ *
+ * The same holds when only part of Redis failed (one Cluster shard) and the layer stayed `ready`:
+ * the writer then retries the replay on a timer (writes.ts).
  */
 import type { InvalidationOp } from './invalidation.js';
 
@@ -36,6 +40,14 @@ export class Journal {
         this.#cleared.add(op.n);
       }
     }
+  }
+
+  /** `keys` of namespace `ns` were written to Redis since they were recorded: nothing to replay. */
+  settled(ns: string, keys: readonly string[]): void {
+    const recorded = this.#keys.get(ns);
+    if (recorded === undefined) return;
+    for (const key of keys) recorded.delete(key);
+    if (recorded.size === 0) this.#keys.delete(ns);
   }
 
   /** Everything recorded, as operations, and an empty journal. */

@@ -5,7 +5,10 @@
  * A value is encoded once; L1 keeps the decoded copy (what every other instance will read, so a
  * Date is a string everywhere, not a Date here and a string there); L2 gets the bytes; then the
  * invalidation is published. Writes that replace what others may hold and cannot reach Redis are
- * journaled (journal.ts).
+ * journaled (journal.ts) and replayed when the layer returns to `ready` or sees a failover; a write
+ * that failed while the layer stayed `ready` (one Cluster shard down, no failover yet or ever) is
+ * replayed by a retry timer instead, from REPLAY_RETRY_MS doubling to REPLAY_RETRY_MAX_MS, until it
+ * goes through: no event would ever replay it otherwise.
  */
 import type { EngineParts } from './engine.js';
 import type { InvalidationOp } from './invalidation.js';
@@ -25,8 +28,15 @@ import type { EntryPolicy } from './validate.js';
  */
 export type WriteKind = 'replace' | 'fill' | 'locked-fill';
 
+/** First pause before a journal replay is retried while the layer is ready; it doubles up to the max. */
+const REPLAY_RETRY_MS = 100;
+const REPLAY_RETRY_MAX_MS = 1000;
+
 export class CacheWriter {
   readonly journal = new Journal();
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryMs = REPLAY_RETRY_MS;
+  #closed = false;
 
   constructor(
     private readonly parts: EngineParts,
@@ -122,9 +132,32 @@ export class CacheWriter {
       } catch (error) {
         this.parts.logger.debug({ err: error }, 'cache journal replay interrupted; kept for next time');
         for (const rest of ops.slice(i)) this.journal.record(rest);
+        this.#retryReplay();
         return;
       }
     }
+    if (this.journal.empty) this.#retryMs = REPLAY_RETRY_MS;
+  }
+
+  /** Stops the replay retries (the cache is closing). */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+  }
+
+  /**
+   * Replays again after a pause while L2 is usable: a return to `ready` replays by itself, but a
+   * write that failed while the layer stayed ready has nothing else to replay it.
+   */
+  #retryReplay(): void {
+    if (this.#retryTimer !== undefined || this.#closed || !this.parts.l2Usable()) return;
+    const delay = this.#retryMs;
+    this.#retryMs = Math.min(delay * 2, REPLAY_RETRY_MAX_MS);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (!this.journal.empty) void this.replayJournal();
+    }, delay);
+    this.#retryTimer.unref();
   }
 
   /**
@@ -146,12 +179,16 @@ export class CacheWriter {
     }
     try {
       const result = await write();
+      if (journal && 'k' in op) this.journal.settled(op.n, op.k);
       if (kind !== 'fill') this.parts.publish(op);
       return result;
     } catch (error) {
       if (c !== undefined) c.l2Errors++;
       this.parts.logger.debug({ err: error }, 'cache L2 write failed; kept for replay');
-      if (journal) this.journal.record(op);
+      if (journal) {
+        this.journal.record(op);
+        this.#retryReplay();
+      }
       return undefined;
     }
   }
