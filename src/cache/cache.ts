@@ -14,6 +14,7 @@
  * unsubscribes.
  */
 import { randomBytes } from 'node:crypto';
+import type { BarrierResult } from '../coherence/invalidation-channel.js';
 import { type CacheConfig, loadCacheConfig } from '../config/cache.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { anyFailure, withFallback } from '../redis/fallback.js';
@@ -174,6 +175,16 @@ export class Cache extends CacheNamespace {
   /** Publishes the invalidations queued so far; resolves once each has been handed to Redis (or kept for retry). */
   flushInvalidations(): Promise<void> {
     return this.#state.engine.local.flush();
+  }
+
+  /**
+   * Publishes the invalidations queued so far and waits, at most `timeoutMs`, until every other
+   * instance listening has applied them: after it, a read anywhere no longer finds a copy they
+   * replaced. Resolves to how many instances the message reached and how many answered (fewer
+   * after a timeout). Without Redis, or on the REST topology (receivers not counted), no wait.
+   */
+  awaitInvalidations(timeoutMs: number): Promise<BarrierResult> {
+    return this.#state.engine.local.barrier(timeoutMs);
   }
 
   /** Called for every invalidation received from another instance; returns an unsubscribe function. */

@@ -30,7 +30,7 @@ import type { StateChange } from '../redis/layer.js';
 import type { Store } from '../redis/store.js';
 import { clusterReachable, type LayerView } from '../redis/view.js';
 import { FillGuard } from './fill-guard.js';
-import { InvalidationChannel, type LagSink } from './invalidation-channel.js';
+import { type BarrierResult, InvalidationChannel, type LagSink } from './invalidation-channel.js';
 import { Outbox } from './outbox.js';
 
 export interface ShareOptions<Op> {
@@ -184,6 +184,16 @@ export abstract class LocalCopies<Op extends object> {
   /** Publishes what is queued; resolves when every publish so far has settled. */
   async flush(): Promise<void> {
     await this.#shared?.channel.flush();
+  }
+
+  /**
+   * Publishes what is queued and waits, at most `timeoutMs`, until every instance listening has
+   * applied it (the channel's barrier). While Redis is unreachable nobody can be told: no wait.
+   */
+  async barrier(timeoutMs: number): Promise<BarrierResult> {
+    const shared = this.#shared;
+    if (shared === undefined || !clusterReachable(shared.options.layer)) return { receivers: 0, answered: 0 };
+    return shared.channel.barrier(timeoutMs);
   }
 
   #leaveReady(): void {

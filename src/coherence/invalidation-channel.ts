@@ -14,6 +14,13 @@
  * be back before the subscriber connection is, so a copy is trusted again only once `confirm()`
  * has seen a probe come back.
  *
+ * A message with `b` (a nonce) is a barrier: every other instance answers it with `a` (the same
+ * nonce) once it has handled it, and so everything the sender published before it (one channel,
+ * one shard: a subscriber receives a publisher's messages in order). `barrier()` waits for as many
+ * answers as PUBLISH counted receivers, its own receipt included, so a writer can return only when
+ * every instance listening has dropped its copies. Where the receivers are not counted (the REST
+ * topology's polled channels answer 0) it waits for nothing.
+ *
  * Delivery is at most once: a message sent while an instance is disconnected is lost to it. That
  * is why copies drop whenever Redis comes back, are distrusted until `confirm()`, and have an age
  * limit (the trust policy, copies.ts, which is the one user of this channel).
@@ -27,6 +34,14 @@ interface Message<Op> {
   t: number;
   x: Op[];
   p?: string;
+  b?: string;
+  a?: string;
+}
+
+/** What `barrier()` saw: how many instances PUBLISH reached, and how many have answered. */
+export interface BarrierResult {
+  receivers: number;
+  answered: number;
 }
 
 /** Epoch milliseconds with sub-millisecond precision, comparable between processes on one host. */
@@ -71,6 +86,8 @@ export class InvalidationChannel<Op> {
   #unsubscribe: Unsubscribe | undefined;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #probes = new Map<string, () => void>();
+  /** Pending barriers: called with the origin of each answer (this instance's own receipt too). */
+  readonly #barriers = new Map<string, (origin: string) => void>();
   readonly #options: InvalidationChannelOptions<Op>;
 
   constructor(options: InvalidationChannelOptions<Op>) {
@@ -134,6 +151,41 @@ export class InvalidationChannel<Op> {
   }
 
   /**
+   * Publishes what is queued, then a barrier; resolves once every instance the barrier reached has
+   * handled it (so everything published before it), or after `timeoutMs` with fewer answers.
+   */
+  async barrier(timeoutMs: number): Promise<BarrierResult> {
+    await this.flush();
+    const nonce = randomBytes(8).toString('hex');
+    const answered = new Set<string>();
+    let receivers = Number.POSITIVE_INFINITY;
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.#barriers.delete(nonce);
+        resolve({ receivers: Number.isFinite(receivers) ? receivers : 0, answered: answered.size });
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      timer.unref();
+      this.#barriers.set(nonce, (origin) => {
+        answered.add(origin);
+        if (answered.size >= receivers) finish();
+      });
+      const message: Message<Op> = { o: this.origin, t: preciseNow(), x: [], b: nonce };
+      this.#options.store.publish(this.#options.channel, JSON.stringify(message)).then(
+        (count) => {
+          receivers = count;
+          if (answered.size >= receivers) finish();
+        },
+        () => {
+          receivers = 0;
+          finish();
+        },
+      );
+    });
+  }
+
+  /**
    * Probes, with growing pauses, until a probe comes back while `usable()` (true), or until
    * `wanted()` turns false (false: a newer confirmation or a close superseded this one).
    */
@@ -172,6 +224,17 @@ export class InvalidationChannel<Op> {
     }
     if (message.o === this.origin) {
       if (typeof message.p === 'string') this.#probes.get(message.p)?.();
+      if (typeof message.b === 'string') this.#barriers.get(message.b)?.(this.origin);
+      return;
+    }
+    if (typeof message.a === 'string') {
+      this.#barriers.get(message.a)?.(message.o);
+      return;
+    }
+    if (typeof message.b === 'string') {
+      // Everything this sender published before has been handled: say so.
+      const answer: Message<Op> = { o: this.origin, t: preciseNow(), x: [], a: message.b };
+      this.#options.store.publish(this.#options.channel, JSON.stringify(answer)).catch(() => {});
       return;
     }
     if (!Array.isArray(message.x) || message.x.length === 0) return;

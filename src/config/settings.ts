@@ -17,6 +17,13 @@ export const settingsOptions = {
     min: 0,
     doc: 'How long past its TTL the last known value keeps being served while the database cannot be read (stale-if-error; reported in health).',
   }),
+  writeWaitMs: duration({
+    env: 'SETTINGS_WRITE_WAIT_MS',
+    default: 1000,
+    unit: 'ms',
+    min: 0,
+    doc: 'Longest a write waits for every other instance to confirm it dropped its copy, so that a read anywhere after the write returns sees the new value; past it the write returns anyway (a warning is logged; the TTL bounds the staleness). 0: do not wait.',
+  }),
   maxValueBytes: option({
     env: 'SETTINGS_MAX_VALUE_BYTES',
     default: 64 * 1024,

@@ -12,12 +12,21 @@
  *
  * Writes: the database first (a compare-and-set on the version, repository.ts), then the cache
  * (`set` fills this instance's L1, writes L2 and queues the invalidation), then the invalidation
- * is flushed, so every other instance has been told to drop its copy when `set` returns; last a
+ * is published and the write waits (at most SETTINGS_WRITE_WAIT_MS) until every other instance
+ * listening has confirmed it dropped its copy (`Cache.awaitInvalidations`): a read on any
+ * instance after `set` returns sees the new value. Last a
  * `plexus:config:refresh` bus message carries the change to the handlers registered with
  * `onChange` on every instance (the seed's "refresh broadcast"); an instance receiving it also
  * drops its copy itself, in case the invalidation is late or lost. While Redis is unreachable a
  * write still reaches the database and this instance; the cache journals its invalidation and
  * sends it when Redis is back.
+ *
+ * Reads never go back: each instance remembers the newest version it has seen of each key (from
+ * its reads, its writes and refresh broadcasts). A tier answering with an older version (a Redis
+ * Cluster replica promoted before it received the last write, an invalidation lost) is not
+ * served: that copy is deleted everywhere (L2 and every L1) and the value is read again from the
+ * database, whose answer is taken as it is. The memory this costs is one number per existing key
+ * read, bounded by the settings table.
  */
 import type { Bus } from '../bus/bus.js';
 import type { Cache } from '../cache/cache.js';
@@ -67,6 +76,8 @@ export class Settings {
   readonly #entry: EntryOptions;
   readonly #handlers = new Set<ChangeHandler>();
   readonly #checks = new Map<string, ValueCheck>();
+  /** The newest version of each key this instance has seen (cache key → version). */
+  readonly #seen = new Map<string, number>();
   #unsubscribe: Promise<Unsubscribe> | undefined;
   readonly #health = {
     databaseReadable: true,
@@ -234,12 +245,45 @@ export class Settings {
     return { ...this.#health };
   }
 
-  #read(collection: string, key: string): Promise<SettingEntry | null> {
-    return this.#ns.getOrSet<SettingEntry | null>(
-      cacheKey(collection, key),
-      ({ stale }) => this.#loading(() => this.repository.read(collection, key), stale !== undefined),
-      this.#policy,
+  async #read(collection: string, key: string): Promise<SettingEntry | null> {
+    const id = cacheKey(collection, key);
+    const load = () =>
+      this.#ns.getOrSet<SettingEntry | null>(
+        id,
+        ({ stale }) => this.#loading(() => this.repository.read(collection, key), stale !== undefined),
+        this.#policy,
+      );
+    const entry = await load();
+    const seen = this.#seen.get(id);
+    if (seen === undefined || (entry !== null && entry.version >= seen)) {
+      this.#saw(id, entry?.version ?? null);
+      return entry;
+    }
+    // Older than what this instance has seen (or absent since): a copy from before a failover or
+    // a lost invalidation. Delete it everywhere and take the database's answer, whatever it is.
+    this.#logger.warn(
+      { collection, key, seen, got: entry?.version ?? null },
+      'settings: older copy replaced',
     );
+    try {
+      await this.#ns.delete(id);
+      const fresh = await load();
+      this.#saw(id, fresh?.version ?? null, true);
+      return fresh;
+    } catch (error) {
+      this.#logger.warn({ err: error, collection, key }, 'settings: an older copy could not be replaced');
+      return entry;
+    }
+  }
+
+  /** Records a version seen of `id` (null: deleted); only newer ones unless `authoritative`. */
+  #saw(id: string, version: number | null, authoritative = false): void {
+    if (version === null) {
+      this.#seen.delete(id);
+      return;
+    }
+    const seen = this.#seen.get(id);
+    if (authoritative || seen === undefined || version > seen) this.#seen.set(id, version);
   }
 
   /** Runs a database read for the cache, recording whether the database answers. */
@@ -266,16 +310,32 @@ export class Settings {
   ): Promise<SettingEntry | null> {
     const { entry, created } = await store();
     const id = cacheKey(collection, key);
+    this.#saw(id, entry?.version ?? null, true);
     if (entry === null) await this.#ns.delete(id);
     else await this.#ns.set(id, entry, this.#entry);
     // A new or deleted key changes the collection's key list.
     if (created) await this.#ns.delete(indexKey(collection));
-    await this.#cache.flushInvalidations();
+    await this.#told(collection, key);
     const change: SettingChange = { collection, key, version: entry?.version ?? null, by };
     await this.#bus.publishSystem(REFRESH_CHANNEL, change).catch((error: unknown) => {
       this.#logger.warn({ err: error, collection, key }, 'settings refresh broadcast not sent');
     });
     return entry;
+  }
+
+  /** Publishes the write's invalidations and waits for every instance to confirm them (bounded). */
+  async #told(collection: string, key: string): Promise<void> {
+    if (this.config.writeWaitMs === 0) {
+      await this.#cache.flushInvalidations();
+      return;
+    }
+    const { receivers, answered } = await this.#cache.awaitInvalidations(this.config.writeWaitMs);
+    if (answered < receivers) {
+      this.#logger.warn(
+        { collection, key, receivers, answered, waitedMs: this.config.writeWaitMs },
+        'settings write: not every instance confirmed the invalidation in time',
+      );
+    }
   }
 
   async #subscribe(): Promise<void> {
@@ -288,7 +348,9 @@ export class Settings {
 
   async #changed(change: SettingChange, self: boolean): Promise<void> {
     if (!self) {
-      this.#ns.dropLocal(cacheKey(change.collection, change.key));
+      const id = cacheKey(change.collection, change.key);
+      this.#saw(id, change.version);
+      this.#ns.dropLocal(id);
       if (change.version === null || change.version === 1) this.#ns.dropLocal(indexKey(change.collection));
     }
     for (const handler of this.#handlers) {

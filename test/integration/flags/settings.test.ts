@@ -40,6 +40,22 @@ describe.each(['sqlite', 'postgres'] as const)('settings on %s', (engine) => {
     expect((await c.settings.get('app', 'name'))?.value).toBe('Plexus 2');
   });
 
+  it('never goes back to an older version once an instance has seen a newer one', async () => {
+    const [a, b, c] = cluster.instances as [Plexus, Plexus, Plexus];
+    const v1 = await a.settings.set('app', 'rollback', 'one');
+    await a.settings.set('app', 'rollback', 'two');
+    expect((await b.settings.get('app', 'rollback'))?.version).toBe(2);
+    // Redis hands out an older copy again, as a Cluster replica promoted before it received the
+    // last write does: written here through c's cache, which also drops every instance's copy.
+    await c.cache.namespace('settings').set('app/rollback', v1);
+    await c.cache.awaitInvalidations(5000);
+    // b has seen version 2: it does not serve version 1, and puts version 2 back everywhere.
+    expect(await b.settings.get('app', 'rollback')).toMatchObject({ value: 'two', version: 2 });
+    expect(await c.settings.get('app', 'rollback')).toMatchObject({ value: 'two', version: 2 });
+    // An instance that had not seen version 2 takes what the tiers hold: it is version 2 again.
+    expect(await a.settings.get('app', 'rollback')).toMatchObject({ value: 'two', version: 2 });
+  });
+
   it('lets exactly one of several concurrent writers with the same version win', async () => {
     const [a] = cluster.instances;
     const base = await a!.settings.set('app', 'race', { n: 0 });
