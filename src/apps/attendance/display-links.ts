@@ -15,6 +15,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import type { AttendanceTables } from './db/tables.js';
 import { AttendanceError } from './errors.js';
 import { newId, type RollCall } from './roll-calls.js';
@@ -75,17 +76,33 @@ export class DisplayLinks {
     return { link: toLink(row), token: `${id}.${secret}` };
   }
 
-  /** A session's links, newest first (at most 100). */
-  async list(sessionId: string): Promise<DisplayLink[]> {
+  /** One page of a session's links, newest first; `next` is the opaque cursor of the next page. */
+  async list(
+    sessionId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: DisplayLink[]; next: string | null }> {
     await this.#session(sessionId);
-    const rows = await this.#db
-      .selectFrom('att_display_links')
-      .selectAll()
-      .where('session_id', '=', sessionId)
+    let query = this.#db.selectFrom('att_display_links').selectAll().where('session_id', '=', sessionId);
+    if (cursor !== undefined) {
+      const after = decodeCursor(cursor);
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '<', after.at),
+          eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)]),
+        ]),
+      );
+    }
+    const rows = await query
       .orderBy('created_at', 'desc')
-      .limit(100)
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
       .execute();
-    return rows.map(toLink);
+    const items = rows.slice(0, limit).map(toLink);
+    const last = items.at(-1);
+    const next =
+      rows.length > limit && last !== undefined ? encodeCursor({ at: last.createdAt, id: last.id }) : null;
+    return { items, next };
   }
 
   /** Revokes a link of the session (idempotent); ATTENDANCE_NOT_FOUND for a link of another session. */

@@ -459,10 +459,7 @@ export class RollCalls {
     if (cursor !== undefined) {
       const after = decodeCursor(cursor);
       query = query.where((eb) =>
-        eb.or([
-          eb('at', '>', after.at),
-          eb.and([eb('at', '=', after.at), eb('student_id', '>', after.studentId)]),
-        ]),
+        eb.or([eb('at', '>', after.at), eb.and([eb('at', '=', after.at), eb('student_id', '>', after.id)])]),
       );
     }
     const rows = await query
@@ -473,9 +470,7 @@ export class RollCalls {
     const items = rows.slice(0, limit).map(toCheckin);
     const last = items.at(-1);
     const next =
-      rows.length > limit && last !== undefined
-        ? encodeCursor({ at: last.at, studentId: last.studentId })
-        : null;
+      rows.length > limit && last !== undefined ? encodeCursor({ at: last.at, id: last.studentId }) : null;
     return { items, next };
   }
 

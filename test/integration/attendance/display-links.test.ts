@@ -106,6 +106,45 @@ describe('attendance display links', () => {
     expect(elsewhere.status).toBe(404);
   });
 
+  it("lists a session's links newest first, a page at a time with an opaque cursor", async () => {
+    const sessionId = await openRollCall(a.url);
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) made.push((await createLink(sessionId)).id);
+    const links: { id: string; createdAt: number }[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = cursor === null ? '?limit=2' : `?limit=2&cursor=${cursor}`;
+      const page = await call(b.url, 'GET', `/sessions/${sessionId}/display-links${query}`, {
+        cookie: staff,
+      });
+      expect(page.status, page.text).toBe(200);
+      const items = page.body.items as { id: string; createdAt: number }[];
+      expect(items.length).toBeLessThanOrEqual(2);
+      links.push(...items);
+      cursor = page.body.next as string | null;
+      pages++;
+    } while (cursor !== null);
+    expect(pages).toBe(3);
+    expect(links.map((l) => l.id).sort()).toEqual([...made].sort());
+    // Newest first; links made in one millisecond in descending id order.
+    for (let i = 1; i < links.length; i++) {
+      const [before, after] = [links[i - 1]!, links[i]!];
+      expect(
+        before.createdAt > after.createdAt || (before.createdAt === after.createdAt && before.id > after.id),
+      ).toBe(true);
+    }
+    for (const [query, code] of [
+      ['?cursor=nonsense', 'ATTENDANCE_INVALID'],
+      ['?limit=0', 'VALIDATION_FAILED'],
+      ['?limit=101', 'VALIDATION_FAILED'],
+      ['?page=2', 'VALIDATION_FAILED'],
+    ] as const) {
+      const bad = await call(a.url, 'GET', `/sessions/${sessionId}/display-links${query}`, { cookie: staff });
+      expect([bad.status, errorCode(bad)]).toEqual([400, code]);
+    }
+  });
+
   it('shows the code and count on either instance with the token alone, and grants nothing else', async () => {
     const sessionId = await openRollCall(a.url);
     const link = await createLink(sessionId);

@@ -14,7 +14,7 @@
  *     GET  /sessions/:id/checkins.csv      every check-in as CSV
  *     PUT  /sessions/:id/checkins/:student { status, reason } marks present or absent
  *     POST /sessions/:id/display-links     a display link for a projector → { link, token, url }
- *     GET  /sessions/:id/display-links     the session's links (no tokens)
+ *     GET  /sessions/:id/display-links     (?limit, ?cursor) the session's links, newest first (no tokens)
  *     DELETE /sessions/:id/display-links/:linkId  revokes one
  *     GET  /photos/:id                     a check-in photo
  *   a display link's token (../display-links.ts; nothing else accepts it):
@@ -296,14 +296,24 @@ export function attendanceApiRoutes(
       schema: {
         tags,
         params: idParams,
-        querystring: noQuery,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
+            cursor: { type: 'string', minLength: 1, maxLength: 400 },
+          },
+        },
         response: {
-          200: strictObject({ items: { type: 'array', items: displayLinkSchema } }),
+          200: strictObject({
+            items: { type: 'array', items: displayLinkSchema },
+            next: { type: ['string', 'null'] },
+          }),
           ...errorResponses,
         },
       },
     },
-    async (request) => ({ items: await displayLinks.list(request.params.id) }),
+    (request) => displayLinks.list(request.params.id, request.query.limit, request.query.cursor),
   );
   app.delete(
     url('/sessions/:id/display-links/:linkId'),
