@@ -40,6 +40,8 @@ export const MAX_PARTY = 4;
 const PLAYER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
 /** A proposal this old was left by a pairer that died before creating its matches. */
 const PROPOSAL_GRACE_MS = 5000;
+/** How often the pairing job looks for such proposals (per queue and instance). */
+const STALE_CHECK_MS = 1000;
 const RECENT_WAITS = 1000;
 const STALE_RECORD_MS = 30_000;
 /**
@@ -49,6 +51,12 @@ const STALE_RECORD_MS = 30_000;
  * Redis unusable, queued there, or has just started.
  */
 const DB_RECHECK_MS = 10_000;
+/**
+ * Most matches the first pairing script of a tick makes (then MATCHMAKING_PAIR_BATCH while batches
+ * come back full). An idle tick used to send 500 match ids with the script, most of an idle
+ * instance's CPU with the job every 25 ms (docs/benchmarks.md, "Idle CPU of the pairing job").
+ */
+const FIRST_BATCH = 8;
 
 export interface JoinInput {
   /** The players of the ticket, the one joining first; 2–4 players queue as a party. */
@@ -114,6 +122,8 @@ export class Matchmaking {
   readonly #dbPending = new Set<string>();
   /** When each queue's database fallback was last found empty. */
   readonly #dbCheckedAt = new Map<string, number>();
+  /** When this instance last looked for each queue's proposals left by a dead pairer. */
+  readonly #staleCheckedAt = new Map<string, number>();
   /** +1 whenever a queue is marked pending, so a check that overlapped a mark does not clear it. */
   #dbGeneration = 0;
   readonly #onState = ({ state }: { state: string }) => {
@@ -323,18 +333,34 @@ export class Matchmaking {
     const mode = this.mode(modeName);
     const region = this.region(regionName);
     if (!this.usingRedis) return this.#pairInDatabase(mode, region);
-    const stale = await this.#queue.stale(mode.name, region, Date.now() - PROPOSAL_GRACE_MS);
-    if (stale.length > 0) await this.#finish(mode, region, stale);
+    await this.#finishStale(mode, region);
     if (this.#redis.state !== 'memory') await this.#drainIfPending(mode.name, region);
     let made = 0;
+    // The first run of a tick makes at most FIRST_BATCH matches: most ticks make none, and each
+    // match needs an id sent with the script. Only a full batch says more wait: then full ones.
+    let batch = Math.min(FIRST_BATCH, this.config.pairBatch);
     for (;;) {
-      const params = this.#pairParams(mode, Date.now());
-      const ids = Array.from({ length: params.maxMatches }, () => randomUUID());
+      const params = { ...this.#pairParams(mode, Date.now()), maxMatches: batch };
+      const ids = Array.from({ length: batch }, () => randomUUID());
       const proposals = await this.#queue.pair(mode.name, region, params, ids);
       if (proposals.length > 0) await this.#finish(mode, region, proposals);
       made += proposals.length;
-      if (proposals.length < params.maxMatches) return made;
+      if (proposals.length < batch) return made;
+      batch = this.config.pairBatch;
     }
+  }
+
+  /**
+   * Finishes the proposals a dead pairer left (older than PROPOSAL_GRACE_MS), looking at most every
+   * STALE_CHECK_MS: they wait seconds anyway, and the look is a Redis call on every tick otherwise.
+   */
+  async #finishStale(mode: ModeSpec, region: string): Promise<void> {
+    const key = `${mode.name}\t${region}`;
+    const now = Date.now();
+    if (now - (this.#staleCheckedAt.get(key) ?? 0) < STALE_CHECK_MS) return;
+    this.#staleCheckedAt.set(key, now);
+    const stale = await this.#queue.stale(mode.name, region, now - PROPOSAL_GRACE_MS);
+    if (stale.length > 0) await this.#finish(mode, region, stale);
   }
 
   /**

@@ -1,0 +1,43 @@
+/**
+ * One pairing tick (`pairOnce`, what the job runs) pairs every match that is ready, however many:
+ * its first script makes a few (an idle tick sends few match ids), and it runs full batches while
+ * they come back full. Over the machine's Redis, SQLite.
+ */
+import { afterEach, expect, it } from 'vitest';
+import { TEST_REDIS_URL, uniquePrefix } from '../../support/redis.js';
+import { type EngineTarget, sqliteTarget } from '../db/fixtures.js';
+import { type Instance, startInstance } from './fixture.js';
+
+const open: Instance[] = [];
+const targets: EngineTarget[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((i) => i.close()));
+  await Promise.all(targets.splice(0).map((t) => t.drop()));
+});
+
+it.each([
+  ['the default batch', {}],
+  ['batches of 5', { MATCHMAKING_PAIR_BATCH: '5' }],
+])('pairs 30 ready matches in one tick with %s', async (_, env: Record<string, string>) => {
+  const db = sqliteTarget();
+  targets.push(db);
+  const instance = await startInstance({
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: uniquePrefix('mm-tick'),
+    DATABASE_URL: '',
+    MATCHMAKING_JOBS: 'false',
+    MATCHMAKING_PAIR_ON_JOIN: 'false',
+    MATCHMAKING_WINDOW_GROWTH: '0',
+    ...db.env,
+    ...env,
+  });
+  open.push(instance);
+  const { mm } = instance;
+  // 30 pairs of close ratings, each pair out of the others' window (50, not widening).
+  for (let i = 0; i < 60; i++) {
+    await mm.join({ players: [{ id: `t${i}`, rating: Math.floor(i / 2) * 160 + (i % 2) }] });
+  }
+  expect(await mm.pairOnce('1v1', 'any')).toBe(30);
+  for (let i = 0; i < 60; i++) expect((await mm.status(`t${i}`)).state).not.toBe('queued');
+  expect(await mm.pairOnce('1v1', 'any')).toBe(0);
+});
