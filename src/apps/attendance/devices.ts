@@ -8,6 +8,11 @@
  * batched insert (./insert-batch.ts), with no cache write or invalidation. With Redis down the database answers.
  * On PostgreSQL a code check-in does not come here: its one statement binds the device and reads
  * the owner itself (./checkin-statement.ts), which costs no more than asking the cache first.
+ *
+ * A binding is kept while its device is used: every written check-in calls `seen()`, which moves
+ * the binding's `last_seen_at` forward at most once a day per device and instance, in one batched
+ * UPDATE a second later (off the check-in's path). The cleanup job deletes bindings unused for
+ * ATTENDANCE_DEVICE_BINDING_TTL (`purge`), so a phone used all year keeps its owner.
  */
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -28,6 +33,12 @@ export interface DeviceVerdict {
 
 /** Most (device, student) pairs looked up by one query (two `IN` lists of at most this many). */
 const LOOKUP_BATCH = 400;
+const DAY_MS = 86_400_000;
+/** How long `seen()` gathers devices before one UPDATE records them. */
+const SEEN_FLUSH_MS = 1000;
+/** Most devices one UPDATE names, and most remembered as recorded today (then forgotten at once). */
+const SEEN_BATCH = 500;
+const SEEN_MEMO = 100_000;
 
 interface Lookup {
   owner: string | null;
@@ -40,6 +51,11 @@ export class Devices {
   readonly #ttlMs: number;
   readonly #inserts: InsertBatch<AttendanceTables['att_devices']>;
   readonly #lookups: ReadBatch<{ deviceId: string; studentId: string }, Lookup>;
+  /** The day (epoch days) each device's use was last recorded by this instance. */
+  readonly #seenOn = new Map<string, number>();
+  #unrecorded = new Set<string>();
+  #seenTimer: NodeJS.Timeout | undefined;
+  #recording = Promise.resolve();
 
   constructor(db: Kysely<AttendanceTables>, cache: CacheNamespace, ttlMs: number) {
     this.#db = db;
@@ -132,6 +148,48 @@ export class Devices {
       .where('device_id', '=', deviceId)
       .executeTakeFirst();
     return row?.student_id ?? null;
+  }
+
+  /** The device checked in now: its binding's last use is recorded (at most daily, batched). */
+  seen(deviceId: string, at = Date.now()): void {
+    const day = Math.floor(at / DAY_MS);
+    if (this.#seenOn.get(deviceId) === day) return;
+    if (this.#seenOn.size >= SEEN_MEMO) this.#seenOn.clear();
+    this.#seenOn.set(deviceId, day);
+    this.#unrecorded.add(deviceId);
+    if (this.#seenTimer === undefined) {
+      this.#seenTimer = setTimeout(() => void this.recordSeen(), SEEN_FLUSH_MS);
+      this.#seenTimer.unref();
+    }
+  }
+
+  /**
+   * Records the uses `seen()` gathered (what its timer does); resolves once every recording asked
+   * for so far has ended. A failed batch is tried again on the device's next use.
+   */
+  recordSeen(): Promise<void> {
+    clearTimeout(this.#seenTimer);
+    this.#seenTimer = undefined;
+    const ids = [...this.#unrecorded];
+    this.#unrecorded = new Set();
+    this.#recording = this.#recording.then(() => this.#record(ids));
+    return this.#recording;
+  }
+
+  async #record(ids: readonly string[]): Promise<void> {
+    const now = Date.now();
+    for (let i = 0; i < ids.length; i += SEEN_BATCH) {
+      const batch = ids.slice(i, i + SEEN_BATCH);
+      await this.#db
+        .updateTable('att_devices')
+        .set({ last_seen_at: now })
+        .where('device_id', 'in', batch)
+        .where('last_seen_at', '<', now)
+        .execute()
+        .catch(() => {
+          for (const id of batch) this.#seenOn.delete(id);
+        });
+    }
   }
 
   /** Deletes bindings unused for `olderThanMs`; how many. */

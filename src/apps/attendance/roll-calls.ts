@@ -354,6 +354,7 @@ export class RollCalls {
       row.flagged = (await this.#devices.bind(input.deviceId, input.studentId)).flagged ? 1 : 0;
       if (!(await this.#inserts.insert(row))) return this.#notWritten(session.id, input.studentId);
     }
+    this.#devices.seen(input.deviceId, now);
     // Told to displays and staff pages within the feed's flush delay, without holding up the
     // answer; a lost announcement is repaired by the pages' polling.
     const checkin = toCheckin(row);

@@ -5,8 +5,10 @@
  * marks, expired and forged codes, paging, CSV, photos and bad input.
  */
 import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AttendanceTables } from '../../../src/apps/attendance/db/tables.js';
 import { TEST_REDIS_URL } from '../../support/redis.js';
 import { type EngineTarget, postgresTarget, sqliteTarget, TEST_DATABASE_URL } from '../db/fixtures.js';
 import { errorCode, type Running, startServer } from '../server/harness.js';
@@ -209,6 +211,35 @@ describe.each([
       }
     },
   );
+
+  it('keeps the binding of a device in use past the binding TTL, and deletes an unused one', async () => {
+    const [user, idle] = [OTHERS[12]!, OTHERS[13]!];
+    const [used, unused] = [randomBytes(16).toString('base64url'), randomBytes(16).toString('base64url')];
+    const first = await openRollCall(a.url);
+    const code = await displayCode(a, first);
+    expect((await checkIn(a, user, code, `plexus_device=${used}`)).status).toBe(200);
+    expect((await checkIn(a, idle, code, `plexus_device=${unused}`)).status).toBe(200);
+    // Both bindings as if made a year ago (after a's own record of this use has landed).
+    await attendanceOf(a).devices.recordSeen();
+    const db = a.plexus.db.kysely.withTables<AttendanceTables>() as unknown as Kysely<AttendanceTables>;
+    const yearAgo = Date.now() - 365 * 86_400_000;
+    await db
+      .updateTable('att_devices')
+      .set({ created_at: yearAgo, last_seen_at: yearAgo })
+      .where('device_id', 'in', [used, unused])
+      .execute();
+    // One of them checks in again today (on b, which has not recorded it yet today).
+    const second = await openRollCall(a.url);
+    expect((await checkIn(b, user, await displayCode(b, second), `plexus_device=${used}`)).status).toBe(200);
+    await attendanceOf(b).devices.recordSeen();
+    expect(await attendanceOf(a).devices.purge(180 * 86_400_000)).toBe(1);
+    const left = await db
+      .selectFrom('att_devices')
+      .select('device_id')
+      .where('device_id', 'in', [used, unused])
+      .execute();
+    expect(left.map((r) => r.device_id)).toEqual([used]);
+  });
 
   it('refuses expired, forged and malformed codes with a reason, and accepts the previous window', async () => {
     const sessionId = await openRollCall(a.url);
