@@ -21,7 +21,7 @@ import type { AttendanceTables } from './db/tables.js';
 type CheckinRow = AttendanceTables['att_checkins'];
 
 export type CheckinWrite =
-  | { inserted: true; flagged: boolean; ownerUnknown: boolean }
+  | { inserted: true; flagged: boolean; ownerUnknown: boolean; deviceKnown: boolean }
   | { inserted: false; existing: CheckinRow | undefined };
 
 interface Answer {
@@ -29,6 +29,7 @@ interface Answer {
   written: boolean;
   flagged: number | null;
   owner_unknown: boolean;
+  device_known: boolean;
   e_student_id: string | null;
   e_device_id: string | null;
   e_at: string | number | null;
@@ -76,7 +77,8 @@ export async function writeCheckinsPostgres(
           when b.student_id is not null then b.student_id <> i.student_id or o.ord is not null
           else false
         end as flagged,
-        k.student_id is null and b.student_id is null as owner_unknown
+        k.student_id is null and b.student_id is null as owner_unknown,
+        k.student_id is not null as device_known
       from input i
       left join known k on k.device_id = i.device_id
       left join bound b on b.device_id = i.device_id
@@ -89,7 +91,7 @@ export async function writeCheckinsPostgres(
       on conflict do nothing
       returning session_id, student_id, flagged
     )
-    select v.ord, w.student_id is not null as written, w.flagged, v.owner_unknown,
+    select v.ord, w.student_id is not null as written, w.flagged, v.owner_unknown, v.device_known,
       e.student_id as e_student_id, e.device_id as e_device_id, e.at as e_at, e.status as e_status,
       e.late as e_late, e.flagged as e_flagged, e.source as e_source, e.reason as e_reason,
       e.photo_id as e_photo_id
@@ -101,7 +103,12 @@ export async function writeCheckinsPostgres(
   for (const a of answers) {
     const row = rows[a.ord]!;
     if (a.written) {
-      out.set(checkinKey(row), { inserted: true, flagged: a.flagged === 1, ownerUnknown: a.owner_unknown });
+      out.set(checkinKey(row), {
+        inserted: true,
+        flagged: a.flagged === 1,
+        ownerUnknown: a.owner_unknown,
+        deviceKnown: a.device_known,
+      });
       continue;
     }
     out.set(checkinKey(row), {

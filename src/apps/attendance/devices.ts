@@ -29,6 +29,8 @@ export function newDeviceId(): string {
 export interface DeviceVerdict {
   /** The device was first used by another student, or the student already has another device. */
   flagged: boolean;
+  /** The device was bound before (false: bound now, so its binding's last use is now). */
+  known: boolean;
 }
 
 /** Most (device, student) pairs looked up by one query (two `IN` lists of at most this many). */
@@ -79,12 +81,12 @@ export class Devices {
   /** Binds an unknown device to the student, and says whether the pair is suspicious. */
   async bind(deviceId: string, studentId: string): Promise<DeviceVerdict> {
     const cached = await this.#cached(deviceId);
-    if (cached !== undefined) return { flagged: cached !== studentId };
+    if (cached !== undefined) return { flagged: cached !== studentId, known: true };
     const found = await this.#lookups.get({ deviceId, studentId });
     const owner = found.owner ?? undefined;
     if (owner !== undefined) {
       this.#remember(deviceId, owner);
-      return { flagged: owner !== studentId };
+      return { flagged: owner !== studentId, known: true };
     }
     const now = Date.now();
     const inserted = await this.#inserts.insert({
@@ -95,9 +97,9 @@ export class Devices {
     });
     if (!inserted) {
       // Another request bound it first (a double tap on two instances).
-      return { flagged: (await this.owner(deviceId)) !== studentId };
+      return { flagged: (await this.owner(deviceId)) !== studentId, known: true };
     }
-    return { flagged: found.studentHasOther };
+    return { flagged: found.studentHasOther, known: false };
   }
 
   /** The student who owns a device, or null. */

@@ -337,9 +337,11 @@ export class RollCalls {
       reason: null,
       photo_id: input.photoId ?? null,
     };
+    let deviceKnown: boolean;
     if (this.#codeCheckins !== undefined) {
       const written = await this.#codeCheckins.insert(row);
       if (written?.inserted === true) {
+        deviceKnown = written.deviceKnown;
         row.flagged = written.flagged ? 1 : 0;
         if (written.ownerUnknown) row.flagged = await this.#flagLate(row);
       } else {
@@ -351,10 +353,13 @@ export class RollCalls {
         );
       }
     } else {
-      row.flagged = (await this.#devices.bind(input.deviceId, input.studentId)).flagged ? 1 : 0;
+      const verdict = await this.#devices.bind(input.deviceId, input.studentId);
+      deviceKnown = verdict.known;
+      row.flagged = verdict.flagged ? 1 : 0;
       if (!(await this.#inserts.insert(row))) return this.#notWritten(session.id, input.studentId);
     }
-    this.#devices.seen(input.deviceId, now);
+    // A binding made just now already says "used now".
+    if (deviceKnown) this.#devices.seen(input.deviceId, now);
     // Told to displays and staff pages within the feed's flush delay, without holding up the
     // answer; a lost announcement is repaired by the pages' polling.
     const checkin = toCheckin(row);
