@@ -53,6 +53,8 @@ import {
   idParams,
   linkParams,
   newSessionBody,
+  pageOf,
+  pageQuery,
   scanBody,
   scanResultSchema,
   sessionSchema,
@@ -296,19 +298,9 @@ export function attendanceApiRoutes(
       schema: {
         tags,
         params: idParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
-            cursor: { type: 'string', minLength: 1, maxLength: 400 },
-          },
-        },
+        querystring: pageQuery(100, 50),
         response: {
-          200: strictObject({
-            items: { type: 'array', items: displayLinkSchema },
-            next: { type: ['string', 'null'] },
-          }),
+          200: pageOf(displayLinkSchema),
           ...errorResponses,
         },
       },
@@ -385,19 +377,9 @@ export function attendanceApiRoutes(
       schema: {
         tags,
         params: idParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
-            cursor: { type: 'string', minLength: 1, maxLength: 400 },
-          },
-        },
+        querystring: pageQuery(500, 100),
         response: {
-          200: strictObject({
-            items: { type: 'array', items: checkinSchema },
-            next: { type: ['string', 'null'] },
-          }),
+          200: pageOf(checkinSchema),
           ...errorResponses,
         },
       },

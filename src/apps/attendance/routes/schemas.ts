@@ -101,3 +101,20 @@ export const displayLinkSchema = strictObject({
 export const linkParams = strictObject({
   token: { type: 'string', pattern: '^[a-z0-9]{16}\\.[A-Za-z0-9_-]{43}$' },
 });
+
+/** The query of a paged list: `limit` (1 to `maximum`, default `fallback`) and the opaque `cursor`. */
+export function pageQuery<Max extends number, Default extends number>(maximum: Max, fallback: Default) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      limit: { type: 'integer', minimum: 1, maximum, default: fallback },
+      cursor: { type: 'string', minLength: 1, maxLength: 400 },
+    },
+  } as const;
+}
+
+/** A page of `items`, and the cursor of the next page (null on the last). */
+export function pageOf<Item extends object>(items: Item) {
+  return strictObject({ items: { type: 'array', items }, next: { type: ['string', 'null'] } });
+}
