@@ -83,7 +83,10 @@ export interface RealtimeLocalStats {
   }[];
 }
 
-/** A control message on a user's stream: join or leave a room for every connection of the user. */
+/**
+ * A control message on a user's stream, for every connection of the user: join or leave a room,
+ * or close (policy, 1008).
+ */
 const CONTROL = -2;
 /** Closing a socket that does not answer: cut it after this long. */
 const TERMINATE_AFTER_MS = 2000;
@@ -470,8 +473,17 @@ export class Realtime {
       return;
     }
     checkUserId(target);
-    const stream = userStream(target);
-    const body = JSON.stringify({ a: action, room });
+    await this.#sendControl(endpoint, userStream(target), JSON.stringify({ a: action, room }));
+  }
+
+  /** Closes every connection of user `userId` on the endpoint, on every instance, with 1008. */
+  async disconnectUser(endpoint: EndpointState, userId: string, reason: string): Promise<void> {
+    checkUserId(userId);
+    await this.#sendControl(endpoint, userStream(userId), JSON.stringify({ a: 'close', reason }));
+  }
+
+  /** Sends a control message to every instance (this one included); here alone while Redis is away. */
+  async #sendControl(endpoint: EndpointState, stream: StreamName, body: string): Promise<void> {
     if (clusterReachable(this.#layer)) {
       try {
         await this.#layer.store.publish(
@@ -487,11 +499,16 @@ export class Realtime {
   }
 
   #control(endpoint: EndpointState, stream: StreamName, body: string): void {
-    let parsed: { a?: unknown; room?: unknown };
+    let parsed: { a?: unknown; room?: unknown; reason?: unknown };
     try {
-      parsed = JSON.parse(body) as { a?: unknown; room?: unknown };
+      parsed = JSON.parse(body) as { a?: unknown; room?: unknown; reason?: unknown };
     } catch {
       this.#malformed++;
+      return;
+    }
+    if (parsed.a === 'close') {
+      const reason = closeReason(parsed.reason);
+      for (const conn of [...(endpoint.recipients(stream) ?? [])]) this.#close(conn, CLOSE.policy, reason);
       return;
     }
     if (!isRoomId(parsed.room)) return;
@@ -1043,6 +1060,15 @@ export class RealtimeEndpoint {
     return this.#hub.joinOrLeave(this.#state, connectionOrUserId, room, 'leave');
   }
 
+  /**
+   * Closes every connection of user `userId` on the endpoint, on every instance, with 1008 and
+   * `reason` (cut to the protocol's 123 bytes): clients do not reconnect after it. A new connection
+   * is up to the endpoint's own checks (a revoked credential, a removed role) to refuse.
+   */
+  disconnect(userId: string, reason: string): Promise<void> {
+    return this.#hub.disconnectUser(this.#state, userId, reason);
+  }
+
   /** Users, connections and instances in the endpoint, or in one of its rooms. */
   presence(room?: string): Promise<PresenceCounts> {
     return this.#hub.presence(this.#state, room);
@@ -1066,6 +1092,14 @@ function parseSince(value: unknown): StreamPosition {
     throw new RealtimeError('WS_BAD_REQUEST', '`since` must be {"epoch": string, "offset": integer >= 0}');
   }
   return { epoch: since.epoch, offset: since.offset };
+}
+
+/** A close frame's reason: a string of at most 123 bytes (the protocol's limit), else `closed`. */
+function closeReason(value: unknown): string {
+  if (typeof value !== 'string') return 'closed';
+  let reason = value.slice(0, 123);
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
+  return reason;
 }
 
 function hasUser(members: Set<Connection> | undefined, user: string): boolean {

@@ -9,9 +9,8 @@
  * export, no photos: those routes ask for a staff session and never look at a link).
  *
  * Revocation takes effect at once for HTTP (every request reads the link) and for new WebSocket
- * connections (their token is issued through it); a socket already open is sent `revoked` and then
- * nothing more from this instance, and from the others once their copy of the session's links
- * (ACTIVE_MEMO_MS) has expired.
+ * connections (their token is issued through it); a socket already open, on any instance, is sent
+ * `revoked` and then closed with 1008 (`RealtimeEndpoint.disconnect`).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';

@@ -3,8 +3,8 @@
  * roll call; with its token alone (no cookie) a projector reads the display status and the code
  * image on either instance and hears its session's rotations and counts (no student ids) on the
  * `attendance-display` WebSocket endpoint; the token grants nothing else (no staff route, no room,
- * no other endpoint); revoking it ends all of that at once (an open socket is told `revoked`); a
- * closed session's links stop working.
+ * no other endpoint); revoking it ends all of that at once (an open socket is told `revoked`, then
+ * closed on every instance); a closed session's links stop working.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -240,14 +240,19 @@ describe('attendance display links', () => {
     expect(JSON.stringify(counts)).not.toContain('dl001');
   });
 
-  it('revoked: refused at once on every instance, and an open display is told', async () => {
+  it('revoked: refused at once on every instance, and an open display is told, then closed', async () => {
     const sessionId = await openRollCall(a.url);
     const link = await createLink(sessionId);
     const kept = await createLink(sessionId);
+    // Displays of the link on both instances (the revoke is made on a), and one of another link.
     const client = display(link.token, b);
+    const other = display(link.token, a);
+    const bystander = display(kept.token, b);
     const revoked: unknown[] = [];
     client.onMessage('revoked', (m) => revoked.push(m.data));
-    await client.connect();
+    const closes: { code: number; reconnecting: boolean }[] = [];
+    for (const c of [client, other]) c.on('close', (e) => closes.push(e));
+    await Promise.all([client.connect(), other.connect(), bystander.connect()]);
     const done = await call(a.url, 'DELETE', `/sessions/${sessionId}/display-links/${link.id}`, {
       cookie: staff,
     });
@@ -263,6 +268,13 @@ describe('attendance display links', () => {
       expect((await call(on.url, 'POST', `/display-links/${link.token}/ws-token`)).status).toBe(401);
     }
     await expect.poll(() => revoked.length, { timeout: 10_000 }).toBe(1);
+    // Both sockets of the link are closed by policy (no reconnection); the other link's stays.
+    await expect.poll(() => closes.length, { timeout: 10_000 }).toBe(2);
+    expect(closes).toEqual([
+      expect.objectContaining({ code: 1008, reconnecting: false }),
+      expect.objectContaining({ code: 1008, reconnecting: false }),
+    ]);
+    expect([client.state, other.state, bystander.state]).toEqual(['closed', 'closed', 'open']);
     // The session's other link still works; revoking again changes nothing.
     expect((await call(b.url, 'GET', `/display-links/${kept.token}/display`)).status).toBe(200);
     const twice = await call(a.url, 'DELETE', `/sessions/${sessionId}/display-links/${link.id}`, {

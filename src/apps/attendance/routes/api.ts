@@ -320,10 +320,12 @@ export function attendanceApiRoutes(
     },
     async (request) => {
       const link = await displayLinks.revoke(request.params.id, request.params.linkId);
-      // Its open sockets are told; announcements to it stop (../display-links.ts).
-      await displayEndpoint(context.plexus.realtime)
-        .toUser(displayLinkUser(link.id), 'revoked', { linkId: link.id })
-        .catch(() => {});
+      // Its open sockets, on every instance, are told and then closed (1008); announcements to it
+      // stop (../display-links.ts).
+      const endpoint = displayEndpoint(context.plexus.realtime);
+      const user = displayLinkUser(link.id);
+      await endpoint.toUser(user, 'revoked', { linkId: link.id }).catch(() => {});
+      await endpoint.disconnect(user, 'display link revoked').catch(() => {});
       return link;
     },
   );
