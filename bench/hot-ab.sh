@@ -7,11 +7,15 @@
 # that round r of every DIR meets the same machine. CPU time comes from /proc/<pid>/stat
 # (utime + stime, every thread of the server): what other processes use does not count, unlike
 # req/s. Each DIR needs its own `npm run build`. Every process started here is stopped by its pid.
+# TOGETHER=1 loads every DIR's route at the same time instead of one after the other (CONNECTIONS
+# each): on a host whose speed drifts within seconds, the DIRs then meet the same moments, and
+# only their CPU per request is comparable (the machine is oversubscribed, req/s is not).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-100}
+TOGETHER=${TOGETHER:-0}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 WORK=$(mktemp -d)
 PIDS=()
@@ -44,7 +48,7 @@ done
 node -e '
 const ac = require(process.argv[1]);
 const fs = require("fs");
-const [rounds, duration, connections] = process.argv.slice(2, 5).map(Number);
+const [rounds, duration, connections, together] = process.argv.slice(2, 5).concat(process.argv[8]).map(Number);
 const dirs = JSON.parse(process.argv[5]), urls = JSON.parse(process.argv[6]), pids = JSON.parse(process.argv[7]);
 const cpuUs = (pid) => { const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" "); return (Number(f[11]) + Number(f[12])) * 10_000; };
 const run = (url, seconds, headers = {}) => new Promise((resolve, reject) =>
@@ -63,14 +67,25 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     targets.push({ route: "QR PNG", dir: dirs[i], pid: pids[i], url: `${base}/api/1/qr/students/1.png`, headers: {}, us: [], rps: [] });
   }
   for (const t of targets) await run(t.url, 3, t.headers);
+  const measure = async (t) => {
+    const before = cpuUs(t.pid);
+    const result = await run(t.url, duration, t.headers);
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${t.url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    t.us.push((cpuUs(t.pid) - before) / result.requests.total);
+    t.rps.push(result.requests.average);
+    return result;
+  };
+  const report = (r, t, result) =>
+    console.log(`round ${r + 1}  ${t.route.padEnd(9)} ${t.dir}  ${Math.round(result.requests.average)} req/s  ${t.us.at(-1).toFixed(1)} us/req  p99 ${result.latency.p99} ms`);
   for (let r = 0; r < rounds; r++) {
-    for (const t of targets) {
-      const before = cpuUs(t.pid);
-      const result = await run(t.url, duration, t.headers);
-      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${t.url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-      t.us.push((cpuUs(t.pid) - before) / result.requests.total);
-      t.rps.push(result.requests.average);
-      console.log(`round ${r + 1}  ${t.route.padEnd(9)} ${t.dir}  ${Math.round(result.requests.average)} req/s  ${t.us.at(-1).toFixed(1)} us/req  p99 ${result.latency.p99} ms`);
+    if (together) {
+      for (const route of ["/auth/me", "QR PNG"]) {
+        const group = targets.filter((t) => t.route === route);
+        const results = await Promise.all(group.map(measure));
+        group.forEach((t, i) => report(r, t, results[i]));
+      }
+    } else {
+      for (const t of targets) report(r, t, await measure(t));
     }
   }
   console.log(`\nmedian of ${rounds} rounds, ${connections} connections, ${duration} s each (server CPU per request from /proc)`);
@@ -79,4 +94,5 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 ' "$ROOT/node_modules/autocannon" "$ROUNDS" "$DURATION" "$CONNECTIONS" \
   "$(printf '%s\n' "$@" | node -e 'console.log(JSON.stringify(require("fs").readFileSync(0,"utf8").trim().split("\n")))')" \
   "$(printf '%s\n' "${URLS[@]}" | node -e 'console.log(JSON.stringify(require("fs").readFileSync(0,"utf8").trim().split("\n")))')" \
-  "$(printf '%s\n' "${PIDS[@]}" | node -e 'console.log(JSON.stringify(require("fs").readFileSync(0,"utf8").trim().split("\n").map(Number)))')"
+  "$(printf '%s\n' "${PIDS[@]}" | node -e 'console.log(JSON.stringify(require("fs").readFileSync(0,"utf8").trim().split("\n").map(Number)))')" \
+  "$TOGETHER"

@@ -5,7 +5,13 @@
  * unknown routes, framework errors), request ids unique across the cluster (src/server/
  * request-context.ts), body limit, proxy trust, connections closed on shutdown.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { createServer, type IncomingMessage, type ServerOptions } from 'node:http';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerFactory,
+  LogController,
+} from 'fastify';
 import { appErrorStatuses } from '../application/install.js';
 import type { Plexus } from '../index.js';
 import { defineDemoEndpoints } from '../realtime/demos.js';
@@ -15,7 +21,8 @@ import {
   clientErrorHandler,
   errorHandlerFor,
   expectationFailed,
-  missingHostHandler,
+  lacksHost,
+  missingHost,
   notFoundHandler,
 } from './http-errors.js';
 import { helloAppClusterPage } from './pages/hello-app-cluster/routes.js';
@@ -48,6 +55,7 @@ export function buildApp(
   // Checked here too (the plugin checks when it registers) so that a bad setup fails at construction.
   assertAdminConfigured(adminStrategies(plexus.config), plexus.config);
   const errorHandler = errorHandlerFor(appErrorStatuses(plexus.installed));
+  const genReqId = requestIdGenerator(plexus.instanceId);
   const app = Fastify({
     ...(options.logger === undefined
       ? { logger: false }
@@ -55,9 +63,11 @@ export function buildApp(
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     bodyLimit: config.bodyLimit,
     // Node answers these itself, outside Fastify: a missing Host header with an empty 400 (so the
-    // check moves to the onRequest hook below), an unknown Expect with an empty 417 (answered by
-    // the checkExpectation listener below instead). Timeouts are checked every
-    // CONNECTIONS_CHECK_MS rather than Node's 30 s, so a slow client is cut close to its deadline.
+    // check moves to the server's request listener, serverWithHostCheck), an unknown Expect with
+    // an empty 417 (answered by the checkExpectation listener below instead). Timeouts are checked
+    // every CONNECTIONS_CHECK_MS rather than Node's 30 s, so a slow client is cut close to its
+    // deadline.
+    serverFactory: serverWithHostCheck(genReqId),
     http: {
       requireHostHeader: false,
       headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
@@ -66,7 +76,7 @@ export function buildApp(
     requestTimeout: config.requestTimeoutMs,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
-    genReqId: requestIdGenerator(plexus.instanceId),
+    genReqId,
     forceCloseConnections: 'idle',
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
     clientErrorHandler,
@@ -74,7 +84,6 @@ export function buildApp(
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.server.on('checkExpectation', expectationFailed);
-  app.addHook('onRequest', missingHostHandler);
 
   const lifecycle: MutableLifecycle = { draining: false };
   // The seed's WebSocket endpoints, as demos of the realtime hub (src/realtime/demos.ts).
@@ -94,4 +103,32 @@ export function buildApp(
   // Seed 004's hello-app-cluster: a setting changed on one instance, live on every page.
   void app.register(helloAppClusterPage(plexus));
   return { app, lifecycle };
+}
+
+interface FastifyServerOptions {
+  http?: ServerOptions;
+  keepAliveTimeout?: number;
+  requestTimeout?: number;
+  connectionTimeout?: number;
+}
+
+/**
+ * The HTTP server Fastify would make (its `http` options, keep-alive, request and connection
+ * timeouts), whose request listener first answers an HTTP/1.1 request without Host with a JSON
+ * 400 (`missingHost`): one property read per request, where an `onRequest` hook would cost each a
+ * pass through Fastify's hook runner.
+ */
+function serverWithHostCheck(genReqId: (request: IncomingMessage) => string): FastifyServerFactory {
+  return (handler, given) => {
+    // Fastify's own options after its defaults, as it would read them for its own server.
+    const options = given as FastifyServerOptions;
+    const server = createServer(options.http ?? {}, (request, response) => {
+      if (lacksHost(request)) missingHost(request, response, genReqId(request));
+      else handler(request, response);
+    });
+    if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
+    if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+    if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
+    return server;
+  };
 }

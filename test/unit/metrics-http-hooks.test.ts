@@ -1,7 +1,7 @@
 /**
  * The HTTP metrics hooks attribute every request to its route pattern: through the recorder its
- * route got at registration (the fast path), a request that a global hook answered before the
- * route's own hooks ran (from routeOptions), and one that matched no route.
+ * route's handler hands over (the fast path), a request answered before its handler ran (a global
+ * hook replied, validation refused it: from routeOptions), and one that matched no route.
  */
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
@@ -34,14 +34,25 @@ describe('httpMetrics', () => {
       done();
     });
     app.get('/items/:id', async () => ({ ok: true }));
+    app.get(
+      '/numbers/:n',
+      { schema: { params: { type: 'object', properties: { n: { type: 'integer' } } } } },
+      function handler(this: unknown, request) {
+        // The route's own handler still runs with the instance as `this`.
+        return { ok: this === app, n: (request.params as { n: number }).n };
+      },
+    );
     await app.ready();
     for (const [url, headers] of [
       ['/items/1', {}],
       ['/items/2', {}],
       ['/items/3', { 'x-refuse': '1' }],
       ['/nowhere', {}],
+      ['/numbers/7', {}],
+      ['/numbers/seven', {}],
     ] as const) {
-      await app.inject({ method: 'GET', url, headers });
+      const response = await app.inject({ method: 'GET', url, headers });
+      if (url === '/numbers/7') expect(response.json()).toEqual({ ok: true, n: 7 });
     }
     await app.close();
     expect(seen).toEqual([
@@ -49,6 +60,8 @@ describe('httpMetrics', () => {
       'GET /items/:id 200',
       'GET /items/:id 503',
       'GET (unmatched) 404',
+      'GET /numbers/:n 200',
+      'GET /numbers/:n 400',
     ]);
     const document = await metrics.requests(1);
     expect(document.routes).toEqual(
