@@ -65,11 +65,6 @@ it('replays a write that failed on one paused shard while the layer stayed ready
   // The reader now serves its own copy, without asking Redis.
   await waitFor('the reader holds a copy', () => reader.peek(key) === 'old');
 
-  for (const [i, l] of layers.entries()) {
-    l.on('topology', (e) => console.log('topology', i, e, performance.now()));
-    l.on('state', (e) => console.log('state', i, e));
-  }
-  console.log('pause', performance.now());
   master.pause();
   try {
     // Bounded by REDIS_COMMAND_TIMEOUT_MS: the L2 write fails and is journaled.
@@ -80,7 +75,6 @@ it('replays a write that failed on one paused shard while the layer stayed ready
   // The premise: nothing left `ready` (a failover takes seconds; this pause lasted ~200 ms).
   for (const layer of layers) expect(layer.state).toBe('ready');
 
-  console.log('resumed', performance.now());
   // The reader drops its copy (the replayed invalidation), and L2 does not hold the old value: the
   // replay deleted it, or the paused server ran the timed-out SET when it resumed ('new').
   await waitFor('the failed write replayed', () => reader.peek(key) !== 'old', 10_000);

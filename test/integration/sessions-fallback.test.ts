@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RoutePlugin } from '../../src/server/context.js';
 import { uniquePrefix } from '../support/redis.js';
+import { untilReady } from '../support/states.js';
 import { Browser, errorCodeOf, FAST_HASHING, PASSWORD } from '../support/sessions-helpers.js';
 import { type RedisSingleHandle, startSingle, waitFor } from '../support/topology.js';
 import { type Running, startServer } from './server/harness.js';
@@ -37,6 +38,9 @@ async function start(env: Record<string, string> = {}, extraRoutes: RoutePlugin[
     },
   });
   running.push(server);
+  // A first connect that misses its timeout on a loaded machine starts the instance degraded, by
+  // design, and a login made then is kept in the process: the tests below need Redis to hold it.
+  await untilReady(server.plexus.redis);
   await server.plexus.auth.accounts.create({
     login: 'ada@example.com',
     password: PASSWORD,
