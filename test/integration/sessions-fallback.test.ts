@@ -6,8 +6,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RoutePlugin } from '../../src/server/context.js';
 import { uniquePrefix } from '../support/redis.js';
-import { untilReady } from '../support/states.js';
 import { Browser, errorCodeOf, FAST_HASHING, PASSWORD } from '../support/sessions-helpers.js';
+import { untilReady } from '../support/states.js';
 import { type RedisSingleHandle, startSingle, waitFor } from '../support/topology.js';
 import { type Running, startServer } from './server/harness.js';
 
