@@ -174,14 +174,7 @@ export function lacksHost(request: IncomingMessage): boolean {
 export function missingHost(request: IncomingMessage, response: ServerResponse, requestId: string): void {
   const missing = body('BAD_REQUEST', 'HTTP/1.1 requests must carry a Host header');
   missing.error.requestId = requestId;
-  const payload = JSON.stringify(missing);
-  response.writeHead(400, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(payload),
-    'x-request-id': requestId,
-    connection: 'close',
-  });
-  response.end(payload);
+  endOutsideFastify(response, 400, missing, { 'x-request-id': requestId });
   request.resume();
 }
 
@@ -192,8 +185,19 @@ export function missingHost(request: IncomingMessage, response: ServerResponse, 
  */
 export function expectationFailed(request: IncomingMessage, response: ServerResponse): void {
   const expected = String(request.headers.expect).slice(0, 100);
-  const payload = JSON.stringify(body('EXPECTATION_FAILED', `Unsupported Expect header: ${expected}`));
-  response.writeHead(417, {
+  endOutsideFastify(response, 417, body('EXPECTATION_FAILED', `Unsupported Expect header: ${expected}`));
+}
+
+/** An error answer sent on Node's response, for requests Fastify never sees; closes the connection. */
+function endOutsideFastify(
+  response: ServerResponse,
+  status: number,
+  error: ErrorBody,
+  headers: Record<string, string> = {},
+): void {
+  const payload = JSON.stringify(error);
+  response.writeHead(status, {
+    ...headers,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(payload),
     connection: 'close',
