@@ -1,0 +1,144 @@
+/**
+ * Node's cluster scheduling, measured on its own (no Plexus code): what a SIGKILLed worker does to
+ * connections, and how evenly each policy shares the load.
+ *
+ *   npx tsx bench/cluster-scheduling.ts [--rounds 3]
+ *
+ * For each policy (round-robin, Node's default on Linux and what `plexus start` uses; and "none",
+ * where the workers accept from the shared socket themselves):
+ * - kill: 50 clients open a new connection per request to two workers; after 1 s one worker is
+ *   SIGKILLed; 1.5 s later the requests that got neither an answer nor an error within 3 s are
+ *   counted as hung.
+ * - balance: 50 clients for 3 s, with and without keep-alive; each worker's share of the answers.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import http from 'node:http';
+import { parseArgs } from 'node:util';
+
+const PORT = Number(process.env.PORT ?? 3997);
+const CLIENTS = 50;
+
+type Policy = 'rr' | 'none';
+
+if (cluster.isPrimary) await primary();
+else worker();
+
+function worker(): void {
+  http
+    .createServer((_req, res) => {
+      // A little work per request, so that the busier worker is visible.
+      let x = 0;
+      for (let i = 0; i < 20_000; i++) x += i;
+      res.end(`${process.pid} ${x > 0 ? '' : '!'}`);
+    })
+    .listen(PORT);
+}
+
+async function primary(): Promise<void> {
+  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
+  const rounds = Number(values.rounds);
+  const policy = (process.env.POLICY ?? '') as Policy | '';
+  if (policy === '') {
+    // One child process per policy: the policy is fixed at the first fork.
+    const { spawnSync } = await import('node:child_process');
+    for (const p of ['rr', 'none'] as const) {
+      spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, '--rounds', String(rounds)], {
+        stdio: 'inherit',
+        env: { ...process.env, POLICY: p },
+      });
+    }
+    return;
+  }
+  cluster.schedulingPolicy = policy === 'none' ? cluster.SCHED_NONE : cluster.SCHED_RR;
+  for (let round = 1; round <= rounds; round++) {
+    const kill = await killRound();
+    const balance = [await balanceRound(false), await balanceRound(true)];
+    console.log(
+      `${policy.padEnd(4)} round ${round}: SIGKILL → answered ${kill.ok}, errors ${kill.errors}, ` +
+        `hung ${kill.hung}; shares without keep-alive ${balance[0]}, with keep-alive ${balance[1]}`,
+    );
+  }
+  process.exit(0);
+}
+
+async function startWorkers(): Promise<Worker[]> {
+  const workers = [cluster.fork(), cluster.fork()];
+  await Promise.all(workers.map((w) => new Promise((resolve) => w.once('listening', resolve))));
+  return workers;
+}
+
+async function stopWorkers(): Promise<void> {
+  const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+  await Promise.all(
+    alive.map(
+      (w) =>
+        new Promise((resolve) => {
+          w.once('exit', resolve);
+          w.process.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
+function request(agent: http.Agent, timeoutMs: number): Promise<string | 'error' | 'hung'> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (outcome: string) => {
+      if (settled) return;
+      settled = true;
+      resolve(outcome);
+    };
+    const req = http.get({ host: '127.0.0.1', port: PORT, path: '/', agent }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      res.on('end', () => done(body.split(' ')[0]!));
+      res.on('error', () => done('error'));
+    });
+    req.setTimeout(timeoutMs, () => {
+      done('hung');
+      req.destroy();
+    });
+    req.on('error', () => done('error'));
+  });
+}
+
+async function load(keepAlive: boolean, ms: number, during?: () => void): Promise<Map<string, number>> {
+  const agent = new http.Agent({ keepAlive, maxSockets: CLIENTS });
+  const outcomes = new Map<string, number>();
+  let running = true;
+  const clients = Array.from({ length: CLIENTS }, async () => {
+    while (running) {
+      const outcome = await request(agent, 3000);
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+  });
+  if (during !== undefined) setTimeout(during, 1000);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  running = false;
+  await Promise.all(clients);
+  agent.destroy();
+  return outcomes;
+}
+
+async function killRound(): Promise<{ ok: number; errors: number; hung: number }> {
+  const [victim] = await startWorkers();
+  const outcomes = await load(false, 2500, () => victim!.process.kill('SIGKILL'));
+  await stopWorkers();
+  let ok = 0;
+  for (const [outcome, n] of outcomes) if (outcome !== 'error' && outcome !== 'hung') ok += n;
+  return { ok, errors: outcomes.get('error') ?? 0, hung: outcomes.get('hung') ?? 0 };
+}
+
+async function balanceRound(keepAlive: boolean): Promise<string> {
+  await startWorkers();
+  const outcomes = await load(keepAlive, 3000);
+  await stopWorkers();
+  const answers = [...outcomes].filter(([o]) => o !== 'error' && o !== 'hung').map(([, n]) => n);
+  const total = answers.reduce((a, b) => a + b, 0);
+  return answers
+    .sort((a, b) => b - a)
+    .map((n) => (n / total).toFixed(2))
+    .join('/');
+}
