@@ -126,16 +126,20 @@ async function killRound(): Promise<{ ok: number; errors: number; hung: number }
   const [victim] = await startWorkers();
   const outcomes = await load(false, 2500, () => victim!.process.kill('SIGKILL'));
   await stopWorkers();
-  let ok = 0;
-  for (const [outcome, n] of outcomes) if (outcome !== 'error' && outcome !== 'hung') ok += n;
+  const ok = answersPerWorker(outcomes).reduce((a, b) => a + b, 0);
   return { ok, errors: outcomes.get('error') ?? 0, hung: outcomes.get('hung') ?? 0 };
+}
+
+/** The answers each worker gave (the outcomes other than errors and hung requests). */
+function answersPerWorker(outcomes: Map<string, number>): number[] {
+  return [...outcomes].filter(([o]) => o !== 'error' && o !== 'hung').map(([, n]) => n);
 }
 
 async function balanceRound(keepAlive: boolean): Promise<string> {
   await startWorkers();
   const outcomes = await load(keepAlive, 3000);
   await stopWorkers();
-  const answers = [...outcomes].filter(([o]) => o !== 'error' && o !== 'hung').map(([, n]) => n);
+  const answers = answersPerWorker(outcomes);
   const total = answers.reduce((a, b) => a + b, 0);
   return answers
     .sort((a, b) => b - a)

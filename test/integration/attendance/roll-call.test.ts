@@ -103,16 +103,18 @@ describe.each([
     // Each student scans the code on the screen now: a code of the current window, which verifies
     // for at least one more full window (5 s) from the moment the student starts. When the window
     // changes, one fetch of the new code is shared by every student waiting for it.
-    const windowNow = () => attendanceOf(a).rollCalls.codes.windowAt();
+    const codes = attendanceOf(a).rollCalls.codes;
     const fetchShown = async (on: Running) => {
       const code = await displayCode(on, sessionId);
-      return { code, window: Number.parseInt(code.split('.')[1]!, 36) };
+      const check = codes.check(code);
+      expect(check.ok, code).toBe(true);
+      return { code, window: check.ok ? check.window : Number.NaN };
     };
     let shown = fetchShown(a);
     const scan = async (): Promise<string> => {
       const seen = shown;
       const { code, window } = await seen;
-      if (window === windowNow()) return code;
+      if (window === codes.windowAt()) return code;
       if (shown === seen) shown = fetchShown(b);
       return (await shown).code;
     };
