@@ -1,11 +1,12 @@
 /**
- * Node's cluster scheduling, measured on its own (no Plexus code): what a SIGKILLed worker does to
+ * How a cluster shares connections between its workers: what a SIGKILLed worker does to
  * connections, and how evenly each policy shares the load.
  *
  *   npx tsx bench/cluster-scheduling.ts [--rounds 3]
  *
- * For each policy (round-robin, Node's default on Linux and what `plexus start` uses; and "none",
- * where the workers accept from the shared socket themselves):
+ * For each policy: Node's round-robin (its default on Linux); Node's "none", where the workers
+ * accept from the shared socket themselves; and "plexus", the primary's own hand-over that
+ * `plexus start --workers` uses (src/cli/distributor.ts), with plain `node:http` workers:
  * - kill: 50 clients open a new connection per request to two workers; after 1 s one worker is
  *   SIGKILLed; 1.5 s later the requests that got neither an answer nor an error within 3 s are
  *   counted as hung.
@@ -14,24 +15,33 @@
 import cluster, { type Worker } from 'node:cluster';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
+import { ConnectionDistributor } from '../src/cli/distributor.js';
+import { acceptHandedConnections } from '../src/server/handed-connections.js';
 
 const PORT = Number(process.env.PORT ?? 3997);
 const CLIENTS = 50;
 
-type Policy = 'rr' | 'none';
+type Policy = 'rr' | 'none' | 'plexus';
+const POLICIES: readonly Policy[] = ['rr', 'none', 'plexus'];
+
+let distributor: ConnectionDistributor | undefined;
 
 if (cluster.isPrimary) await primary();
 else worker();
 
 function worker(): void {
-  http
-    .createServer((_req, res) => {
-      // A little work per request, so that the busier worker is visible.
-      let x = 0;
-      for (let i = 0; i < 20_000; i++) x += i;
-      res.end(`${process.pid} ${x > 0 ? '' : '!'}`);
-    })
-    .listen(PORT);
+  const server = http.createServer((_req, res) => {
+    // A little work per request, so that the busier worker is visible.
+    let x = 0;
+    for (let i = 0; i < 20_000; i++) x += i;
+    res.end(`${process.pid} ${x > 0 ? '' : '!'}`);
+  });
+  if (process.env.POLICY !== 'plexus') {
+    server.listen(PORT);
+    return;
+  }
+  acceptHandedConnections(server);
+  process.send?.('ready');
 }
 
 async function primary(): Promise<void> {
@@ -41,7 +51,7 @@ async function primary(): Promise<void> {
   if (policy === '') {
     // One child process per policy: the policy is fixed at the first fork.
     const { spawnSync } = await import('node:child_process');
-    for (const p of ['rr', 'none'] as const) {
+    for (const p of POLICIES) {
       spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, '--rounds', String(rounds)], {
         stdio: 'inherit',
         env: { ...process.env, POLICY: p },
@@ -50,11 +60,20 @@ async function primary(): Promise<void> {
     return;
   }
   cluster.schedulingPolicy = policy === 'none' ? cluster.SCHED_NONE : cluster.SCHED_RR;
+  if (policy === 'plexus') {
+    const own = new ConnectionDistributor();
+    await own.listen('127.0.0.1', PORT);
+    cluster.on('message', (w, message) => {
+      if (message === 'ready') own.add(w);
+    });
+    cluster.on('exit', (w) => own.exited(w));
+    distributor = own;
+  }
   for (let round = 1; round <= rounds; round++) {
     const kill = await killRound();
     const balance = [await balanceRound(false), await balanceRound(true)];
     console.log(
-      `${policy.padEnd(4)} round ${round}: SIGKILL → answered ${kill.ok}, errors ${kill.errors}, ` +
+      `${policy.padEnd(6)} round ${round}: SIGKILL → answered ${kill.ok}, errors ${kill.errors}, ` +
         `hung ${kill.hung}; shares without keep-alive ${balance[0]}, with keep-alive ${balance[1]}`,
     );
   }
@@ -63,7 +82,15 @@ async function primary(): Promise<void> {
 
 async function startWorkers(): Promise<Worker[]> {
   const workers = [cluster.fork(), cluster.fork()];
-  await Promise.all(workers.map((w) => new Promise((resolve) => w.once('listening', resolve))));
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise((resolve) => {
+          if (distributor === undefined) w.once('listening', resolve);
+          else w.on('message', (message) => message === 'ready' && resolve(undefined));
+        }),
+    ),
+  );
   return workers;
 }
 

@@ -7,6 +7,7 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { AnyAppDefinition } from '../application/definition.js';
+import { HANDOFF_URL_ENV } from '../config/env-check.js';
 import type { ConfigOverrides, PlexusConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { createPlexus, type Plexus } from '../index.js';
@@ -68,7 +69,10 @@ export async function serve(
   try {
     await plexus.start();
     if (signalled === undefined) {
-      const url = await server.listen();
+      // A worker of `plexus start --workers` gets its connections from the primary (distributor.ts).
+      const handoffUrl = cluster.isWorker ? process.env[HANDOFF_URL_ENV] : undefined;
+      if (handoffUrl !== undefined) await server.acceptHanded();
+      const url = handoffUrl ?? (await server.listen());
       const names = apps.map((app) => app.name).join(', ') || 'none';
       logger.info(
         `Plexus ready on ${url}; ${describeBackends(config, plexus.db.describe())}; apps: ${names}`,

@@ -1,7 +1,7 @@
 /**
- * The cluster primary of `plexus start --workers N`: forks N workers that share the listening
- * socket (node's cluster module balances connections between them), serves no requests itself,
- * and replaces a worker that dies with back-off (0.25 s doubling to 30 s while workers keep dying
+ * The cluster primary of `plexus start --workers N`: listens on HOST:PORT, forks N workers and
+ * hands each connection to a ready worker in turn (src/cli/distributor.ts, rather than Node's
+ * cluster scheduling), serves no requests itself, and replaces a worker that dies with back-off (0.25 s doubling to 30 s while workers keep dying
  * within 10 s of starting; reset once one lives longer). A worker that exits with EX_CONFIG
  * failed in a way a restart cannot fix, so the primary stops everything and exits with it.
  *
@@ -11,6 +11,8 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import { HANDOFF_URL_ENV } from '../config/env-check.js';
+import { ConnectionDistributor } from './distributor.js';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { workerExecArgv } from './node-flags.js';
 
@@ -23,16 +25,30 @@ const KILL_MARGIN_MS = 7_000;
 
 export interface SupervisorOptions {
   workers: number;
+  host: string;
+  /** 0: any free port. */
+  port: number;
   shutdownTimeoutMs: number;
   logger: Logger;
-  /** Logged once, when every worker first listens. */
-  readyMessage: string;
+  /** Logged once, when every worker is first ready; given the URL listened on. */
+  readyMessage: (url: string) => string;
 }
 
-export function supervise(options: SupervisorOptions): Promise<number> {
+export async function supervise(options: SupervisorOptions): Promise<number> {
   const { logger } = options;
+  const distributor = new ConnectionDistributor();
+  let url: string;
+  try {
+    url = await distributor.listen(options.host, options.port);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    logger.fatal({ err: error }, `cannot listen on ${options.host}:${options.port}`);
+    return code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL'
+      ? EXIT_CONFIG
+      : EXIT_FAILURE;
+  }
   const startedAt = new Map<Worker, number>();
-  const listening = new Set<Worker>();
+  const ready = new Set<Worker>();
   let failures = 0;
   let stopping = false;
   let announced = false;
@@ -40,7 +56,7 @@ export function supervise(options: SupervisorOptions): Promise<number> {
   let restartTimers: NodeJS.Timeout[] = [];
 
   const fork = () => {
-    const worker = cluster.fork();
+    const worker = cluster.fork({ [HANDOFF_URL_ENV]: url });
     startedAt.set(worker, Date.now());
   };
 
@@ -56,8 +72,12 @@ export function supervise(options: SupervisorOptions): Promise<number> {
       for (const timer of restartTimers) clearTimeout(timer);
       restartTimers = [];
       logger.info({ why }, 'stopping workers');
+      distributor.close();
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-      for (const worker of workers) worker.process.kill('SIGTERM');
+      for (const worker of workers) {
+        distributor.remove(worker);
+        worker.process.kill('SIGTERM');
+      }
       setTimeout(() => {
         for (const worker of Object.values(cluster.workers ?? {})) {
           if (worker === undefined) continue;
@@ -69,18 +89,22 @@ export function supervise(options: SupervisorOptions): Promise<number> {
       finishIfDone();
     };
 
-    cluster.on('listening', (worker) => {
-      listening.add(worker);
-      if (!announced && listening.size >= options.workers) {
+    // Sent by the worker once it serves (src/cli/serve.ts).
+    cluster.on('message', (worker, message) => {
+      if (message !== 'ready' || stopping) return;
+      ready.add(worker);
+      distributor.add(worker);
+      if (!announced && ready.size >= options.workers) {
         announced = true;
-        logger.info(options.readyMessage);
+        logger.info(options.readyMessage(url));
       }
     });
 
     cluster.on('exit', (worker, code, signal) => {
       const lived = Date.now() - (startedAt.get(worker) ?? Date.now());
       startedAt.delete(worker);
-      listening.delete(worker);
+      ready.delete(worker);
+      distributor.exited(worker);
       if (stopping) {
         if (code !== 0 && signal !== 'SIGTERM') exitCode = EXIT_FAILURE;
         finishIfDone();

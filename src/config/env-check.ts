@@ -13,6 +13,12 @@ import { aliasValue, type OptionSpec } from './option.js';
 
 export const CHECKED_PREFIXES = ['REDIS_', 'CACHE_', 'SESSION_', 'PLEXUS_'] as const;
 
+/**
+ * Set by Plexus itself, never by users: the URL a cluster primary listens on, in the environment
+ * of the workers it hands connections to (src/cli/distributor.ts).
+ */
+export const HANDOFF_URL_ENV = 'PLEXUS_HANDOFF_URL';
+
 export interface EnvironmentWarning {
   variable: string;
   message: string;
@@ -28,6 +34,7 @@ export function knownVariables(extra: readonly string[] = []): Set<string> {
     for (const alias of option.aliases ?? []) for (const name of alias.env) names.add(name);
   }
   for (const refused of REFUSED) names.add(refused.env);
+  names.add(HANDOFF_URL_ENV);
   return names;
 }
 

@@ -1,17 +1,23 @@
 /**
  * The reference server: `createServer(plexus)` builds the Fastify application over a Plexus
- * instance; `listen()` starts serving; `stop()` shuts down gracefully (see shutdown.ts), closing
- * the Plexus instance too.
+ * instance; `listen()` starts serving (or `acceptHanded()` in a worker of `plexus start
+ * --workers`); `stop()` shuts down gracefully (see shutdown.ts), closing the Plexus instance too.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Plexus } from '../index.js';
 import { type AppOptions, buildApp } from './app.js';
+import { acceptHandedConnections, type HandedConnections } from './handed-connections.js';
 import { shutdown } from './shutdown.js';
 
 export interface PlexusServer {
   readonly app: FastifyInstance;
   /** Listens on HOST:PORT from the configuration; resolves to the URL actually bound. */
   listen(): Promise<string>;
+  /**
+   * Serves the connections a cluster primary hands over (src/cli/distributor.ts) instead of
+   * listening itself.
+   */
+  acceptHanded(): Promise<void>;
   /** Graceful shutdown, bounded by PLEXUS_SHUTDOWN_TIMEOUT_MS; false when something had to be cut. */
   stop(): Promise<boolean>;
 }
@@ -19,6 +25,7 @@ export interface PlexusServer {
 export function createServer(plexus: Plexus, options: AppOptions = {}): PlexusServer {
   const { app, lifecycle } = buildApp(plexus, options);
   let stopping: Promise<boolean> | undefined;
+  let handed: HandedConnections | undefined;
   return {
     app,
     async listen() {
@@ -29,9 +36,20 @@ export function createServer(plexus: Plexus, options: AppOptions = {}): PlexusSe
       const shown = host.includes(':') ? `[${host}]` : host;
       return `http://${shown}:${bound}`;
     },
+    async acceptHanded() {
+      await app.ready();
+      handed ??= acceptHandedConnections(app.server);
+    },
     stop() {
+      const connectionsClosed = handed?.closed;
       stopping ??= shutdown(
-        { app, lifecycle, plexus, logger: plexus.logger },
+        {
+          app,
+          lifecycle,
+          plexus,
+          logger: plexus.logger,
+          ...(connectionsClosed === undefined ? {} : { connectionsClosed }),
+        },
         plexus.config.server.shutdownTimeoutMs,
       );
       return stopping;

@@ -21,6 +21,11 @@ export interface ShutdownTarget {
   lifecycle: MutableLifecycle;
   plexus: Plexus;
   logger: Logger;
+  /**
+   * For a server that does not listen (it serves connections handed over by a cluster primary):
+   * resolves once its connections have closed, which `app.close()` does not wait for then.
+   */
+  connectionsClosed?: () => Promise<void>;
 }
 
 export async function shutdown(target: ShutdownTarget, timeoutMs: number): Promise<boolean> {
@@ -36,7 +41,11 @@ export async function shutdown(target: ShutdownTarget, timeoutMs: number): Promi
   // open until the client closes it; closing idle ones as they appear lets the drain end at once.
   const sweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS);
   // Bounded too: a plugin's preClose/onClose hook that never settles must not hang the process.
-  const httpClosed = await bounded(app.close(), timeoutMs + CLOSE_MODULES_MS);
+  const closeHttp = async () => {
+    await app.close();
+    await target.connectionsClosed?.();
+  };
+  const httpClosed = await bounded(closeHttp(), timeoutMs + CLOSE_MODULES_MS);
   clearTimeout(cut);
   clearInterval(sweep);
   if (httpClosed !== true) {

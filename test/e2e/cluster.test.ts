@@ -1,7 +1,9 @@
 /**
  * `plexus start --workers 2` against the machine's Redis and PostgreSQL: both workers answer,
- * a killed worker is replaced, and SIGTERM to the primary ends everything with exit code 0.
+ * a worker SIGKILLed under load leaves no connection unanswered and is replaced, and SIGTERM to
+ * the primary ends everything with exit code 0.
  */
+import { Agent, get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresTarget } from '../integration/db/fixtures.js';
 import { allocatePort, releasePort } from '../support/ports.js';
@@ -88,11 +90,19 @@ describe('plexus start --workers 2 with Redis and PostgreSQL', () => {
   });
 
   it(
-    'replaces a killed worker',
+    'leaves no connection unanswered when a worker is SIGKILLed under load, and replaces it',
     async () => {
       const [victim, survivor] = workers as [number, number];
+      // New connections all the time, so that some are being handed to the victim when it dies:
+      // with Node's cluster round-robin, one of those stayed open, unanswered, every time.
+      const churn = connectionChurn(port, 30);
+      await churn.answered(200);
       process.kill(victim, 'SIGKILL');
       await run.waitFor(/worker died; starting a replacement/);
+      await churn.answered(200);
+      const outcomes = await churn.stop();
+      expect(outcomes.unanswered).toBe(0);
+      expect(outcomes.answers).toBeGreaterThanOrEqual(400);
       // The replacement starts from source too (START_MS).
       const seen = await sample(
         (s) => [...s.keys()].some((pid) => pid !== survivor) && s.has(survivor),
@@ -115,6 +125,61 @@ describe('plexus start --workers 2 with Redis and PostgreSQL', () => {
     await expect(getJson(`http://127.0.0.1:${port}/api/status`)).rejects.toThrow();
   });
 });
+
+interface ChurnOutcomes {
+  answers: number;
+  /** Connections reset or refused: expected for requests the victim was serving. */
+  errors: number;
+  /** Requests with neither an answer nor an error after HUNG_MS. */
+  unanswered: number;
+}
+
+/** Far beyond any answer on a loaded machine: a connection open this long was left behind. */
+const HUNG_MS = 20_000;
+
+/** `clients` loops of GET /api/1/health, each request on a new connection. */
+function connectionChurn(port: number, clients: number) {
+  const agent = new Agent({ keepAlive: false });
+  const outcomes: ChurnOutcomes = { answers: 0, errors: 0, unanswered: 0 };
+  let running = true;
+  let wake = () => {};
+  const once = () =>
+    new Promise<keyof ChurnOutcomes>((resolve) => {
+      const request = get({ host: '127.0.0.1', port, path: '/api/1/health', agent }, (response) => {
+        response.resume();
+        response.on('end', () => resolve('answers'));
+        response.on('error', () => resolve('errors'));
+      });
+      request.setTimeout(HUNG_MS, () => {
+        resolve('unanswered');
+        request.destroy();
+      });
+      request.on('error', () => resolve('errors'));
+    });
+  const loops = Array.from({ length: clients }, async () => {
+    while (running) {
+      outcomes[await once()]++;
+      wake();
+    }
+  });
+  return {
+    /** Resolves once `count` more answers came. */
+    answered(count: number): Promise<void> {
+      const target = outcomes.answers + count;
+      return new Promise((resolve) => {
+        wake = () => {
+          if (outcomes.answers >= target) resolve();
+        };
+      });
+    },
+    async stop(): Promise<ChurnOutcomes> {
+      running = false;
+      await Promise.all(loops);
+      agent.destroy();
+      return outcomes;
+    },
+  };
+}
 
 describe('plexus start --workers 1 without Redis', () => {
   it(

@@ -58,9 +58,12 @@ async function start(flags: StartFlags, cli: CliApps): Promise<number> {
     const { host, port } = config.server;
     return supervise({
       workers,
+      host,
+      port,
       shutdownTimeoutMs: config.server.shutdownTimeoutMs,
       logger,
-      readyMessage: `Plexus listening on http://${host}:${port} with ${workers} workers (primary ${process.pid}); ${describeBackends(config, describeDatabase(config))}`,
+      readyMessage: (url) =>
+        `Plexus listening on ${url} with ${workers} workers (primary ${process.pid}); ${describeBackends(config, describeDatabase(config))}`,
     });
   }
   const pm2Instances = Number(process.env.instances ?? 1);

@@ -2,6 +2,7 @@
  * Starts the reference server on a free port over real HTTP, with an explicit environment (never
  * process.env) so that tests cannot leak settings into each other.
  */
+import { createServer as createNetServer } from 'node:net';
 import { defineApp } from '../../../src/application/definition.js';
 import { selectApps } from '../../../src/application/select.js';
 import { bundledApps } from '../../../src/apps/index.js';
@@ -9,6 +10,7 @@ import type { QRService } from '../../../src/apps/qr/service.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { createPlexus, type Plexus } from '../../../src/index.js';
 import type { RoutePlugin } from '../../../src/server/context.js';
+import { HANDOFF_MESSAGE } from '../../../src/server/handed-connections.js';
 import { createServer, type PlexusServer } from '../../../src/server/index.js';
 
 export interface Running {
@@ -23,6 +25,12 @@ export interface StartOptions {
   extraRoutes?: RoutePlugin[];
   /** Skip plexus.start() (to test a database that cannot be opened). */
   connect?: 'all' | 'redis-only';
+  /**
+   * Serve as a worker of `plexus start --workers` does: connections handed over by a primary
+   * (here one in this process, handingPrimary) rather than listening; `stop()` stops the primary
+   * first, as the real one stops accepting before it signals its workers.
+   */
+  handed?: boolean;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<Running> {
@@ -35,8 +43,37 @@ export async function startServer(options: StartOptions = {}): Promise<Running> 
   const server = createServer(plexus);
   if (options.connect === 'redis-only') await plexus.redis.connect();
   else await plexus.start();
-  const url = await server.listen();
-  return { url, plexus, server, stop: () => server.stop() };
+  if (options.handed !== true) {
+    const url = await server.listen();
+    return { url, plexus, server, stop: () => server.stop() };
+  }
+  const primary = await handingPrimary();
+  await server.acceptHanded();
+  return {
+    url: primary.url,
+    plexus,
+    server,
+    stop: () => {
+      primary.close();
+      return server.stop();
+    },
+  };
+}
+
+/**
+ * Stands in for the cluster primary (src/cli/distributor.ts) in this process: accepts on a free
+ * port and hands each connection over as the primary's IPC message does.
+ */
+async function handingPrimary(): Promise<{ url: string; close(): void }> {
+  const listener = createNetServer({ pauseOnConnect: true }, (socket) => {
+    process.emit('message', HANDOFF_MESSAGE, socket);
+    // Across processes the worker gets a new socket, reading; within one, the paused original.
+    socket.resume();
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const address = listener.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}`, close: () => listener.close() };
 }
 
 /** The QR app's service on a running server (installed unless the test's PLEXUS_APPS leaves it out). */
