@@ -10,6 +10,8 @@
  * - kill: 50 clients open a new connection per request to two workers; after 1 s one worker is
  *   SIGKILLed; 1.5 s later the requests that got neither an answer nor an error within 3 s are
  *   counted as hung.
+ * - stall: the same load; after 1 s one worker is stopped (SIGSTOP) for 1 s; the answers that took
+ *   over 500 ms are counted as held up by the stalled worker.
  * - balance: 50 clients for 3 s, with and without keep-alive; each worker's share of the answers.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -20,6 +22,8 @@ import { acceptHandedConnections } from '../src/server/handed-connections.js';
 
 const PORT = Number(process.env.PORT ?? 3997);
 const CLIENTS = 50;
+/** An answer slower than this was held up (the worker's own work takes well under 1 ms). */
+const SLOW_MS = 500;
 
 type Policy = 'rr' | 'none' | 'plexus';
 const POLICIES: readonly Policy[] = ['rr', 'none', 'plexus'];
@@ -71,10 +75,12 @@ async function primary(): Promise<void> {
   }
   for (let round = 1; round <= rounds; round++) {
     const kill = await killRound();
+    const stall = await stallRound();
     const balance = [await balanceRound(false), await balanceRound(true)];
     console.log(
       `${policy.padEnd(6)} round ${round}: SIGKILL → answered ${kill.ok}, errors ${kill.errors}, ` +
-        `hung ${kill.hung}; shares without keep-alive ${balance[0]}, with keep-alive ${balance[1]}`,
+        `hung ${kill.hung}; SIGSTOP 1 s → answered ${stall.ok}, over ${SLOW_MS} ms ${stall.slow}; ` +
+        `shares without keep-alive ${balance[0]}, with keep-alive ${balance[1]}`,
     );
   }
   process.exit(0);
@@ -137,7 +143,10 @@ async function load(keepAlive: boolean, ms: number, during?: () => void): Promis
   let running = true;
   const clients = Array.from({ length: CLIENTS }, async () => {
     while (running) {
-      const outcome = await request(agent, 3000);
+      const started = performance.now();
+      let outcome = await request(agent, 3000);
+      if (outcome !== 'error' && outcome !== 'hung' && performance.now() - started > SLOW_MS)
+        outcome = 'slow';
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     }
   });
@@ -157,9 +166,20 @@ async function killRound(): Promise<{ ok: number; errors: number; hung: number }
   return { ok, errors: outcomes.get('error') ?? 0, hung: outcomes.get('hung') ?? 0 };
 }
 
-/** The answers each worker gave (the outcomes other than errors and hung requests). */
+/** The answers each worker gave (the outcomes other than errors, hung and slow requests). */
 function answersPerWorker(outcomes: Map<string, number>): number[] {
-  return [...outcomes].filter(([o]) => o !== 'error' && o !== 'hung').map(([, n]) => n);
+  return [...outcomes].filter(([o]) => o !== 'error' && o !== 'hung' && o !== 'slow').map(([, n]) => n);
+}
+
+async function stallRound(): Promise<{ ok: number; slow: number }> {
+  const [victim] = await startWorkers();
+  const outcomes = await load(false, 2500, () => {
+    victim!.process.kill('SIGSTOP');
+    setTimeout(() => victim!.process.kill('SIGCONT'), 1000);
+  });
+  await stopWorkers();
+  const ok = answersPerWorker(outcomes).reduce((a, b) => a + b, 0);
+  return { ok, slow: outcomes.get('slow') ?? 0 };
 }
 
 async function balanceRound(keepAlive: boolean): Promise<string> {

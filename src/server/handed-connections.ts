@@ -10,11 +10,14 @@
  * - `server.close()` would wait for open connections; Fastify does not call it on a server that
  *   is not listening, so `closed()` waits for them instead, for the graceful shutdown's drain.
  */
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { Socket } from 'node:net';
 
 /** The IPC message that carries a connection from the primary to a worker. */
 export const HANDOFF_MESSAGE = { plexus: 'connection' } as const;
+/** A worker's answer once it took a connection: it is free for the next one. */
+export const TAKEN_MESSAGE = { plexus: 'taken' } as const;
 
 export interface HandedConnections {
   /**
@@ -26,19 +29,29 @@ export interface HandedConnections {
 }
 
 export function isHandoffMessage(message: unknown): boolean {
-  return (
-    typeof message === 'object' &&
-    message !== null &&
-    (message as { plexus?: unknown }).plexus === HANDOFF_MESSAGE.plexus
-  );
+  return plexusMessage(message) === HANDOFF_MESSAGE.plexus;
+}
+
+export function isTakenMessage(message: unknown): boolean {
+  return plexusMessage(message) === TAKEN_MESSAGE.plexus;
+}
+
+function plexusMessage(message: unknown): unknown {
+  return typeof message === 'object' && message !== null
+    ? (message as { plexus?: unknown }).plexus
+    : undefined;
 }
 
 /** Serves on `server` every connection the primary hands to this process from now on. */
 export function acceptHandedConnections(server: Server): HandedConnections {
   const open = new Set<Socket>();
   let drained: (() => void) | undefined;
+  // Only a cluster primary waits for the answer (a test may hand connections within one process).
+  const acknowledge = cluster.isWorker ? () => process.send?.(TAKEN_MESSAGE) : () => {};
   const take = (message: unknown, handle: unknown) => {
-    if (!isHandoffMessage(message) || !(handle instanceof Socket)) return;
+    if (!isHandoffMessage(message)) return;
+    acknowledge();
+    if (!(handle instanceof Socket)) return;
     open.add(handle);
     handle.once('close', () => {
       open.delete(handle);
