@@ -1,9 +1,10 @@
 /**
- * The cluster primary of `plexus start --workers N`: listens on HOST:PORT, forks N workers and
- * hands each connection to a ready worker in turn (src/cli/distributor.ts, rather than Node's
- * cluster scheduling), serves no requests itself, and replaces a worker that dies with back-off (0.25 s doubling to 30 s while workers keep dying
- * within 10 s of starting; reset once one lives longer). A worker that exits with EX_CONFIG
- * failed in a way a restart cannot fix, so the primary stops everything and exits with it.
+ * The cluster primary of `plexus start --workers N`: listens on HOST:PORT, forks N workers, hands
+ * each connection to a free worker (src/cli/distributor.ts, not Node's cluster scheduling), serves
+ * no requests itself, and replaces a worker that dies with back-off (0.25 s doubling to 30 s while
+ * workers keep dying within 10 s of starting; reset once one lives longer). A worker that exits
+ * with EX_CONFIG failed in a way a restart cannot fix, so the primary stops everything and exits
+ * with it.
  *
  * On SIGTERM/SIGINT it forwards SIGTERM to every worker, waits for them to finish their own
  * graceful shutdown (PLEXUS_SHUTDOWN_TIMEOUT_MS plus a margin, then SIGKILL), and exits 0 when
