@@ -38,10 +38,13 @@ type QueuedFields = Pick<
 export const RATING_RANGE = { min: 0, max: 5000 } as const;
 export const MAX_PARTY = 4;
 const PLAYER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
-/** A proposal this old was left by a pairer that died before creating its matches. */
-const PROPOSAL_GRACE_MS = 5000;
+/**
+ * A proposal this old was left by a pairer that died before creating its matches, or whose run
+ * failed after the script (a failover): the next run finishes it.
+ */
+export const PROPOSAL_GRACE_MS = 5000;
 /** How often the pairing job looks for such proposals (per queue and instance). */
-const STALE_CHECK_MS = 1000;
+export const STALE_CHECK_MS = 1000;
 const RECENT_WAITS = 1000;
 const STALE_RECORD_MS = 30_000;
 /**

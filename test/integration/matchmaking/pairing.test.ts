@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MatchRecord } from '../../../src/apps/matchmaking/db/matches.js';
+import { PROPOSAL_GRACE_MS, STALE_CHECK_MS } from '../../../src/apps/matchmaking/service.js';
 import { hashSlot } from '../../../src/redis/topology/slot.js';
 import { uniquePrefix } from '../../support/redis.js';
 import {
@@ -105,8 +106,12 @@ async function scenario(instances: Instance[], during?: () => Promise<void>): Pr
     );
   }
   await chaos;
-  // Let the windows open fully so that everything that can match does.
-  await new Promise((r) => setTimeout(r, ((WINDOW.max - WINDOW.initial) / WINDOW.growth) * 1000));
+  // Let the windows open fully so that everything that can match does. After a failover, also
+  // let the pairers finish the proposals of runs that failed after their script (a lost reply, a
+  // write refused by the demoted master): a later run does once they are PROPOSAL_GRACE_MS old.
+  const windowsOpenMs = ((WINDOW.max - WINDOW.initial) / WINDOW.growth) * 1000;
+  const strayProposalsMs = during === undefined ? 0 : PROPOSAL_GRACE_MS + 2 * STALE_CHECK_MS;
+  await new Promise((r) => setTimeout(r, Math.max(windowsOpenMs, strayProposalsMs)));
   joining = false;
   await Promise.all(pairers);
   const ids = new Set<string>();
