@@ -162,12 +162,21 @@ export class SingleTopology implements Topology {
 /**
  * Destroys a client still waiting to reconnect: it never tries again, and what it reports from
  * now on (its attempt ending) is no news about Redis.
+ *
+ * A client destroyed while its TCP connection is being opened comes up anyway (node-redis 6:
+ * `RedisSocket.#connect` stores the socket only once it connected, after `destroy()` looked for
+ * one), restores its subscriptions and stays open: a subscriber retired that way would deliver
+ * every message a second time. It is destroyed again when it says it is ready.
  */
 export function retire(client: {
   removeAllListeners(event: 'error'): unknown;
   on(event: 'error', listener: () => void): unknown;
+  once(event: 'ready', listener: () => void): unknown;
   destroy(): void;
 }): void {
+  // Added first: node-redis's client is a view over the emitter, and removing its last listener
+  // gives the view an event table of its own, which the client's events never reach.
+  client.once('ready', () => client.destroy());
   client.removeAllListeners('error');
   client.on('error', () => {});
   client.destroy();
