@@ -1,7 +1,7 @@
 /**
  * `retire()` (src/redis/topology/single.ts) on a client whose TCP connection is still being
  * opened: node-redis 6 brings such a client up anyway after `destroy()`, with its subscriptions,
- * which the layer's return to Redis would then hold twice (the ninth-session loop's "PUBLISH
+ * which the layer's return to Redis would then hold twice (the tenth session's loop: "PUBLISH
  * answered 2 subscribers instead of 1"). The connection is kept pending for real: the server is
  * paused with its accept queue full (`--tcp-backlog 1`), so the kernel drops the client's SYN
  * until the server runs again.
