@@ -21,6 +21,7 @@
 import type { Worker } from 'node:cluster';
 import { createServer, type Server, type Socket } from 'node:net';
 import { HANDOFF_MESSAGE, isTakenMessage } from '../server/handed-connections.js';
+import { listeningUrl } from '../server/listening-url.js';
 
 const WAIT_FOR_WORKER_MS = 10_000;
 const MAX_WAITING = 1024;
@@ -52,9 +53,7 @@ export class ConnectionDistributor {
       this.#server.once('error', reject);
       this.#server.listen({ host, port }, () => {
         this.#server.off('error', reject);
-        const address = this.#server.address();
-        const bound = typeof address === 'object' && address !== null ? address.port : port;
-        resolve(`http://${host.includes(':') ? `[${host}]` : host}:${bound}`);
+        resolve(listeningUrl(this.#server, host, port));
       });
     });
   }

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Plexus } from '../index.js';
 import { type AppOptions, buildApp } from './app.js';
 import { acceptHandedConnections, type HandedConnections } from './handed-connections.js';
+import { listeningUrl } from './listening-url.js';
 import { shutdown } from './shutdown.js';
 
 export interface PlexusServer {
@@ -31,10 +32,7 @@ export function createServer(plexus: Plexus, options: AppOptions = {}): PlexusSe
     async listen() {
       const { host, port } = plexus.config.server;
       await app.listen({ host, port });
-      const address = app.server.address();
-      const bound = typeof address === 'object' && address !== null ? address.port : port;
-      const shown = host.includes(':') ? `[${host}]` : host;
-      return `http://${shown}:${bound}`;
+      return listeningUrl(app.server, host, port);
     },
     async acceptHanded() {
       await app.ready();
