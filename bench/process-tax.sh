@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# What a running Plexus process costs each request apart from its routes' own work: the peers'
+# bare Fastify route (`GET /hello`) in a process of its own, the same route served from inside a
+# running `plexus start` (bench/support/sidecar.mjs, on a port of its own, no Plexus hook on it),
+# then Plexus's signed-in `GET /api/1/auth/me` and cached QR PNG from that same process, in one
+# interleaved run of the peers' HTTP harness (../shared/peers, bench/run-http.mjs there). Server
+# CPU per request is the harness's median CPU % over the median req/s.
+#
+#   bash bench/process-tax.sh          # ROUNDS=3 DURATION=10 CONNECTIONS=100
+#   APPS_B=qr bash bench/process-tax.sh  # also the bare route inside a second `plexus start` with
+#                                        # PLEXUS_APPS=qr (only those applications, so only their jobs)
+#
+# If the bare route costs about the same inside Plexus, the gap between Plexus's routes and the
+# bare one is per-request work; if it costs more there, that part is the process (background
+# jobs, heap and garbage collection, timers). Plexus runs from dist/ (`npm run build` first), on
+# Redis (a redis-server started here). Every process started here is stopped by its pid.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PEERS_SRC=${PEERS_SRC:-$ROOT/../shared/peers}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-100}
+WORK=$(mktemp -d)
+PIDS=()
+# shellcheck source=bench/support/processes.sh
+. "$ROOT/bench/support/processes.sh"
+cleanup() {
+  stop_started
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+wait_http() { # name, url: until the server answers anything
+  for _ in $(seq 300); do [ "$(curl -s -o /dev/null -w '%{http_code}' "$2")" != 000 ] && return 0; sleep 0.1; done
+  echo "$1 did not start:" >&2; cat "$WORK/$1.log" >&2; exit 1
+}
+
+[ -f dist/src/main.js ] || { echo "dist/ is missing: npm run build" >&2; exit 1; }
+copy_peers "$PEERS_SRC"
+start_redis
+export PEER_USER=peer@example.com PEER_PASS=peer-password
+export HELLO_PORT=$(free_port) SIDECAR_PORT=$(free_port) PLEXUS_PORT=$(free_port)
+
+start hello env PORT="$HELLO_PORT" node "$WORK/peers/peers/fastify-hello.mjs"
+PLEXUS_ENV=(DATABASE_URL="sqlite:$WORK/plexus.db" REDIS_KEY_PREFIX=tax LOG_LEVEL=warn HOST=127.0.0.1 PORT="$PLEXUS_PORT")
+printf '%s\n' "$PEER_PASS" | env "${PLEXUS_ENV[@]}" node bin/plexus.js user add "$PEER_USER" --role staff >/dev/null
+printf 'id,name\n1,Student One\n' >"$WORK/students.csv"
+env "${PLEXUS_ENV[@]}" node bin/plexus.js import students "$WORK/students.csv" >/dev/null
+start plexus env "${PLEXUS_ENV[@]}" SIDECAR_PORT="$SIDECAR_PORT" \
+  node --max-semi-space-size=8 --import "$ROOT/bench/support/sidecar.mjs" bin/plexus.js start
+
+if [ -n "${APPS_B+set}" ]; then
+  export SIDECAR_B_PORT=$(free_port) PLEXUS_B_PORT=$(free_port)
+  PLEXUS_B_ENV=(DATABASE_URL="sqlite:$WORK/plexus-b.db" REDIS_KEY_PREFIX=tax-b LOG_LEVEL=warn HOST=127.0.0.1 PORT="$PLEXUS_B_PORT" PLEXUS_APPS="$APPS_B")
+  start plexus-b env "${PLEXUS_B_ENV[@]}" SIDECAR_PORT="$SIDECAR_B_PORT" \
+    node --max-semi-space-size=8 --import "$ROOT/bench/support/sidecar.mjs" bin/plexus.js start
+  wait_http plexus-b "http://127.0.0.1:$SIDECAR_B_PORT/hello"
+  PLEXUS_B_PID=$(cat "$WORK/plexus-b.pid")
+  B_TARGET=", { \"name\": \"bare Fastify GET /hello, inside plexus start with PLEXUS_APPS=$APPS_B\", \"url\": \"http://127.0.0.1:$SIDECAR_B_PORT/hello\",
+      \"expect\": { \"status\": 200, \"bodyIncludes\": \"\\\"ok\\\":true\" }, \"pids\": { \"server\": \"$PLEXUS_B_PID\" } }"
+fi
+wait_http hello "http://127.0.0.1:$HELLO_PORT/hello"
+wait_http plexus "http://127.0.0.1:$PLEXUS_PORT/api/1/status"
+wait_http plexus "http://127.0.0.1:$SIDECAR_PORT/hello"
+export HELLO_PID=$(cat "$WORK/hello.pid") PLEXUS_PID=$(cat "$WORK/plexus.pid") REDIS_PID
+
+cat >"$WORK/targets.json" <<JSON
+{
+  "targets": [
+    { "name": "bare Fastify GET /hello, own process (baseline)", "url": "http://127.0.0.1:$HELLO_PORT/hello",
+      "expect": { "status": 200, "bodyIncludes": "\"ok\":true" }, "pids": { "server": "$HELLO_PID" } },
+    { "name": "bare Fastify GET /hello, inside plexus start", "url": "http://127.0.0.1:$SIDECAR_PORT/hello",
+      "expect": { "status": 200, "bodyIncludes": "\"ok\":true" }, "pids": { "server": "$PLEXUS_PID" } }${B_TARGET:-},
+    { "name": "Plexus GET /api/1/auth/me (signed in)", "url": "http://127.0.0.1:$PLEXUS_PORT/api/1/auth/me",
+      "setup": [ { "method": "POST", "url": "http://127.0.0.1:$PLEXUS_PORT/api/1/auth/login",
+        "json": { "login": "$PEER_USER", "password": "$PEER_PASS" }, "expectStatus": 200, "captureCookies": true } ],
+      "expect": { "status": 200, "bodyIncludes": "\"login\"" }, "pids": { "server": "$PLEXUS_PID" } },
+    { "name": "Plexus GET /api/1/qr/students/1.png (warm)", "url": "http://127.0.0.1:$PLEXUS_PORT/api/1/qr/students/1.png",
+      "setup": [ { "method": "GET", "url": "http://127.0.0.1:$PLEXUS_PORT/api/1/qr/students/1.png", "expectStatus": 200 } ],
+      "expect": { "status": 200, "contentType": "image/png" }, "pids": { "server": "$PLEXUS_PID" } }
+  ]
+}
+JSON
+node "$WORK/peers/bench/run-http.mjs" --targets "$WORK/targets.json" \
+  --rounds "$ROUNDS" --duration "$DURATION" --connections "$CONNECTIONS" --json "$WORK/result.json"
+
+node -e '
+const { summary } = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+console.log("\nserver CPU per request (median CPU % / median req/s):");
+for (const s of summary) console.log(`  ${s.name}: ${((s.cpuMedian.server * 1e4) / s.okPerSecMedian).toFixed(1)} us`);
+' "$WORK/result.json"
