@@ -14,24 +14,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-PEERS_SRC=${PEERS_SRC:-$ROOT/../shared/peers}
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-10}
-CONNECTIONS=${CONNECTIONS:-100}
 WORK=$(mktemp -d)
 PIDS=()
 
 # shellcheck source=bench/support/processes.sh
 . "$ROOT/bench/support/processes.sh"
-cleanup() {
-  stop_started
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-wait_http() { # name, url: until the server answers anything
-  for _ in $(seq 300); do [ "$(curl -s -o /dev/null -w '%{http_code}' "$2")" != 000 ] && return 0; sleep 0.1; done
-  echo "$1 did not start:" >&2; cat "$WORK/$1.log" >&2; exit 1
-}
+harness_defaults
+clean_up_on_exit
 
 [ -f dist/src/main.js ] || { echo "dist/ is missing: npm run build" >&2; exit 1; }
 copy_peers "$PEERS_SRC"
@@ -47,9 +36,7 @@ start qr env PORT="$QR_PORT" node "$WORK/peers/peers/seed-qr.mjs"
 
 # Plexus: the same account and one student, on a database file of its own.
 PLEXUS_ENV=(DATABASE_URL="sqlite:$WORK/plexus.db" REDIS_KEY_PREFIX=peers LOG_LEVEL=warn HOST=127.0.0.1 PORT="$PLEXUS_PORT")
-printf '%s\n' "$PEER_PASS" | env "${PLEXUS_ENV[@]}" node bin/plexus.js user add "$PEER_USER" --role staff >/dev/null
-printf 'id,name\n1,Student One\n' >"$WORK/students.csv"
-env "${PLEXUS_ENV[@]}" node bin/plexus.js import students "$WORK/students.csv" >/dev/null
+seed_plexus "${PLEXUS_ENV[@]}"
 start plexus env "${PLEXUS_ENV[@]}" node --max-semi-space-size=8 bin/plexus.js start
 
 wait_http hello "http://127.0.0.1:$HELLO_PORT/hello"

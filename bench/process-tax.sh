@@ -15,25 +15,13 @@
 # jobs, heap and garbage collection, timers). Plexus runs from dist/ (`npm run build` first), on
 # Redis (a redis-server started here). Every process started here is stopped by its pid.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-PEERS_SRC=${PEERS_SRC:-$ROOT/../shared/peers}
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-10}
-CONNECTIONS=${CONNECTIONS:-100}
-WORK=$(mktemp -d)
-PIDS=()
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
 # shellcheck source=bench/support/processes.sh
-. "$ROOT/bench/support/processes.sh"
-cleanup() {
-  stop_started
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-wait_http() { # name, url: until the server answers anything
-  for _ in $(seq 300); do [ "$(curl -s -o /dev/null -w '%{http_code}' "$2")" != 000 ] && return 0; sleep 0.1; done
-  echo "$1 did not start:" >&2; cat "$WORK/$1.log" >&2; exit 1
-}
+. bench/support/processes.sh
+WORK=$(mktemp -d) PIDS=()
+clean_up_on_exit
+harness_defaults
 
 [ -f dist/src/main.js ] || { echo "dist/ is missing: npm run build" >&2; exit 1; }
 copy_peers "$PEERS_SRC"
@@ -43,9 +31,7 @@ export HELLO_PORT=$(free_port) SIDECAR_PORT=$(free_port) PLEXUS_PORT=$(free_port
 
 start hello env PORT="$HELLO_PORT" node "$WORK/peers/peers/fastify-hello.mjs"
 PLEXUS_ENV=(DATABASE_URL="sqlite:$WORK/plexus.db" REDIS_KEY_PREFIX=tax LOG_LEVEL=warn HOST=127.0.0.1 PORT="$PLEXUS_PORT")
-printf '%s\n' "$PEER_PASS" | env "${PLEXUS_ENV[@]}" node bin/plexus.js user add "$PEER_USER" --role staff >/dev/null
-printf 'id,name\n1,Student One\n' >"$WORK/students.csv"
-env "${PLEXUS_ENV[@]}" node bin/plexus.js import students "$WORK/students.csv" >/dev/null
+seed_plexus "${PLEXUS_ENV[@]}"
 start plexus env "${PLEXUS_ENV[@]}" SIDECAR_PORT="$SIDECAR_PORT" \
   node --max-semi-space-size=8 --import "$ROOT/bench/support/sidecar.mjs" bin/plexus.js start
 
