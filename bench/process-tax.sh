@@ -27,36 +27,42 @@ harness_defaults
 copy_peers "$PEERS_SRC"
 start_redis
 export PEER_USER=peer@example.com PEER_PASS=peer-password
-export HELLO_PORT=$(free_port) SIDECAR_PORT=$(free_port) PLEXUS_PORT=$(free_port)
+HELLO_PORT=$(free_port) SIDECAR_PORT=$(free_port) PLEXUS_PORT=$(free_port)
+
+start_with_sidecar() { # name, sidecar port, VAR=value...: `plexus start` serving the bare route on the sidecar port too
+  local name=$1 sidecar=$2
+  shift 2
+  start "$name" env "$@" SIDECAR_PORT="$sidecar" \
+    node --max-semi-space-size=8 --import "$ROOT/bench/support/sidecar.mjs" bin/plexus.js start
+  wait_http "$name" "http://127.0.0.1:$sidecar/hello"
+}
+bare_target() { # name, port, pid: the harness target of the bare route on that port, counted against that pid
+  printf '{ "name": "%s", "url": "http://127.0.0.1:%s/hello",\n' "$1" "$2"
+  printf '  "expect": { "status": 200, "bodyIncludes": "\\"ok\\":true" }, "pids": { "server": "%s" } },\n' "$3"
+}
 
 start hello env PORT="$HELLO_PORT" node "$WORK/peers/peers/fastify-hello.mjs"
+wait_http hello "http://127.0.0.1:$HELLO_PORT/hello"
 PLEXUS_ENV=(DATABASE_URL="sqlite:$WORK/plexus.db" REDIS_KEY_PREFIX=tax LOG_LEVEL=warn HOST=127.0.0.1 PORT="$PLEXUS_PORT")
 seed_plexus "${PLEXUS_ENV[@]}"
-start plexus env "${PLEXUS_ENV[@]}" SIDECAR_PORT="$SIDECAR_PORT" \
-  node --max-semi-space-size=8 --import "$ROOT/bench/support/sidecar.mjs" bin/plexus.js start
-
-if [ -n "${APPS_B+set}" ]; then
-  export SIDECAR_B_PORT=$(free_port) PLEXUS_B_PORT=$(free_port)
-  PLEXUS_B_ENV=(DATABASE_URL="sqlite:$WORK/plexus-b.db" REDIS_KEY_PREFIX=tax-b LOG_LEVEL=warn HOST=127.0.0.1 PORT="$PLEXUS_B_PORT" PLEXUS_APPS="$APPS_B")
-  start plexus-b env "${PLEXUS_B_ENV[@]}" SIDECAR_PORT="$SIDECAR_B_PORT" \
-    node --max-semi-space-size=8 --import "$ROOT/bench/support/sidecar.mjs" bin/plexus.js start
-  wait_http plexus-b "http://127.0.0.1:$SIDECAR_B_PORT/hello"
-  PLEXUS_B_PID=$(cat "$WORK/plexus-b.pid")
-  B_TARGET=", { \"name\": \"bare Fastify GET /hello, inside plexus start with PLEXUS_APPS=$APPS_B\", \"url\": \"http://127.0.0.1:$SIDECAR_B_PORT/hello\",
-      \"expect\": { \"status\": 200, \"bodyIncludes\": \"\\\"ok\\\":true\" }, \"pids\": { \"server\": \"$PLEXUS_B_PID\" } }"
-fi
-wait_http hello "http://127.0.0.1:$HELLO_PORT/hello"
+start_with_sidecar plexus "$SIDECAR_PORT" "${PLEXUS_ENV[@]}"
 wait_http plexus "http://127.0.0.1:$PLEXUS_PORT/api/1/status"
-wait_http plexus "http://127.0.0.1:$SIDECAR_PORT/hello"
 export HELLO_PID=$(cat "$WORK/hello.pid") PLEXUS_PID=$(cat "$WORK/plexus.pid") REDIS_PID
+
+BARE_TARGETS=$(bare_target "bare Fastify GET /hello, own process (baseline)" "$HELLO_PORT" "$HELLO_PID"
+  bare_target "bare Fastify GET /hello, inside plexus start" "$SIDECAR_PORT" "$PLEXUS_PID")
+if [ -n "${APPS_B+set}" ]; then
+  SIDECAR_B_PORT=$(free_port)
+  start_with_sidecar plexus-b "$SIDECAR_B_PORT" DATABASE_URL="sqlite:$WORK/plexus-b.db" REDIS_KEY_PREFIX=tax-b \
+    LOG_LEVEL=warn HOST=127.0.0.1 PORT="$(free_port)" PLEXUS_APPS="$APPS_B"
+  BARE_TARGETS+=$'\n'$(bare_target "bare Fastify GET /hello, inside plexus start with PLEXUS_APPS=$APPS_B" \
+    "$SIDECAR_B_PORT" "$(cat "$WORK/plexus-b.pid")")
+fi
 
 cat >"$WORK/targets.json" <<JSON
 {
   "targets": [
-    { "name": "bare Fastify GET /hello, own process (baseline)", "url": "http://127.0.0.1:$HELLO_PORT/hello",
-      "expect": { "status": 200, "bodyIncludes": "\"ok\":true" }, "pids": { "server": "$HELLO_PID" } },
-    { "name": "bare Fastify GET /hello, inside plexus start", "url": "http://127.0.0.1:$SIDECAR_PORT/hello",
-      "expect": { "status": 200, "bodyIncludes": "\"ok\":true" }, "pids": { "server": "$PLEXUS_PID" } }${B_TARGET:-},
+$BARE_TARGETS
     { "name": "Plexus GET /api/1/auth/me (signed in)", "url": "http://127.0.0.1:$PLEXUS_PORT/api/1/auth/me",
       "setup": [ { "method": "POST", "url": "http://127.0.0.1:$PLEXUS_PORT/api/1/auth/login",
         "json": { "login": "$PEER_USER", "password": "$PEER_PASS" }, "expectStatus": 200, "captureCookies": true } ],

@@ -47,7 +47,7 @@ wait_log() { # name, pattern
   done
   echo "$1 did not start:" >&2; cat "$WORK/$1.log" >&2; exit 1
 }
-wait_http() { # name, url
+wait_ok() { # name, url: until the server answers 200 (60 s)
   for _ in $(seq 600); do [ "$(curl -s -o /dev/null -w '%{http_code}' "$2")" = 200 ] && return 0; sleep 0.1; done
   echo "$1 did not start:" >&2; cat "$WORK/$1.log" >&2; exit 1
 }
@@ -68,10 +68,10 @@ PLEXUS_ENV=(DATABASE_URL="sqlite:$WORK/plexus.db" REDIS_KEY_PREFIX=rtbench LOG_L
   PLEXUS_ADMIN_TOKEN="$ADMIN_TOKEN")
 # One instance first, so that the database's migrations run once.
 start px_a env "${PLEXUS_ENV[@]}" PORT="$PX_A" node --max-semi-space-size=8 bin/plexus.js start
-wait_http px_a "http://127.0.0.1:$PX_A/api/1/status"
+wait_ok px_a "http://127.0.0.1:$PX_A/api/1/status"
 start px_b env "${PLEXUS_ENV[@]}" PORT="$PX_B" node --max-semi-space-size=8 bin/plexus.js start
 wait_log sio_a listening; wait_log sio_b listening; wait_log ws_a listening; wait_log ws_b listening
-wait_http px_b "http://127.0.0.1:$PX_B/api/1/status"
+wait_ok px_b "http://127.0.0.1:$PX_B/api/1/status"
 for spec in 'bench {"clientPublish":["broadcast"],"history":true,"ratePerSecond":1000000}' \
   'bench-nohistory {"clientPublish":["broadcast"],"history":false,"ratePerSecond":1000000}'; do
   name=${spec%% *}
