@@ -106,6 +106,12 @@ export const serverOptions = {
     doc: 'Log every request and response (off by default: it costs about a quarter of the throughput of a trivial route). Server errors are always logged.',
     parse: parse.boolean(),
   }),
+  fastLane: option({
+    env: 'PLEXUS_FAST_LANE',
+    default: true,
+    doc: 'Answer the common case of the hottest GET routes (a cached QR image, the signed-in account from the local session copy) in the request listener, before Fastify routes the request; same headers, body, request id and metrics (docs/architecture.md, "The fast lane"). Off while PLEXUS_LOG_REQUESTS is on.',
+    parse: parse.boolean(),
+  }),
   trustProxy: option({
     env: 'PLEXUS_TRUST_PROXY',
     default: false,

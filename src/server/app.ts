@@ -17,6 +17,7 @@ import type { Plexus } from '../index.js';
 import { defineDemoEndpoints } from '../realtime/demos.js';
 import { adminStrategies, assertAdminConfigured } from './auth.js';
 import type { Lifecycle } from './context.js';
+import { FastLane } from './fast-lane.js';
 import {
   clientErrorHandler,
   errorHandlerFor,
@@ -50,12 +51,17 @@ export interface MutableLifecycle extends Lifecycle {
 export function buildApp(
   plexus: Plexus,
   options: AppOptions = {},
-): { app: FastifyInstance; lifecycle: MutableLifecycle } {
+): { app: FastifyInstance; lifecycle: MutableLifecycle; fastLane: FastLane | undefined } {
   const config = plexus.config.server;
   // Checked here too (the plugin checks when it registers) so that a bad setup fails at construction.
   assertAdminConfigured(adminStrategies(plexus.config), plexus.config);
   const errorHandler = errorHandlerFor(appErrorStatuses(plexus.installed));
   const genReqId = requestIdGenerator(plexus.instanceId);
+  // Request logging is Fastify's: with it on, every request goes through Fastify.
+  const lane =
+    config.fastLane && !config.logRequests
+      ? new FastLane({ metrics: plexus.metrics, requestId: genReqId, requestIdHeader: true })
+      : undefined;
   const app = Fastify({
     ...(options.logger === undefined
       ? { logger: false }
@@ -67,7 +73,7 @@ export function buildApp(
     // an empty 417 (answered by the checkExpectation listener below instead). Timeouts are checked
     // every CONNECTIONS_CHECK_MS rather than Node's 30 s, so a slow client is cut close to its
     // deadline.
-    serverFactory: serverWithHostCheck(genReqId),
+    serverFactory: serverWithHostCheck(genReqId, lane),
     http: {
       requireHostHeader: false,
       headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
@@ -97,12 +103,13 @@ export function buildApp(
     close: false,
     lifecycle,
     ...(options.process === undefined ? {} : { process: options.process }),
+    ...(lane === undefined ? {} : { fastLane: lane }),
   });
   // The demo endpoints' pages and the realtime client they load (src/server/pages/realtime/).
   void app.register(realtimePages);
   // Seed 004's hello-app-cluster: a setting changed on one instance, live on every page.
   void app.register(helloAppClusterPage(plexus));
-  return { app, lifecycle };
+  return { app, lifecycle, fastLane: lane };
 }
 
 interface FastifyServerOptions {
@@ -116,15 +123,19 @@ interface FastifyServerOptions {
  * The HTTP server Fastify would make (its `http` options, keep-alive, request and connection
  * timeouts), whose request listener first answers an HTTP/1.1 request without Host with a JSON
  * 400 (`missingHost`): one property read per request, where an `onRequest` hook would cost each a
- * pass through Fastify's hook runner.
+ * pass through Fastify's hook runner. Then the fast lane, when there is one, may answer the request
+ * (src/server/fast-lane.ts); what it does not answer goes to Fastify.
  */
-function serverWithHostCheck(genReqId: (request: IncomingMessage) => string): FastifyServerFactory {
+function serverWithHostCheck(
+  genReqId: (request: IncomingMessage) => string,
+  lane: FastLane | undefined,
+): FastifyServerFactory {
   return (handler, given) => {
     // Fastify's own options after its defaults, as it would read them for its own server.
     const options = given as FastifyServerOptions;
     const server = createServer(options.http ?? {}, (request, response) => {
       if (lacksHost(request)) missingHost(request, response, genReqId(request));
-      else handler(request, response);
+      else if (lane === undefined || !lane.answer(request, response)) handler(request, response);
     });
     if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
     if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;

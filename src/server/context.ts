@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { Plexus } from '../index.js';
+import type { FastRoutes } from './fast-lane.js';
 import type { ProcessInfo } from './process-info.js';
 
 export interface Lifecycle {
@@ -18,6 +19,11 @@ export interface ServerContext {
   readonly lifecycle: Lifecycle;
   /** preHandler for admin-only routes (src/server/auth.ts). */
   readonly requireAdmin: preHandlerAsyncHookHandler;
+  /**
+   * Where a hot GET route adds the shadow that answers its common case before Fastify routes the
+   * request (src/server/fast-lane.ts); undefined when the server opened no lane.
+   */
+  readonly fastLane: FastRoutes | undefined;
 }
 
 export type RoutePlugin = (app: FastifyInstance, context: ServerContext) => void | Promise<void>;

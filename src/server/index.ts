@@ -6,12 +6,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Plexus } from '../index.js';
 import { type AppOptions, buildApp } from './app.js';
+import type { FastLane } from './fast-lane.js';
 import { acceptHandedConnections, type HandedConnections } from './handed-connections.js';
 import { listeningUrl } from './listening-url.js';
 import { shutdown } from './shutdown.js';
 
 export interface PlexusServer {
   readonly app: FastifyInstance;
+  /**
+   * The fast lane of the hot routes (src/server/fast-lane.ts); undefined when PLEXUS_FAST_LANE is
+   * off or PLEXUS_LOG_REQUESTS is on.
+   */
+  readonly fastLane: FastLane | undefined;
   /** Listens on HOST:PORT from the configuration; resolves to the URL actually bound. */
   listen(): Promise<string>;
   /**
@@ -24,11 +30,12 @@ export interface PlexusServer {
 }
 
 export function createServer(plexus: Plexus, options: AppOptions = {}): PlexusServer {
-  const { app, lifecycle } = buildApp(plexus, options);
+  const { app, lifecycle, fastLane } = buildApp(plexus, options);
   let stopping: Promise<boolean> | undefined;
   let handed: HandedConnections | undefined;
   return {
     app,
+    fastLane,
     async listen() {
       const { host, port } = plexus.config.server;
       await app.listen({ host, port });
@@ -58,6 +65,7 @@ export function createServer(plexus: Plexus, options: AppOptions = {}): PlexusSe
 export { type AppOptions, buildApp } from './app.js';
 export * from './auth.js';
 export * from './context.js';
+export * from './fast-lane.js';
 export { type ErrorHandler, errorHandlerFor, resolveError, STATUS_BY_CODE } from './http-errors.js';
 export { type PlexusFastifyOptions, plexusFastify } from './plugin.js';
 export { type ProcessInfo, processInfo } from './process-info.js';

@@ -24,6 +24,7 @@ import { httpMetrics } from '../metrics/http.js';
 import { plexusSessions } from '../sessions/fastify.js';
 import { adminSession, adminStrategies, assertAdminConfigured, createRequireAdmin } from './auth.js';
 import type { Lifecycle, ServerContext } from './context.js';
+import type { FastLane } from './fast-lane.js';
 import { errorHandlerFor } from './http-errors.js';
 import { registerOpenApi } from './openapi.js';
 import { type ProcessInfo, processInfo } from './process-info.js';
@@ -60,6 +61,13 @@ export interface PlexusFastifyOptions {
   lifecycle?: Lifecycle;
   /** What `/api/1/status` says about this process. Default: from `process`. */
   process?: ProcessInfo;
+  /**
+   * The lane in which hot routes answer their common case before Fastify routes the request
+   * (src/server/fast-lane.ts). The server's request listener must offer each request to
+   * `lane.answer()` first, as the reference server's does (src/server/app.ts); the plugin closes
+   * the lane when Fastify starts closing. Default none: every request goes through Fastify.
+   */
+  fastLane?: FastLane;
 }
 
 function isPlexus(value: PlexusFastifyOptions['plexus']): value is Plexus {
@@ -72,6 +80,13 @@ async function plugin(app: FastifyInstance, options: PlexusFastifyOptions): Prom
   if (created) await plexus.start();
   app.decorate('plexus', plexus);
   if (options.close ?? true) app.addHook('onClose', () => plexus.close());
+  const lane = options.fastLane;
+  // Closing: Fastify answers 503 and closes connections; the lane must not answer past it.
+  if (lane !== undefined)
+    app.addHook('preClose', (done) => {
+      lane.close();
+      done();
+    });
 
   const groups =
     options.routes === true ? CORE_ROUTE_GROUPS : options.routes === false ? [] : (options.routes ?? []);
@@ -89,6 +104,7 @@ async function plugin(app: FastifyInstance, options: PlexusFastifyOptions): Prom
     process: options.process ?? processInfo(plexus.instanceId),
     lifecycle: options.lifecycle ?? { draining: false },
     requireAdmin: createRequireAdmin([...strategies, adminSession(plexus.auth)]),
+    fastLane: lane,
   };
   const statuses = appErrorStatuses(plexus.installed);
   await app.register(async (scope) => {

@@ -8,6 +8,7 @@
  * with), or a genuine session id.
  */
 import { signerFactory } from '@fastify/cookie';
+import type { SessionRecord } from './record.js';
 
 export type CookieRead =
   | { status: 'none' }
@@ -79,6 +80,18 @@ export class SessionCookie {
     this.#verified.set(raw, verified);
     return verified;
   }
+}
+
+/**
+ * Whether the response to a request that read `record` through this cookie must send the cookie
+ * again: it was signed with a previous secret, or this is the session's first request in a new
+ * eighth of its lifetime (so an active user's cookie never expires before the session does).
+ */
+export function cookieDue(read: CookieRead, record: Readonly<SessionRecord>): boolean {
+  if (read.status === 'valid' && read.renew) return true;
+  if (record.previousSeenAt === undefined) return false;
+  const window = Math.max(1000, Math.floor(record.ttlMs / 8));
+  return Math.floor(record.previousSeenAt / window) !== Math.floor(record.lastSeenAt / window);
 }
 
 /** The value of the first cookie called `name` in a Cookie header (RFC 6265 syntax). */

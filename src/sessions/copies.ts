@@ -70,6 +70,10 @@ export class SessionCopies {
     return this.#cache.get(id);
   }
 
+  peek(id: string): Readonly<SessionRecord> | undefined {
+    return this.#cache.peek(id);
+  }
+
   /** See LocalSessionCache.ticket / fill. */
   ticket(): number {
     return this.#cache.ticket();

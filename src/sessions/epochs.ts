@@ -25,12 +25,12 @@
 import type { SessionRecord } from './record.js';
 
 /** The time a session's epoch check compares against. */
-export function validFrom(record: SessionRecord): number {
+export function validFrom(record: Readonly<SessionRecord>): number {
   return record.validFrom ?? record.createdAt;
 }
 
 /** Whether `epoch` (the user's) ends this session. */
-export function endedByEpoch(record: SessionRecord, epoch: number): boolean {
+export function endedByEpoch(record: Readonly<SessionRecord>, epoch: number): boolean {
   return record.user !== null && validFrom(record) < epoch;
 }
 
@@ -85,7 +85,7 @@ export class EpochBook {
   }
 
   /** Whether the session is dead by what this process knows. */
-  ends(record: SessionRecord): boolean {
+  ends(record: Readonly<SessionRecord>): boolean {
     return record.user !== null && endedByEpoch(record, this.get(record.user.id));
   }
 

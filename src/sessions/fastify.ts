@@ -22,7 +22,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ActiveSession } from './active-session.js';
-import type { CookieRead, SessionCookie } from './cookie.js';
+import { type CookieRead, cookieDue, type SessionCookie } from './cookie.js';
 import { SessionError } from './errors.js';
 import type { SessionRecord, SessionUser } from './record.js';
 import type { Sessions } from './sessions.js';
@@ -79,12 +79,7 @@ async function sessionPlugin(app: FastifyInstance, options: SessionPluginOptions
   }
 
   function activate(current: RequestState, record: SessionRecord): ActiveSession {
-    const window = Math.max(1000, Math.floor(record.ttlMs / 8));
-    const stale =
-      record.previousSeenAt !== undefined &&
-      Math.floor(record.previousSeenAt / window) !== Math.floor(record.lastSeenAt / window);
-    if ((current.cookie.status === 'valid' && current.cookie.renew) || stale)
-      current.setCookie = cookie.issue(record.id);
+    if (cookieDue(current.cookie, record)) current.setCookie = cookie.issue(record.id);
     current.session = new ActiveSession(record);
     return current.session;
   }

@@ -94,6 +94,21 @@ export class LocalSessionCache extends LocalCopies<SessionInvalidation> {
   }
 
   /**
+   * The cached record itself, read-only, or undefined when none may be served (as `get`): for
+   * readers that change nothing, such as the fast lane's `/auth/me`, which keeps what it built from
+   * a record for as long as the record is the one cached.
+   */
+  peek(id: string): Readonly<SessionRecord> | undefined {
+    if (!this.trusted) return undefined;
+    const entry = this.#entries.get(id);
+    if (entry !== undefined && this.#now() < entry.servedUntil) {
+      this.#hits++;
+      return entry.record;
+    }
+    return undefined;
+  }
+
+  /**
    * Taken before reading a session from Redis (a miss); every ticket must be handed back to
    * `fill` exactly once, with what was read or null.
    */

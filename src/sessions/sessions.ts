@@ -239,6 +239,15 @@ export class Sessions {
   }
 
   /**
+   * Like `cached`, without the copy: the cached record itself, which the caller must not change.
+   * The same object for as long as the same copy is served.
+   */
+  peekCached(id: string): Readonly<SessionRecord> | undefined {
+    const copy = this.#copies?.peek(id);
+    return copy === undefined || this.#epochs.ends(copy) ? undefined : copy;
+  }
+
+  /**
    * Reads a session, renewing it unless `touch: false`. Null when it does not exist (any more);
    * REDIS_UNAVAILABLE / REDIS_TIMEOUT when only Redis could tell and it cannot be reached.
    */

@@ -86,9 +86,14 @@ export class QRImages {
    * `get`). Options are the caller's to have checked (`checkImageOptions`).
    */
   atHand(type: SubjectType, id: string, options: ImageOptions): QRImage | undefined {
-    const entry = decodeEntry(this.#namespaces[type].peek(this.cacheKey(id, options)));
+    const entry = this.entryAtHand(type, id, options);
     if (entry === undefined) return undefined;
     return { token: entry.token, etag: entry.etag, body: entry.body, format: options.format, cached: true };
+  }
+
+  /** Like `atHand`, the cached entry itself: the same object for as long as the same bytes are cached. */
+  entryAtHand(type: SubjectType, id: string, options: ImageOptions): QREntry | undefined {
+    return decodeEntry(this.#namespaces[type].peek(this.cacheKey(id, options)));
   }
 
   /** The image of a student or stall; QR_NOT_FOUND when there is none with this id. */

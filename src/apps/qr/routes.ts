@@ -16,7 +16,9 @@ import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
 import { apiPaths, type ServerContext } from '../../server/context.js';
+import type { FastAnswer, FastHandler } from '../../server/fast-lane.js';
 import { errorResponses, noQuery, strictObject } from '../../server/routes/schemas.js';
+import type { QREntry } from './entry.js';
 import {
   CONTENT_TYPES,
   IMAGE_MARGIN_LIMITS,
@@ -110,15 +112,19 @@ const statsSchema = strictObject({
   stalls: subjectStatsSchema,
 });
 
+/** An image's caching headers, flat (`[name, value, ...]`): the route's and the fast lane's. */
+function imageHeaders(etag: string, cached: boolean, cacheControl: string): string[] {
+  return ['etag', etag, 'cache-control', cacheControl, 'x-cache', cached ? 'HIT' : 'MISS'];
+}
+
 function sendImage(
   request: FastifyRequest,
   reply: FastifyReply,
   image: QRImage,
   cacheControl: string,
 ): FastifyReply {
-  reply.header('etag', image.etag);
-  reply.header('cache-control', cacheControl);
-  reply.header('x-cache', image.cached ? 'HIT' : 'MISS');
+  const headers = imageHeaders(image.etag, image.cached, cacheControl);
+  for (let i = 0; i < headers.length; i += 2) reply.header(headers[i]!, headers[i + 1]);
   const match = request.headers['if-none-match'];
   if (match !== undefined && matchesEtag(match, image.etag)) return reply.code(304).send();
   return reply.type(CONTENT_TYPES[image.format]).send(image.body);
@@ -128,13 +134,45 @@ function matchesEtag(header: string, etag: string): boolean {
   return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
 
+/**
+ * The fast lane's image route (src/server/fast-lane.ts): an image with the default options in
+ * this instance's cache, to a request without If-None-Match (a revalidation is the route's). The
+ * answer is kept with the cache entry, so it is built once per entry.
+ */
+function imageFromCache(
+  qr: QRService,
+  type: SubjectType,
+  options: ImageOptions,
+  cacheControl: string,
+): FastHandler {
+  const answers = new WeakMap<QREntry, FastAnswer>();
+  const contentType = CONTENT_TYPES[options.format];
+  return (request, id) => {
+    if (request.headers['if-none-match'] !== undefined) return undefined;
+    const entry = qr.images.entryAtHand(type, id, options);
+    if (entry === undefined) return undefined;
+    let answer = answers.get(entry);
+    if (answer === undefined) {
+      const headers = imageHeaders(entry.etag, true, cacheControl);
+      headers.push('content-type', contentType, 'content-length', String(entry.body.length));
+      answer = { status: 200, headers, body: entry.body };
+      answers.set(entry, answer);
+    }
+    return answer;
+  };
+}
+
 /** The query's options over the defaults; the same object for every request without a query. */
 function imageOptions(defaults: ImageOptions, query: ImageQuery): ImageOptions {
   if (query.size === undefined && query.margin === undefined) return defaults;
   return { ...defaults, ...query };
 }
 
-export function qrRoutes(scope: FastifyInstance, { requireAdmin }: ServerContext, qr: QRService): void {
+export function qrRoutes(
+  scope: FastifyInstance,
+  { requireAdmin, fastLane }: ServerContext,
+  qr: QRService,
+): void {
   const app = scope.withTypeProvider<JsonSchemaToTsProvider>();
   const cacheControl = `private, max-age=${qr.config.httpMaxAgeSeconds}`;
   const defaults = { png: qr.images.defaults('png'), svg: qr.images.defaults('svg') };
@@ -174,6 +212,7 @@ export function qrRoutes(scope: FastifyInstance, { requireAdmin }: ServerContext
               .then((loaded) => sendImage(request, reply, loaded, cacheControl));
           },
         );
+        fastLane?.get(url, imageFromCache(qr, type, defaults[format], cacheControl));
       }
     }
     for (const url of apiPaths(`${base}/:id/cache`)) {

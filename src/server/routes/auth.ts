@@ -19,12 +19,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
 import { MAX_LOGIN_LENGTH, MAX_PASSWORD_LENGTH } from '../../accounts/accounts.js';
 import { sessionUser } from '../../accounts/auth.js';
+import type { Plexus } from '../../index.js';
 import type { ActiveSession } from '../../sessions/active-session.js';
+import { cookieDue } from '../../sessions/cookie.js';
 import { LoginRateLimitedError, SessionError } from '../../sessions/errors.js';
 import { sessionHandle } from '../../sessions/handle.js';
 import type { SessionRecord } from '../../sessions/record.js';
 import type { RoutePlugin } from '../context.js';
 import { apiPaths } from '../context.js';
+import { type FastAnswer, type FastHandler, jsonAnswer } from '../fast-lane.js';
 import { errorResponses, noQuery, strictObject } from './schemas.js';
 
 /** A login body is tiny; anything bigger is refused before it is read. */
@@ -90,8 +93,30 @@ function describe(record: Readonly<SessionRecord>, currentId: string): SessionBo
   return body;
 }
 
-function meBody(session: ActiveSession) {
-  return { user: userBody(session.record), session: describe(session.record, session.id) };
+function meBody(record: Readonly<SessionRecord>) {
+  return { user: userBody(record), session: describe(record, record.id) };
+}
+
+/**
+ * The fast lane's `/auth/me` (src/server/fast-lane.ts): a valid cookie whose session this instance
+ * has a copy of, signed in, with no cookie to send back. The answer is kept with the copy's record,
+ * so a session's requests reuse it for as long as that copy is served; everything else (no copy,
+ * a cookie to renew, no cookie) is the Fastify route's.
+ */
+function meFromCopy({ cookie, sessions }: Plexus['auth']): FastHandler {
+  const answers = new WeakMap<Readonly<SessionRecord>, FastAnswer>();
+  return (request) => {
+    const read = cookie.read(request.headers.cookie);
+    if (read.status !== 'valid') return undefined;
+    const record = sessions.peekCached(read.id);
+    if (record === undefined || record.user === null || cookieDue(read, record)) return undefined;
+    let answer = answers.get(record);
+    if (answer === undefined) {
+      answer = jsonAnswer(meBody(record));
+      answers.set(record, answer);
+    }
+    return answer;
+  };
 }
 
 function userBody(record: Readonly<SessionRecord>) {
@@ -99,7 +124,7 @@ function userBody(record: Readonly<SessionRecord>) {
   return { id: user.id, login: user.login ?? '', roles: user.roles ?? [] };
 }
 
-export const authRoutes: RoutePlugin = async (scope, { plexus }) => {
+export const authRoutes: RoutePlugin = async (scope, { plexus, fastLane }) => {
   const app = scope.withTypeProvider<JsonSchemaToTsProvider>();
   const { auth } = plexus;
 
@@ -113,7 +138,7 @@ export const authRoutes: RoutePlugin = async (scope, { plexus }) => {
       const { login, password } = request.body;
       try {
         const account = await auth.authenticate(login, password, request.ip);
-        return meBody(await reply.startSession(sessionUser(account)));
+        return meBody((await reply.startSession(sessionUser(account))).record);
       } catch (error) {
         if (error instanceof LoginRateLimitedError) retryAfter(reply, error.retryAfterMs);
         throw error;
@@ -152,15 +177,17 @@ export const authRoutes: RoutePlugin = async (scope, { plexus }) => {
     },
   );
 
+  const mePath = `${apiPaths('/auth/me')[0]}`;
   app.get(
-    `${apiPaths('/auth/me')[0]}`,
+    mePath,
     { schema: { querystring: noQuery, response: { 200: meSchema, ...errorResponses } } },
     (request) => {
       // Called on every page load: answered without a promise when the session is at hand.
       const session = request.sessionAtHand();
-      return session?.user ? meBody(session) : signedIn(request).then(meBody);
+      return session?.user ? meBody(session.record) : signedIn(request).then((s) => meBody(s.record));
     },
   );
+  fastLane?.get(mePath, meFromCopy(auth));
 
   app.get(
     `${apiPaths('/auth/sessions')[0]}`,
