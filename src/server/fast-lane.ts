@@ -24,12 +24,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RouteRecorder } from '../metrics/route-recorder.js';
 
-/** A whole response, built once and sent to every request it answers. */
+/**
+ * A whole response, built once and sent to every request it answers. The body is a string, so
+ * that Node joins the head and the body into one chunk of the response's write (a Buffer body is
+ * a chunk of its own beside the head): binary bodies as `latin1`, one character per byte
+ * (`binaryAnswer`).
+ */
 export interface FastAnswer {
   readonly status: number;
   /** Header names and values, flat (`[name, value, ...]`), content-type and content-length included. */
   readonly headers: readonly string[];
-  readonly body: Buffer;
+  readonly body: string;
+  readonly encoding: 'utf8' | 'latin1';
 }
 
 /**
@@ -143,17 +149,29 @@ export class FastLane implements FastRoutes {
     // Node only reads the list.
     const headers = requestIdHeader ? ['x-request-id', id, ...answer.headers] : (answer.headers as string[]);
     response.writeHead(answer.status, headers);
-    response.end(answer.body);
+    response.end(answer.body, answer.encoding);
   }
 }
 
 /** A JSON answer, serialised once (the bytes Fastify's compiled serialiser writes for the same object). */
 export function jsonAnswer(value: unknown, status = 200): FastAnswer {
-  const body = Buffer.from(JSON.stringify(value));
+  const body = JSON.stringify(value);
+  const length = String(Buffer.byteLength(body));
   return {
     status,
-    headers: ['content-type', 'application/json; charset=utf-8', 'content-length', String(body.length)],
+    headers: ['content-type', 'application/json; charset=utf-8', 'content-length', length],
     body,
+    encoding: 'utf8',
+  };
+}
+
+/** A binary answer: `headers` (without content-length, added here) and the bytes. */
+export function binaryAnswer(headers: readonly string[], bytes: Buffer, status = 200): FastAnswer {
+  return {
+    status,
+    headers: [...headers, 'content-length', String(bytes.length)],
+    body: bytes.toString('latin1'),
+    encoding: 'latin1',
   };
 }
 

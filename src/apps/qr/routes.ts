@@ -16,7 +16,7 @@ import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
 import { apiPaths, type ServerContext } from '../../server/context.js';
-import type { FastAnswer, FastHandler } from '../../server/fast-lane.js';
+import { binaryAnswer, type FastAnswer, type FastHandler } from '../../server/fast-lane.js';
 import { errorResponses, noQuery, strictObject } from '../../server/routes/schemas.js';
 import type { QREntry } from './entry.js';
 import {
@@ -154,8 +154,8 @@ function imageFromCache(
     let answer = answers.get(entry);
     if (answer === undefined) {
       const headers = imageHeaders(entry.etag, true, cacheControl);
-      headers.push('content-type', contentType, 'content-length', String(entry.body.length));
-      answer = { status: 200, headers, body: entry.body };
+      headers.push('content-type', contentType);
+      answer = binaryAnswer(headers, entry.body);
       answers.set(entry, answer);
     }
     return answer;
