@@ -7,12 +7,8 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/logger.js';
-import { Metrics } from '../../src/metrics/index.js';
-import { Keys } from '../../src/redis/keys.js';
-import { MemoryStore } from '../../src/redis/memory/memory-store.js';
 import { type FastHandler, FastLane, jsonAnswer } from '../../src/server/fast-lane.js';
-import { ManualLayer } from '../support/layers.js';
+import { memoryMetrics } from '../support/metrics.js';
 
 interface Reply {
   status: number;
@@ -25,20 +21,6 @@ const servers: Server[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
-
-function metricsForTest(): { metrics: Metrics; seen: string[] } {
-  const metrics = new Metrics(new ManualLayer(new MemoryStore(), new Keys('lane'), 'memory'), {
-    instanceId: 'i0',
-    serverName: 's',
-    errorsKept: 3,
-    requestsRetentionMinutes: 5,
-    maxRoutesPerMinute: 100,
-    logger: silentLogger,
-  });
-  const seen: string[] = [];
-  metrics.observeRequests((record) => seen.push(`${record.method} ${record.route} ${record.status}`));
-  return { metrics, seen };
-}
 
 async function serve(lane: FastLane): Promise<string> {
   const server = createServer((request, response) => {
@@ -85,7 +67,7 @@ describe('FastLane', () => {
   const items: FastHandler = (_request, id) => (id === 'missing' ? undefined : jsonAnswer({ id }));
 
   it('answers exact and one-parameter paths with the request id first, and counts them under the route', async () => {
-    const { metrics, seen } = metricsForTest();
+    const { metrics, seen } = memoryMetrics('lane');
     const ids = counter();
     const lane = new FastLane({ metrics, requestId: ids.requestId, requestIdHeader: true });
     lane.get('/hello', () => jsonAnswer({ ok: true }));
@@ -113,7 +95,7 @@ describe('FastLane', () => {
   });
 
   it('hands everything else to the server, untouched', async () => {
-    const { metrics, seen } = metricsForTest();
+    const { metrics, seen } = memoryMetrics('lane');
     const lane = new FastLane({ metrics, requestId: counter().requestId, requestIdHeader: false });
     lane.get('/hello', () => jsonAnswer({ ok: true }));
     lane.get('/items/:id.json', items);
@@ -151,7 +133,7 @@ describe('FastLane', () => {
   });
 
   it('sends no request id header unless asked, and still takes an id per answer', async () => {
-    const { metrics } = metricsForTest();
+    const { metrics } = memoryMetrics('lane');
     const ids = counter();
     const lane = new FastLane({ metrics, requestId: ids.requestId, requestIdHeader: false });
     lane.get('/hello', () => jsonAnswer({ ok: true }));
@@ -163,7 +145,7 @@ describe('FastLane', () => {
 
   it('refuses a path with two parameters or a wildcard', () => {
     const lane = new FastLane({
-      metrics: metricsForTest().metrics,
+      metrics: memoryMetrics('lane').metrics,
       requestId: () => 'x',
       requestIdHeader: false,
     });

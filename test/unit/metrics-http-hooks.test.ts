@@ -5,24 +5,12 @@
  */
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/logger.js';
-import { httpMetrics, Metrics } from '../../src/metrics/index.js';
-import { Keys } from '../../src/redis/keys.js';
-import { MemoryStore } from '../../src/redis/memory/memory-store.js';
-import { ManualLayer } from '../support/layers.js';
+import { httpMetrics } from '../../src/metrics/index.js';
+import { memoryMetrics } from '../support/metrics.js';
 
 describe('httpMetrics', () => {
   it('counts by route pattern on every path through the hooks', async () => {
-    const metrics = new Metrics(new ManualLayer(new MemoryStore(), new Keys('hooks'), 'memory'), {
-      instanceId: 'i0',
-      serverName: 's',
-      errorsKept: 3,
-      requestsRetentionMinutes: 5,
-      maxRoutesPerMinute: 100,
-      logger: silentLogger,
-    });
-    const seen: string[] = [];
-    metrics.observeRequests((record) => seen.push(`${record.method} ${record.route} ${record.status}`));
+    const { metrics, seen } = memoryMetrics('hooks');
     const app = Fastify();
     await app.register(httpMetrics(metrics));
     // A global hook that answers before the route's own hooks (as draining does).
