@@ -15,6 +15,7 @@ import { qrOf, type Running, startServer } from './harness.js';
 
 const ADMIN = 'fast-lane-admin-token-0123456789';
 const PNG = '/api/1/qr/students/7001.png';
+const SVG = '/api/1/qr/stalls/S-1.svg';
 const ME = '/api/1/auth/me';
 
 interface Raw {
@@ -40,6 +41,7 @@ async function start(env: Record<string, string> = {}): Promise<Running> {
     roles: ['staff'],
   });
   await qrOf(server).importRoster('student', 'id,name\n7001,Student One\n7002,Student Two\n');
+  await qrOf(server).importRoster('stall', 'id,name\nS-1,Stall One\n');
   return server;
 }
 
@@ -100,6 +102,7 @@ describe('the fast lane', () => {
     const lane = laneOf(server);
 
     const png = await throughLane(server, PNG);
+    const svg = await throughLane(server, SVG);
     const me = await throughLane(server, ME, cookie);
     const given = await throughLane(server, ME, { ...cookie, 'x-request-id': 'edge-trace-1' });
     expect(png.headers).toContain('image/png');
@@ -115,10 +118,12 @@ describe('the fast lane', () => {
     lane.close();
     const answered = lane.answered;
     const pngByFastify = await raw(server.url, PNG);
+    const svgByFastify = await raw(server.url, SVG);
     const meByFastify = await raw(server.url, ME, cookie);
     expect(lane.answered).toBe(answered);
     for (const [byLane, byFastify] of [
       [png, pngByFastify],
+      [svg, svgByFastify],
       [me, meByFastify],
     ] as const) {
       expect(byLane.status).toBe(byFastify.status);
