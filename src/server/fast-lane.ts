@@ -2,7 +2,8 @@
  * The fast lane: the common case of a few hot GET routes (a cached QR image, the signed-in
  * account from this instance's copy of the session) answered in the HTTP server's request
  * listener, before Fastify routes the request. Fastify's routing, hooks, reply object and
- * serialiser cost a cached answer more than producing it (docs/benchmarks.md, "The fast lane").
+ * serialiser cost a cached answer more than producing it (docs/benchmarks.md, "Twelfth session:
+ * the fast lane").
  *
  * A route of the lane is a shadow of a Fastify route with the same path: its handler answers only
  * when the answer is known now and needs nothing the lane leaves out, and returns undefined for
@@ -10,13 +11,13 @@
  * that are
  * - GET, without a query string, a body, or a percent-encoded or empty path parameter;
  * - on an exact path of the lane, or a pattern of it with one parameter (`/qr/students/:id.png`);
- * - while the lane is open: it closes for good when the server starts draining or closing, so
- *   shutdown's 503s and closing connections stay Fastify's.
+ * - while the lane is open: it closes for good when Fastify starts closing (the plugin's
+ *   `preClose` hook), so shutdown's 503s and closing connections stay Fastify's.
  *
  * What an answered request still gets, as through Fastify: its request id (`genReqId`, and the
  * `X-Request-Id` header when the server sends it), the request metrics of its route (in flight,
  * counts, latency, Prometheus), and the headers and body the Fastify route would send (tests
- * compare the two byte for byte: test/integration/fast-lane.test.ts). What it does not get:
+ * compare the two byte for byte: test/integration/server/fast-lane.test.ts). What it does not get:
  * request logging (the reference server opens no lane when PLEXUS_LOG_REQUESTS is on) and hooks
  * of the host application (a host that adds hooks of its own should not open a lane).
  */
@@ -94,7 +95,7 @@ export class FastLane implements FastRoutes {
     else this.#patterns.push({ ...route, prefix: pattern[1]!, suffix: pattern[2]! });
   }
 
-  /** From now on every request goes to Fastify (draining, closing). */
+  /** From now on every request goes to Fastify (called when Fastify starts closing). */
   close(): void {
     this.#open = false;
   }

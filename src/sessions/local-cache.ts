@@ -83,18 +83,12 @@ export class LocalSessionCache extends LocalCopies<SessionInvalidation> {
 
   /** A copy of the session, or undefined when none may be served. */
   get(id: string): SessionRecord | undefined {
-    if (!this.trusted) return undefined;
-    const entry = this.#entries.get(id);
-    if (entry !== undefined && this.#now() < entry.servedUntil) {
-      this.#hits++;
-      return copyRecord(entry.record);
-    }
-    if (entry !== undefined) this.#forget(id, entry.handle);
-    return undefined;
+    const record = this.peek(id);
+    return record === undefined ? undefined : copyRecord(record);
   }
 
   /**
-   * The cached record itself, read-only, or undefined when none may be served (as `get`): for
+   * The cached record itself, read-only, or undefined when none may be served (`get` copies it): for
    * readers that change nothing, such as the fast lane's `/auth/me`, which keeps what it built from
    * a record for as long as the record is the one cached.
    */
@@ -105,6 +99,7 @@ export class LocalSessionCache extends LocalCopies<SessionInvalidation> {
       this.#hits++;
       return entry.record;
     }
+    if (entry !== undefined) this.#forget(id, entry.handle);
     return undefined;
   }
 
