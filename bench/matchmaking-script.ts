@@ -76,7 +76,7 @@ async function scenario(
   let done = 0;
   for (; done < runs; done++) {
     const ids = Array.from({ length: params.maxMatches }, () => randomUUID());
-    const got = (await queue.pair('1v1', region, params, ids)).length;
+    const got = (await queue.pair('1v1', region, params, ids)).proposals.length;
     made += got;
     if (got === 0 && runs === Number.POSITIVE_INFINITY) break;
   }

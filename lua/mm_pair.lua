@@ -18,7 +18,8 @@
 -- ARGV[8]  most matches    ARGV[9] most anchors (the oldest half and the newest half when more wait)
 -- ARGV[10] the only anchor (a ticket id: pairing at join), or '' for the anchors of ARGV[9]
 -- ARGV[11..] match ids to use, in order (at least ARGV[8] of them)
--- Returns  a flat list: match id, ticket count k, then k pairs (team, ticket JSON); per match.
+-- Returns  a flat list: the number of tickets left waiting, then per match: match id, ticket
+--          count k, then k pairs (team, ticket JSON). (An empty queue lets the job back off.)
 local REACH = 32
 local now = tonumber(ARGV[1])
 local teams = tonumber(ARGV[2])
@@ -98,7 +99,7 @@ local function splitTeams(chosen)
   return best
 end
 
-local out = {}
+local out = { 0 }
 local made = 0
 -- Anchors: every ticket, or the oldest half of the budget and the newest half, so that a crowd
 -- of old tickets nobody can match does not keep new arrivals from being looked at.
@@ -207,4 +208,5 @@ for _, aid in ipairs(anchors) do
     end
   end
 end
+out[1] = redis.call('ZCARD', KEYS[1])
 return out

@@ -2,5 +2,12 @@ export { JobsError, type JobsErrorCode } from './errors.js';
 export type { CronOptions, JobHandle, JobOptions, JobStatus, JobsOptions } from './jobs.js';
 export { Jobs } from './jobs.js';
 export type { JobRecord } from './ledger.js';
-export type { JobContext, JobFunction, RunnerStats, RunSummary, WhenRedisDown } from './runner.js';
+export {
+  JOB_IDLE,
+  type JobContext,
+  type JobFunction,
+  type RunnerStats,
+  type RunSummary,
+  type WhenRedisDown,
+} from './runner.js';
 export { parseInterval } from './schedule.js';

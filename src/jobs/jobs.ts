@@ -23,7 +23,7 @@ import {
   type RunSummary,
   type WhenRedisDown,
 } from './runner.js';
-import { cronSchedule, everySchedule, type Schedule } from './schedule.js';
+import { cronSchedule, everySchedule, parseInterval, type Schedule } from './schedule.js';
 
 export interface JobOptions {
   /**
@@ -33,6 +33,13 @@ export interface JobOptions {
   whenRedisDown?: WhenRedisDown;
   /** One line for the listing: what the job does and why its `whenRedisDown` is right. */
   description?: string;
+  /**
+   * For a frequent job that often finds nothing to do: after a run that returned `JOB_IDLE`, the
+   * instance lets the ticks of this long (ms, or '1s') pass without claiming them, and runs the
+   * first one after, until a run returns anything else or `wake()` is called on this instance.
+   * Default: unset, every tick is claimed.
+   */
+  idleEvery?: number | string;
 }
 
 export interface CronOptions extends JobOptions {
@@ -42,6 +49,8 @@ export interface CronOptions extends JobOptions {
 
 export interface JobHandle {
   readonly name: string;
+  /** Ends this instance's idle back-off (`idleEvery`): its next tick is claimed. */
+  wake(): void;
   /** Stops scheduling the job on this instance (waits for a running tick, releases the lease). */
   cancel(): Promise<void>;
 }
@@ -69,6 +78,8 @@ export interface JobStatus extends Omit<JobRecord, 'leader'> {
     scheduled: boolean;
     leading: boolean;
     running: boolean;
+    /** Letting ticks pass after a run that found nothing to do (`idleEvery`). */
+    idle: boolean;
     lastRun: RunSummary | null;
   } & RunnerStats;
 }
@@ -128,6 +139,11 @@ export class Jobs {
     await Promise.all([...this.#runners.values()].map((r) => r.stop(this.#options.stopTimeoutMs)));
   }
 
+  /** Ends the idle back-off (`idleEvery`) of the job of that name on this instance, if it has one. */
+  wake(name: string): void {
+    this.#runners.get(name)?.wake();
+  }
+
   /** Every job known here or in the cluster's index, sorted by name. */
   async list(): Promise<JobStatus[]> {
     const here = [...this.#runners.keys()];
@@ -167,6 +183,7 @@ export class Jobs {
         scheduled: runner !== undefined,
         leading: runner?.leading ?? false,
         running: runner?.running ?? false,
+        idle: runner?.idle ?? false,
         lastRun: runner?.lastRun ?? null,
         ...(runner?.stats ?? { runs: 0, failures: 0, localRuns: 0, skippedOverlap: 0, skippedNoRedis: 0 }),
       },
@@ -198,6 +215,7 @@ export class Jobs {
       fn,
       whenRedisDown,
       description: options.description ?? '',
+      idleEveryMs: options.idleEvery === undefined ? 0 : parseInterval(options.idleEvery),
     };
     const runner = new JobRunner(definition, {
       layer: this.#layer,
@@ -214,6 +232,7 @@ export class Jobs {
     }
     return {
       name,
+      wake: () => runner.wake(),
       cancel: async () => {
         if (this.#runners.get(name) !== runner) return;
         this.#runners.delete(name);

@@ -15,6 +15,13 @@
  * is still running on this instance is skipped, and while it runs the leader keeps renewing, so no
  * other instance starts the next tick either: an overrunning tick never overlaps the next.
  *
+ * Idle back-off. A frequent job that often finds nothing to do (a queue polled every 25 ms) may
+ * declare `idleEveryMs` and return `JOB_IDLE` from a run that found nothing: this instance then
+ * lets the ticks of the next `idleEveryMs` pass without claiming them (no Redis call, nothing
+ * run, no timer), and runs the first one after, until a run does some work again or `wake()` is
+ * called here (which re-arms the timer for the next tick). Only the instance whose run returned
+ * `JOB_IDLE` backs off; one that takes the lease over starts at the full rate.
+ *
  * Without Redis (layer degraded or still connecting) no instance can know it is alone, so ticks
  * are skipped, unless the job opted in with `whenRedisDown: 'run-locally'` (local, idempotent
  * work): then each instance runs it itself, with `local: true` and a process-local fencing token.
@@ -45,6 +52,12 @@ export interface JobContext {
   local: boolean;
 }
 
+/**
+ * What a job's run returns when it found nothing to do: with `idleEveryMs` set, the instance
+ * claims its next ticks only every `idleEveryMs` (see above) until a run returns anything else.
+ */
+export const JOB_IDLE: unique symbol = Symbol('plexus.job.idle');
+
 export type JobFunction = (context: JobContext) => unknown;
 
 export interface JobDefinition {
@@ -53,6 +66,8 @@ export interface JobDefinition {
   fn: JobFunction;
   whenRedisDown: WhenRedisDown;
   description: string;
+  /** After a run returned JOB_IDLE, claim ticks only this often until one does work (0: never back off). */
+  idleEveryMs: number;
 }
 
 export interface RunnerEnvironment {
@@ -107,6 +122,10 @@ export class JobRunner {
   #running: { controller: AbortController; done: Promise<void> } | undefined;
   #attempt: Promise<number> | undefined;
   #localFence = 0;
+  /** Ticks before this time pass unclaimed: the last run here returned JOB_IDLE. */
+  #idleUntil = 0;
+  /** Counts wake() calls: a wake during a run keeps that run's JOB_IDLE from starting a back-off. */
+  #wakes = 0;
   #stopped = true;
   #tickTimer: NodeJS.Timeout | undefined;
   #campaignTimer: NodeJS.Timeout | undefined;
@@ -126,6 +145,24 @@ export class JobRunner {
 
   get running(): boolean {
     return this.#running !== undefined;
+  }
+
+  /** Whether this instance is letting ticks pass because its last run returned JOB_IDLE. */
+  get idle(): boolean {
+    return this.#idleUntil > 0;
+  }
+
+  /** Ends the idle back-off here: the next tick is claimed (work has just arrived, e.g. a join). */
+  wake(): void {
+    this.#idleUntil = 0;
+    this.#wakes++;
+    // The timer may be armed for the end of the back-off: bring it back to the next tick.
+    if (this.#stopped || this.nextTickAt === null) return;
+    const next = this.definition.schedule.next(Date.now());
+    if (next < this.nextTickAt) {
+      clearTimeout(this.#tickTimer);
+      this.#armTick(next);
+    }
   }
 
   start(): void {
@@ -183,7 +220,8 @@ export class JobRunner {
   }
 
   async #onTick(tick: number): Promise<void> {
-    this.#armTick(this.definition.schedule.next(Math.max(Date.now(), tick)));
+    // While backing off, the timer skips to the back-off's end (ticks before it would only be let pass).
+    this.#armTick(this.definition.schedule.next(Math.max(Date.now(), tick, this.#idleUntil - 1)));
     if (this.#ticking !== undefined) {
       this.stats.skippedOverlap++;
       this.#env.logger.warn(
@@ -205,6 +243,9 @@ export class JobRunner {
   async #tick(tick: number): Promise<void> {
     const { layer, ledger, enabled, leaseMs, instanceId } = this.#env;
     if (!enabled) return;
+    // The tick armed before the last run went idle.
+    if (tick < this.#idleUntil) return;
+    this.#idleUntil = 0;
     if (!clusterReachable(layer)) return this.#withoutRedis(tick);
     if (!this.leading && Date.now() >= this.#holderUntil) await this.#tryLead();
     if (!this.leading) return;
@@ -246,8 +287,10 @@ export class JobRunner {
     const t0 = performance.now();
     let error: unknown;
     let ok = true;
+    let result: unknown;
+    const wakes = this.#wakes;
     try {
-      await fn({
+      result = await fn({
         name,
         tick: new Date(tick),
         fencingToken: fence,
@@ -262,6 +305,8 @@ export class JobRunner {
     const durationMs = performance.now() - t0;
     this.#running = undefined;
     finish();
+    const { idleEveryMs } = this.definition;
+    if (result === JOB_IDLE && idleEveryMs > 0 && wakes === this.#wakes) this.#idleUntil = tick + idleEveryMs;
     const message = ok ? null : error instanceof Error ? error.message : String(error);
     this.stats.runs++;
     if (local) this.stats.localRuns++;

@@ -58,6 +58,7 @@ export const jobStatusSchema = object({
     scheduled: { type: 'boolean' },
     leading: { type: 'boolean' },
     running: { type: 'boolean' },
+    idle: { type: 'boolean' },
     lastRun: runSummarySchema,
     runs: int,
     failures: int,

@@ -5,7 +5,7 @@
  * no two runs overlapping.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type JobContext, Jobs, type JobsOptions } from '../../src/jobs/index.js';
+import { JOB_IDLE, type JobContext, Jobs, type JobsOptions } from '../../src/jobs/index.js';
 import { JobLedger } from '../../src/jobs/ledger.js';
 import { BACKENDS, eventually, type Instances, type ManualLayer } from '../support/bus-backends.js';
 import { LoopStalls } from '../support/stalls.js';
@@ -144,6 +144,66 @@ describe.each(BACKENDS)('jobs on $name', (backend) => {
     checkRuns(runs);
   });
 
+  it('backs off after a run that found nothing to do, and wakes on wake()', async () => {
+    const [a] = await start(1);
+    const ticks: number[] = [];
+    let busy = false;
+    const job = a!.every(
+      'idle',
+      20,
+      (ctx) => {
+        ticks.push(ctx.tick.getTime());
+        return busy ? ticks.length : JOB_IDLE;
+      },
+      { idleEvery: '400ms' },
+    );
+    a!.start();
+    await eventually(() => ticks.length >= 3, 10_000);
+    // Idle: each run is at least idleEvery after the last, by the ticks' own times.
+    for (let i = 1; i < ticks.length; i++) expect(ticks[i]! - ticks[i - 1]!).toBeGreaterThanOrEqual(400);
+    let [status] = await a!.list();
+    expect(status!.here.idle).toBe(true);
+    // The timer is armed for the back-off's end, not for the ticks in between.
+    await eventually(async () => ((await a!.list())[0]!.nextRunAt ?? 0) >= ticks.at(-1)! + 400, 5000);
+    // Woken with work to do: the next tick runs, and the job keeps its own rate while runs do work.
+    const woken = ticks.length;
+    busy = true;
+    const wokeAt = Date.now();
+    job.wake();
+    await eventually(() => ticks.length >= woken + 1, 10_000);
+    expect(ticks[woken]! - wokeAt).toBeLessThan(400);
+    await eventually(() => ticks.length >= woken + 6, 10_000);
+    [status] = await a!.list();
+    expect(status!.here.idle).toBe(false);
+  });
+
+  it('a wake during a run keeps that run from starting a back-off', async () => {
+    const [a] = await start(1);
+    const ticks: number[] = [];
+    let hold: ((value: typeof JOB_IDLE) => void) | undefined;
+    const job = a!.every(
+      'idle-race',
+      20,
+      (ctx) => {
+        ticks.push(ctx.tick.getTime());
+        // The second run is held open until the test has woken the job.
+        if (ticks.length === 2) return new Promise<typeof JOB_IDLE>((resolve) => (hold = resolve));
+        return JOB_IDLE;
+      },
+      { idleEvery: '2s' },
+    );
+    a!.start();
+    // The first run goes idle; a wake ends it, so the second run comes before the back-off ends.
+    await eventually(() => ticks.length >= 1, 10_000);
+    job.wake();
+    await eventually(() => hold !== undefined, 10_000);
+    job.wake();
+    hold!(JOB_IDLE);
+    await eventually(() => ticks.length >= 3, 10_000);
+    expect(ticks[1]! - ticks[0]!).toBeLessThan(2000);
+    expect(ticks[2]! - ticks[1]!).toBeLessThan(2000);
+  });
+
   it('records failures and the last run in the ledger', async () => {
     const [a] = await start(1);
     let n = 0;
@@ -273,6 +333,9 @@ describe.each(BACKENDS)('jobs on $name', (backend) => {
       expect.objectContaining({ code: 'JOBS_INVALID_SCHEDULE' }),
     );
     expect(() => a!.every('x', 1.5, fn)).toThrow(expect.objectContaining({ code: 'JOBS_INVALID_SCHEDULE' }));
+    expect(() => a!.every('x', 100, fn, { idleEvery: '1 fortnight' })).toThrow(
+      expect.objectContaining({ code: 'JOBS_INVALID_SCHEDULE' }),
+    );
     expect(() => a!.cron('x', '61 * * * *', fn)).toThrow(
       expect.objectContaining({ code: 'JOBS_INVALID_SCHEDULE' }),
     );

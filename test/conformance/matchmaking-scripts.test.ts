@@ -179,14 +179,21 @@ describe.each(targets)('matchmaking scripts on $name', (target) => {
       (e) => Array.isArray(e) && ['1v1', '2v2', 'ffa'].includes(e[0] as string) && typeof e[1] === 'string',
     ) as [string, string, unknown[]][];
     for (const run of ['j2', 'j3'])
-      expect(anchored.filter((e) => e[1] === run).map((e) => e[2])).toEqual([[], [], []]);
+      expect(anchored.filter((e) => e[1] === run).map((e) => e[2].slice(1))).toEqual([[], [], []]);
     for (const [mode, run, reply] of anchored.filter((e) => e[1] !== 'j2' && e[1] !== 'j3')) {
-      expect(reply.length, `${mode} ${run}`).toBeGreaterThan(0);
-      expect(reply[0]).toBe(`${mode}-m${run}-0`);
+      expect(reply.length, `${mode} ${run}`).toBeGreaterThan(1);
+      expect(reply[1]).toBe(`${mode}-m${run}-0`);
       const anchorId = `${mode}-t${run === 'j0' ? '0010' : '0299'}`;
-      expect((JSON.parse(reply[3] as string) as Ticket).id).toBe(anchorId);
-      expect(2 + 2 * (reply[1] as number)).toBe(reply.length);
+      expect((JSON.parse(reply[4] as string) as Ticket).id).toBe(anchorId);
+      expect(3 + 2 * (reply[2] as number)).toBe(reply.length);
     }
+    // Every pairing reply starts with the tickets it left waiting: the count read right after it.
+    transcript.forEach((e, i) => {
+      if (!Array.isArray(e) || !['1v1', '2v2', 'ffa'].includes(e[0] as string)) return;
+      const left = transcript[i + 1] as unknown[];
+      expect(left[0]).toBe('left');
+      expect((e[2] as unknown[])[0]).toBe(left[1]);
+    });
     // Withdrawn: the queued ticket's JSON, then no late join, no leave, not queued (per mode).
     const withdrawn = transcript.filter((e) => Array.isArray(e) && e[0] === 'withdraw') as unknown[][];
     expect(withdrawn).toHaveLength(3);
@@ -194,7 +201,7 @@ describe.each(targets)('matchmaking scripts on $name', (target) => {
       expect(typeof w[1] === 'string' && (JSON.parse(w[1]) as Ticket).id.endsWith('-t0004')).toBe(true);
       expect(w.slice(2)).toEqual([0, 0, 0, 0, [0], [0]]);
     }
-    const made = pairs.map((e) => ((e as unknown[][])[2]!.length > 0 ? 1 : 0));
+    const made = pairs.map((e) => ((e as unknown[][])[2]!.length > 1 ? 1 : 0));
     expect(made).toEqual(made.map(() => 1));
   }, 60_000);
 });

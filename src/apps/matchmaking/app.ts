@@ -38,6 +38,7 @@ export function createMatchmakingApp(options: MatchmakingAppOptions = {}) {
         keys,
         notifier: options.notifier ?? overHub,
         logger: plexus.logger,
+        jobs: plexus.jobs,
       });
       addDashboardPanel(plexus, matchmakingDashboardPanel(mm));
       return {

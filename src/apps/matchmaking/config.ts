@@ -115,6 +115,14 @@ export const matchmakingOptions = {
     max: 60_000,
     doc: 'How often the pairing job runs per mode and region (once per tick across the cluster). A joining ticket whose partner already waits is paired at join (MATCHMAKING_PAIR_ON_JOIN); the job pairs tickets whose windows widened since.',
   }),
+  pairIdleMs: duration({
+    env: 'MATCHMAKING_PAIR_IDLE_MS',
+    default: 1000,
+    unit: 'ms',
+    min: 0,
+    max: 60_000,
+    doc: 'While a queue is empty, its pairing job looks only this often instead of every MATCHMAKING_PAIR_INTERVAL_MS (an idle instance otherwise sends Redis three scripts per tick); a join on the instance running the job wakes it at once, a join elsewhere is seen within this time. 0 (or anything not longer than the interval) never backs off.',
+  }),
   pairBatch: option({
     env: 'MATCHMAKING_PAIR_BATCH',
     default: 500,

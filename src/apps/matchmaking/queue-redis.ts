@@ -109,9 +109,14 @@ export class RedisQueue {
 
   /**
    * One pairing run (around `params.anchor` only, when given); the proposals are recorded in Redis
-   * until `settle`.
+   * until `settle`. `waiting`: the tickets left in the queue after it.
    */
-  async pair(mode: string, region: string, params: PairParams, ids: readonly string[]): Promise<Proposal[]> {
+  async pair(
+    mode: string,
+    region: string,
+    params: PairParams,
+    ids: readonly string[],
+  ): Promise<{ proposals: Proposal[]; waiting: number }> {
     const q = this.keys.queue(mode, region);
     const reply = (await this.store().runScript(
       mmPair,
@@ -131,7 +136,7 @@ export class RedisQueue {
       ],
     )) as (string | number)[];
     const proposals: Proposal[] = [];
-    for (let i = 0; i < reply.length; ) {
+    for (let i = 1; i < reply.length; ) {
       const id = String(reply[i]);
       const count = Number(reply[i + 1]);
       i += 2;
@@ -141,7 +146,7 @@ export class RedisQueue {
       }
       proposals.push({ id, createdAt: params.now, entries });
     }
-    return proposals;
+    return { proposals, waiting: Number(reply[0]) };
   }
 
   /** Proposals older than `before` (their pairer died before creating the matches). */

@@ -92,7 +92,7 @@ function pairLocal(data: MemoryData, keys: readonly string[], args: readonly str
     }
     data.hSet(proposals, { [id]: parts.join('\n') });
   });
-  return out;
+  return [data.zCard(ratings), ...out];
 }
 
 export const mmPair = defineScript('mm_pair', 4, pairLocal);

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppJob } from '../../application/definition.js';
 import type { Database } from '../../db/database.js';
+import { JOB_IDLE, type Jobs } from '../../jobs/index.js';
 import type { Logger } from '../../logger.js';
 import { encodeCursor } from '../../pagination/cursor.js';
 import { redisUnreachable } from '../../redis/fallback.js';
@@ -109,6 +110,13 @@ export interface MatchmakingDeps {
   keys: Keys;
   notifier: Notifier;
   logger: Logger;
+  /** Where the pairing jobs run (a join here wakes its queue's job from its idle back-off). */
+  jobs?: Pick<Jobs, 'wake'>;
+}
+
+/** The pairing job of a mode and region (one per queue). */
+export function pairJobName(mode: string, region: string): string {
+  return `matchmaking:pair:${mode}:${region}`;
 }
 
 export class Matchmaking {
@@ -118,6 +126,7 @@ export class Matchmaking {
   readonly #keys: MatchmakingKeys;
   readonly #queue: RedisQueue;
   readonly #dbQueue: DatabaseQueue;
+  readonly #jobs: Pick<Jobs, 'wake'> | undefined;
   readonly #pool: ServerPool;
   readonly #notifier: Notifier;
   readonly #logger: Logger;
@@ -148,6 +157,7 @@ export class Matchmaking {
     this.#dbQueue = new DatabaseQueue(db, deps.db.engine);
     this.#notifier = deps.notifier;
     this.#logger = deps.logger;
+    this.#jobs = deps.jobs;
     // Tickets may have been left in the database before this process started.
     this.#markAllPending();
   }
@@ -232,10 +242,12 @@ export class Matchmaking {
     let outcome: Awaited<ReturnType<RedisQueue['join']>>;
     if (this.usingRedis) {
       outcome = await this.#queue.join(mode.name, region, ticket);
+      if (outcome.joined) this.#jobs?.wake(pairJobName(mode.name, region));
       if (outcome.joined && this.config.pairOnJoin) await this.#pairAtJoin(mode, region, ticket.id);
     } else {
       this.#markPending(mode.name, region);
       outcome = await this.#dbQueue.join(mode.name, region, ticket);
+      if (outcome.joined) this.#jobs?.wake(pairJobName(mode.name, region));
     }
     if (!outcome.joined) return this.status(ids[0]!, outcome.record);
     // The join has happened: a status read that cannot reach Redis must not turn it into an error,
@@ -333,6 +345,20 @@ export class Matchmaking {
    * at once: the script is atomic.
    */
   async pairOnce(modeName: string, regionName: string): Promise<number> {
+    return (await this.#pairRun(modeName, regionName)).made;
+  }
+
+  /**
+   * The pairing job's run: `pairOnce`, or `JOB_IDLE` when it made no match and no ticket is left
+   * waiting, so the job looks only every MATCHMAKING_PAIR_IDLE_MS until a join here wakes it
+   * (src/jobs/runner.ts, "Idle back-off").
+   */
+  async pairTick(modeName: string, regionName: string): Promise<number | typeof JOB_IDLE> {
+    const { made, waiting } = await this.#pairRun(modeName, regionName);
+    return made === 0 && waiting === 0 ? JOB_IDLE : made;
+  }
+
+  async #pairRun(modeName: string, regionName: string): Promise<{ made: number; waiting: number }> {
     const mode = this.mode(modeName);
     const region = this.region(regionName);
     if (!this.usingRedis) return this.#pairInDatabase(mode, region);
@@ -345,10 +371,10 @@ export class Matchmaking {
     for (;;) {
       const params = { ...this.#pairParams(mode, Date.now()), maxMatches: batch };
       const ids = Array.from({ length: batch }, () => randomUUID());
-      const proposals = await this.#queue.pair(mode.name, region, params, ids);
+      const { proposals, waiting } = await this.#queue.pair(mode.name, region, params, ids);
       if (proposals.length > 0) await this.#finish(mode, region, proposals);
       made += proposals.length;
-      if (proposals.length < batch) return made;
+      if (proposals.length < batch) return { made, waiting };
       batch = this.config.pairBatch;
     }
   }
@@ -374,7 +400,7 @@ export class Matchmaking {
   async #pairAtJoin(mode: ModeSpec, region: string, ticketId: string): Promise<void> {
     try {
       const params = { ...this.#pairParams(mode, Date.now()), maxMatches: 1, anchor: ticketId };
-      const proposals = await this.#queue.pair(mode.name, region, params, [randomUUID()]);
+      const { proposals } = await this.#queue.pair(mode.name, region, params, [randomUUID()]);
       if (proposals.length > 0) await this.#finish(mode, region, proposals);
     } catch (error) {
       this.#logger.warn(
@@ -496,10 +522,14 @@ export class Matchmaking {
     for (const region of this.config.regions) {
       for (const mode of this.config.modes) {
         jobs.push({
-          name: `matchmaking:pair:${mode.name}:${region}`,
+          name: pairJobName(mode.name, region),
           every: this.config.pairIntervalMs,
-          run: () => this.pairOnce(mode.name, region),
+          run: () => this.pairTick(mode.name, region),
           options: {
+            // A back-off no longer than a tick would change nothing.
+            ...(this.config.pairIdleMs > this.config.pairIntervalMs
+              ? { idleEvery: this.config.pairIdleMs }
+              : {}),
             whenRedisDown: 'run-locally',
             description: `pairs ${mode.name} tickets in ${region}; while Redis is down every instance pairs from the database, where row locks keep it once per ticket`,
           },
@@ -682,9 +712,9 @@ export class Matchmaking {
     if (generation === this.#dbGeneration && this.usingRedis) this.#dbPending.delete(key);
   }
 
-  async #pairInDatabase(mode: ModeSpec, region: string): Promise<number> {
+  async #pairInDatabase(mode: ModeSpec, region: string): Promise<{ made: number; waiting: number }> {
     this.#markPending(mode.name, region);
-    if (!(await this.#dbQueue.hasAny(mode.name, region))) return 0;
+    if (!(await this.#dbQueue.hasAny(mode.name, region))) return { made: 0, waiting: 0 };
     const now = Date.now();
     const params = this.#pairParams(mode, now);
     const ids = Array.from({ length: params.maxMatches }, () => randomUUID());
@@ -692,7 +722,8 @@ export class Matchmaking {
       this.#build(mode, region, id, entries, null, now),
     );
     await this.#announce(matches);
-    return matches.length;
+    // Whether any are left is not known without another query: not idle.
+    return { made: matches.length, waiting: 1 };
   }
 
   /** Moves matches of a removed server to another one of the region, or fails them. */

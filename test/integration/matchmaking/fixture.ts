@@ -8,7 +8,7 @@ import { createMatchmakingApp } from '../../../src/apps/matchmaking/app.js';
 import type { MatchRecord } from '../../../src/apps/matchmaking/db/matches.js';
 import type { MatchmakingEvent } from '../../../src/apps/matchmaking/notifier.js';
 import type { Matchmaking } from '../../../src/apps/matchmaking/service.js';
-import { createPlexus } from '../../../src/index.js';
+import { createPlexus, type Jobs } from '../../../src/index.js';
 
 export interface Notice {
   user: string;
@@ -19,6 +19,7 @@ export interface Notice {
 
 export interface Instance {
   mm: Matchmaking;
+  jobs: Jobs;
   notices: Notice[];
   close(): Promise<void>;
 }
@@ -34,7 +35,7 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
   });
   const plexus = createPlexus({ apps: [app], env: { LOG_LEVEL: 'silent', ...env } });
   await plexus.start();
-  return { mm: plexus.apps.matchmaking, notices, close: () => plexus.close() };
+  return { mm: plexus.apps.matchmaking, jobs: plexus.jobs, notices, close: () => plexus.close() };
 }
 
 export function windowAt(

@@ -1,9 +1,11 @@
 /**
  * One pairing tick (`pairOnce`, what the job runs) pairs every match that is ready, however many:
  * its first script makes a few (an idle tick sends few match ids), and it runs full batches while
- * they come back full. Over the machine's Redis, SQLite.
+ * they come back full. The job of an empty queue backs off (MATCHMAKING_PAIR_IDLE_MS) until a join
+ * wakes it. Over the machine's Redis, SQLite.
  */
 import { afterEach, expect, it } from 'vitest';
+import { eventually } from '../../support/bus-backends.js';
 import { TEST_REDIS_URL, uniquePrefix } from '../../support/redis.js';
 import { type EngineTarget, sqliteTarget } from '../db/fixtures.js';
 import { type Instance, startInstance } from './fixture.js';
@@ -40,4 +42,35 @@ it.each([
   expect(await mm.pairOnce('1v1', 'any')).toBe(30);
   for (let i = 0; i < 60; i++) expect((await mm.status(`t${i}`)).state).not.toBe('queued');
   expect(await mm.pairOnce('1v1', 'any')).toBe(0);
+});
+
+it('lets the ticks of an empty queue pass, and a join wakes its job at once', async () => {
+  const db = sqliteTarget();
+  targets.push(db);
+  const instance = await startInstance({
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: uniquePrefix('mm-idle'),
+    DATABASE_URL: '',
+    // The job alone pairs, and without the wake it would look again only in a minute.
+    MATCHMAKING_PAIR_ON_JOIN: 'false',
+    MATCHMAKING_PAIR_IDLE_MS: '60000',
+    ...db.env,
+  });
+  open.push(instance);
+  const { mm, jobs } = instance;
+  const pairJob = async () => (await jobs.list()).find((j) => j.name === 'matchmaking:pair:1v1:any')!.here;
+  await eventually(async () => (await pairJob()).idle, 10_000);
+  const before = await pairJob();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const after = await pairJob();
+  // About 20 ticks at 25 ms: none run, and the next one armed is the back-off's end.
+  expect(after.runs).toBe(before.runs);
+  const job = (await jobs.list()).find((j) => j.name === 'matchmaking:pair:1v1:any')!;
+  expect(job.nextRunAt! - Date.now()).toBeGreaterThan(30_000);
+  await mm.join({ players: [{ id: 'a', rating: 1000 }] });
+  await mm.join({ players: [{ id: 'b', rating: 1001 }] });
+  await eventually(async () => (await mm.status('a')).state === 'matched', 10_000);
+  expect((await mm.status('b')).state).toBe('matched');
+  // Once the queue is empty again, so is the job.
+  await eventually(async () => (await pairJob()).idle, 10_000);
 });
