@@ -9,6 +9,8 @@
 #   bash bench/process-tax.sh          # ROUNDS=3 DURATION=10 CONNECTIONS=100
 #   APPS_B=qr bash bench/process-tax.sh  # also the bare route inside a second `plexus start` with
 #                                        # PLEXUS_APPS=qr (only those applications, so only their jobs)
+#   B_ENV='REDIS_MODE=memory' bash bench/process-tax.sh   # the same, with these settings instead
+#                                        # (space-separated VAR=value; e.g. MATCHMAKING_PAIR_IDLE_MS=0)
 #
 # If the bare route costs about the same inside Plexus, the gap between Plexus's routes and the
 # bare one is per-request work; if it costs more there, that part is the process (background
@@ -51,11 +53,12 @@ export HELLO_PID=$(cat "$WORK/hello.pid") PLEXUS_PID=$(cat "$WORK/plexus.pid") R
 
 BARE_TARGETS=$(bare_target "bare Fastify GET /hello, own process (baseline)" "$HELLO_PORT" "$HELLO_PID"
   bare_target "bare Fastify GET /hello, inside plexus start" "$SIDECAR_PORT" "$PLEXUS_PID")
-if [ -n "${APPS_B+set}" ]; then
+if [ -n "${APPS_B+set}" ] || [ -n "${B_ENV:-}" ]; then
+  if [ -n "${B_ENV:-}" ]; then read -r -a B_SETTINGS <<<"$B_ENV"; else B_SETTINGS=("PLEXUS_APPS=$APPS_B"); fi
   SIDECAR_B_PORT=$(free_port)
   start_with_sidecar plexus-b "$SIDECAR_B_PORT" DATABASE_URL="sqlite:$WORK/plexus-b.db" REDIS_KEY_PREFIX=tax-b \
-    LOG_LEVEL=warn HOST=127.0.0.1 PORT="$(free_port)" PLEXUS_APPS="$APPS_B"
-  BARE_TARGETS+=$'\n'$(bare_target "bare Fastify GET /hello, inside plexus start with PLEXUS_APPS=$APPS_B" \
+    LOG_LEVEL=warn HOST=127.0.0.1 PORT="$(free_port)" "${B_SETTINGS[@]}"
+  BARE_TARGETS+=$'\n'$(bare_target "bare Fastify GET /hello, inside plexus start with ${B_SETTINGS[*]}" \
     "$SIDECAR_B_PORT" "$(cat "$WORK/plexus-b.pid")")
 fi
 
