@@ -24,14 +24,10 @@ WINDOW=${WINDOW:-20}
 VARIANTS=("back-off (default)" "no back-off (MATCHMAKING_PAIR_IDLE_MS=0)")
 IDLE_MS=("" "0")
 for i in 0 1; do
-  port=$(free_port)
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
-    --pidfile "$WORK/redis-$i.pid" --logfile "$WORK/redis-$i.log"
-  for _ in $(seq 50); do [ -s "$WORK/redis-$i.pid" ] && redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-  PIDS+=("$(cat "$WORK/redis-$i.pid")")
-  echo "$port" >"$WORK/redis-$i.port"
+  start_redis "$i"
+  echo "$REDIS_PORT" >"$WORK/redis-$i.port"
   http=$(free_port)
-  start "plexus-$i" env DATABASE_URL="sqlite:$WORK/plexus-$i.db" REDIS_URL="redis://127.0.0.1:$port" \
+  start "plexus-$i" env DATABASE_URL="sqlite:$WORK/plexus-$i.db" REDIS_URL="$REDIS_URL" \
     LOG_LEVEL=warn HOST=127.0.0.1 PORT="$http" ${IDLE_MS[$i]:+MATCHMAKING_PAIR_IDLE_MS=${IDLE_MS[$i]}} \
     node bin/plexus.js start
   wait_http "plexus-$i" "http://127.0.0.1:$http/api/1/status"

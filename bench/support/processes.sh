@@ -20,12 +20,15 @@ start() { # name, command...: in the background, output in $WORK/<name>.log, pid
   PIDS+=("$!")
   echo "$!" >"$WORK/$name.pid"
 }
-start_redis() { # on a free port; sets REDIS_PORT, REDIS_PID and exports REDIS_URL
+start_redis() { # [name]: on a free port; sets REDIS_PORT, REDIS_PID and exports REDIS_URL
+  # A named one (several in one script) is stopped with the processes started here.
+  local file=$WORK/redis${1:+-$1}
   REDIS_PORT=$(free_port)
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
-    --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log"
-  for _ in $(seq 50); do [ -s "$WORK/redis.pid" ] && redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
-  REDIS_PID=$(cat "$WORK/redis.pid")
+    --pidfile "$file.pid" --logfile "$file.log"
+  for _ in $(seq 50); do [ -s "$file.pid" ] && redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  REDIS_PID=$(cat "$file.pid")
+  [ -z "${1:-}" ] || PIDS+=("$REDIS_PID")
   export REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 }
 copy_peers() { # source folder: copied to $WORK/peers (../shared may be read-only), dependencies installed
