@@ -260,6 +260,12 @@ function registerJobs(registry: Registry, { jobs }: Plexus): void {
     j.here.running ? 1 : 0,
   );
   perJob(
+    'plexus_job_idle',
+    '1 while this instance lets the job’s ticks pass after a run that found nothing (idleEvery).',
+    gauge,
+    (j) => (j.here.idle ? 1 : 0),
+  );
+  perJob(
     'plexus_job_lag_seconds',
     'How late the last tick run here started after its scheduled time.',
     gauge,

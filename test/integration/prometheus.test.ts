@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
+import { JOB_IDLE } from '../../src/jobs/index.js';
 import { silentLogger } from '../../src/logger.js';
 import { createRequireMetrics } from '../../src/server/auth.js';
 import type { RoutePlugin } from '../../src/server/context.js';
@@ -62,6 +63,7 @@ const FAMILIES = [
   'plexus_job_failures_total',
   'plexus_job_lag_seconds',
   'plexus_job_leader',
+  'plexus_job_idle',
   // Sessions.
   'plexus_sessions_shared',
   'plexus_sessions_local',
@@ -82,11 +84,24 @@ describe('Prometheus exposition (one instance on Redis)', () => {
       ran = resolve;
     });
     plexus.jobs.every('prom-test', '200ms', () => ran());
+    let idleRan!: () => void;
+    const jobWentIdle = new Promise<void>((resolve) => {
+      idleRan = resolve;
+    });
+    plexus.jobs.every(
+      'prom-idle',
+      '200ms',
+      () => {
+        idleRan();
+        return JOB_IDLE;
+      },
+      { idleEvery: '1h' },
+    );
     const users = plexus.cache.namespace('prom-users');
     await users.getOrSet('u1', () => 'one');
     await users.getOrSet('u1', () => 'one');
     await plexus.bus.publish('test:prom:event', { n: 1 });
-    await jobRan;
+    await Promise.all([jobRan, jobWentIdle]);
   });
   afterAll(() => server.stop());
 
@@ -129,6 +144,8 @@ describe('Prometheus exposition (one instance on Redis)', () => {
     expect(
       value('plexus_job_runs_total', { job: 'prom-test' }) + value('plexus_job_leader', { job: 'prom-test' }),
     ).toBeGreaterThanOrEqual(1);
+    expect(value('plexus_job_idle', { job: 'prom-idle' })).toBe(1);
+    expect(value('plexus_job_idle', { job: 'prom-test' })).toBe(0);
     expect(value('plexus_sessions_shared')).toBe(1);
   });
 });
