@@ -242,14 +242,13 @@ export class Matchmaking {
     let outcome: Awaited<ReturnType<RedisQueue['join']>>;
     if (this.usingRedis) {
       outcome = await this.#queue.join(mode.name, region, ticket);
-      if (outcome.joined) this.#jobs?.wake(pairJobName(mode.name, region));
       if (outcome.joined && this.config.pairOnJoin) await this.#pairAtJoin(mode, region, ticket.id);
     } else {
       this.#markPending(mode.name, region);
       outcome = await this.#dbQueue.join(mode.name, region, ticket);
-      if (outcome.joined) this.#jobs?.wake(pairJobName(mode.name, region));
     }
     if (!outcome.joined) return this.status(ids[0]!, outcome.record);
+    this.#jobs?.wake(pairJobName(mode.name, region));
     // The join has happened: a status read that cannot reach Redis must not turn it into an error,
     // or a client retrying it would queue a player whom pairing at join may already have matched.
     // (The record is read again: pairing at join may have matched the player already.)
@@ -354,11 +353,12 @@ export class Matchmaking {
    * (src/jobs/runner.ts, "Idle back-off").
    */
   async pairTick(modeName: string, regionName: string): Promise<number | typeof JOB_IDLE> {
-    const { made, waiting } = await this.#pairRun(modeName, regionName);
-    return made === 0 && waiting === 0 ? JOB_IDLE : made;
+    const { made, idle } = await this.#pairRun(modeName, regionName);
+    return idle ? JOB_IDLE : made;
   }
 
-  async #pairRun(modeName: string, regionName: string): Promise<{ made: number; waiting: number }> {
+  /** `idle`: no match made and no ticket left waiting. */
+  async #pairRun(modeName: string, regionName: string): Promise<{ made: number; idle: boolean }> {
     const mode = this.mode(modeName);
     const region = this.region(regionName);
     if (!this.usingRedis) return this.#pairInDatabase(mode, region);
@@ -374,7 +374,7 @@ export class Matchmaking {
       const { proposals, waiting } = await this.#queue.pair(mode.name, region, params, ids);
       if (proposals.length > 0) await this.#finish(mode, region, proposals);
       made += proposals.length;
-      if (proposals.length < batch) return { made, waiting };
+      if (proposals.length < batch) return { made, idle: made === 0 && waiting === 0 };
       batch = this.config.pairBatch;
     }
   }
@@ -712,9 +712,9 @@ export class Matchmaking {
     if (generation === this.#dbGeneration && this.usingRedis) this.#dbPending.delete(key);
   }
 
-  async #pairInDatabase(mode: ModeSpec, region: string): Promise<{ made: number; waiting: number }> {
+  async #pairInDatabase(mode: ModeSpec, region: string): Promise<{ made: number; idle: boolean }> {
     this.#markPending(mode.name, region);
-    if (!(await this.#dbQueue.hasAny(mode.name, region))) return { made: 0, waiting: 0 };
+    if (!(await this.#dbQueue.hasAny(mode.name, region))) return { made: 0, idle: true };
     const now = Date.now();
     const params = this.#pairParams(mode, now);
     const ids = Array.from({ length: params.maxMatches }, () => randomUUID());
@@ -723,7 +723,7 @@ export class Matchmaking {
     );
     await this.#announce(matches);
     // Whether any are left is not known without another query: not idle.
-    return { made: matches.length, waiting: 1 };
+    return { made: matches.length, idle: false };
   }
 
   /** Moves matches of a removed server to another one of the region, or fails them. */
