@@ -146,12 +146,16 @@ export class ClusterTopology implements Topology {
     for (const master of this.#cluster.masters) {
       const client = master.client;
       if (client !== undefined && !client.isReady) {
+        // Its connect attempt fails when the client is destroyed, and nothing waits for it any
+        // more: an unhandled rejection would end the process (src/cli/serve.ts).
+        master.connectPromise?.catch(() => {});
         master.client = undefined;
         master.connectPromise = undefined;
         retire(client);
       }
       const pubSub = master.pubSub;
       if (pubSub !== undefined && !pubSub.client.isReady) {
+        pubSub.connectPromise?.catch(() => {});
         master.pubSub = undefined;
         retire(pubSub.client);
       }
