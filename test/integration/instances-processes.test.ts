@@ -75,7 +75,16 @@ describe.each(TOPOLOGIES)('instance registry across three processes on $name', (
     const [a, b, c] = instances as [InstanceProcess, InstanceProcess, InstanceProcess];
     const all = [a.instanceId, b.instanceId, c.instanceId].sort();
     expect(ids(await metrics(a))).toEqual(all);
-    const doc = await metrics(b);
+    // Freshly started processes on a loaded machine: a report may be a beat late (stale) or sent
+    // before the layer was ready. Wait, within a bound, for a document that shows all three running.
+    let doc = await metrics(b);
+    for (
+      let deadline = Date.now() + 10_000;
+      doc.statistics.runningProcesses !== 3 && Date.now() < deadline;
+    ) {
+      await sleep(100);
+      doc = await metrics(b);
+    }
     expect(doc).toMatchObject({ source: 'cluster', statistics: { totalInstances: 3, runningProcesses: 3 } });
 
     await c.kill();
